@@ -1,0 +1,1 @@
+"""Weekly roster engine: CP-SAT solver, validator and generator (no Flask)."""
