@@ -1,0 +1,140 @@
+"""Application factory."""
+
+import logging
+from datetime import date
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from config import CONFIGS, Config
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config: type[Config] | str = "development") -> Flask:
+    """Build the application with a config class or its name ('development', 'testing', 'production')."""
+    app = Flask(__name__, instance_relative_config=True)
+    config_cls = CONFIGS[config] if isinstance(config, str) else config
+    app.config.from_object(config_cls())
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    """The language chosen in the page, else the account's, else Chinese (the default for every visitor)."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind each extension to the app."""
+    # Importing the models registers their tables with the metadata (migrations compare against it).
+    from app import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    from app.accounts.services import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach each domain's blueprint."""
+    from app.accounts import bp as accounts_bp
+    from app.main import bp as main_bp
+    from app.providers import bp as providers_bp
+    from app.schools import bp as schools_bp
+    from app.staff import bp as staff_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(schools_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(providers_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Friendly pages for the errors a user can meet."""
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    def render_error(error, code):
+        return render_template("errors/error.html", code=code, error=error), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, lambda e, code=code: render_error(e, code))
+    app.register_error_handler(CSRFError, lambda e: render_error(e, 400))
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP without inline script, no framing, no sniffing, little referrer."""
+
+    @app.after_request
+    def set_security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Names every template can use."""
+    from flask_babel import get_locale
+
+    from app.accounts.models import Role
+    from app.schools.models import class_label
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "Role": Role,
+            "class_label": class_label,
+            "current_locale": str(get_locale()),
+            "today": date.today(),
+        }
+
+
+def register_commands(app: Flask) -> None:
+    """Flask CLI commands (flask demo, ...)."""
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,55 @@
+"""Who may see what: role checks and school-scoped loading (another school's object is a 404)."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from app.accounts.models import Role
+from app.extensions import db
+
+
+def roles_required(*roles: Role, class_teacher: bool = False) -> Callable:
+    """Allow only logged-in users with one of the roles (or, with class_teacher, teachers who lead a class)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            allowed = current_user.role in roles or (class_teacher and current_user.is_class_teacher)
+            if not allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def can_see_school(school_id: int | None, county_id: int | None) -> bool:
+    """Whether the current user may see an object of this school (or, for county-level objects, county)."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.role is Role.COUNTY_OFFICER:
+        return county_id is not None and county_id == current_user.county_id
+    return school_id is not None and school_id == current_user.school_id
+
+
+def get_for_school_or_404(model: type, object_id: int):
+    """Load a school-owned object by id; 404 when it is missing or belongs to a school the user can't see."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    school = getattr(obj, "school", None)
+    if school is None or not can_see_school(obj.school_id, school.county_id):
+        abort(404)
+    return obj
+
+
+def get_for_county_or_404(model: type, object_id: int):
+    """Load a county-owned object by id; 404 unless the user belongs to that county."""
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.county_id != current_user.effective_county_id:
+        abort(404)
+    return obj

@@ -1,0 +1,145 @@
+"""User accounts, roles and the guardian-to-student link."""
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models_base import TimestampColumn, enum_column, utcnow
+
+
+class Role(enum.Enum):
+    """What an account may do. A class teacher is a teacher who leads a class."""
+
+    GUARDIAN = "guardian"
+    TEACHER = "teacher"
+    SCHOOL_ADMIN = "school_admin"
+    PROVIDER_STAFF = "provider_staff"
+    COUNTY_OFFICER = "county_officer"
+
+
+class AdminTitle(enum.Enum):
+    PRINCIPAL = "principal"
+    COORDINATOR = "coordinator"
+
+
+class Relationship(enum.Enum):
+    FATHER = "father"
+    MOTHER = "mother"
+    GRANDPARENT = "grandparent"
+    OTHER = "other"
+
+
+def new_session_token() -> str:
+    """A fresh random token; changing it ends every session of the account."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """An account. Guardians register themselves; schools create staff; the county creates officers."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "(role IN ('teacher', 'school_admin') AND school_id IS NOT NULL) OR role NOT IN ('teacher', 'school_admin')",
+            name="school_staff_have_school",
+        ),
+        CheckConstraint(
+            "(role = 'provider_staff' AND provider_id IS NOT NULL) OR role <> 'provider_staff'",
+            name="provider_staff_have_provider",
+        ),
+        CheckConstraint(
+            "(role = 'county_officer' AND county_id IS NOT NULL) OR role <> 'county_officer'",
+            name="officers_have_county",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
+    admin_title: Mapped[AdminTitle | None] = mapped_column(enum_column(AdminTitle))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Part of the login cookie: rotating it on logout or password change ends copied sessions.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
+
+    school: Mapped["School | None"] = relationship()  # noqa: F821
+    county: Mapped["County | None"] = relationship()  # noqa: F821
+    provider: Mapped["Provider | None"] = relationship(back_populates="staff_users")  # noqa: F821
+    classes_led: Mapped[list["SchoolClass"]] = relationship(back_populates="class_teacher")  # noqa: F821
+    guardian_links: Mapped[list["GuardianLink"]] = relationship(
+        back_populates="guardian", cascade="all, delete-orphan", foreign_keys="GuardianLink.guardian_id"
+    )
+    staff_profile: Mapped["StaffProfile | None"] = relationship(  # noqa: F821
+        back_populates="user", cascade="all, delete-orphan", uselist=False
+    )
+
+    # Flask-Login: the id carries the session token, so a rotated token logs the cookie out.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    def set_password(self, password: str) -> None:
+        """Hash with Werkzeug's scrypt and end every existing session."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.rotate_session_token()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    @property
+    def is_class_teacher(self) -> bool:
+        return self.role is Role.TEACHER and bool(self.classes_led)
+
+    @property
+    def effective_county_id(self) -> int | None:
+        """The county whose data this account may see (its own, or its school's or provider's)."""
+        if self.county_id is not None:
+            return self.county_id
+        if self.school is not None:
+            return self.school.county_id
+        if self.provider is not None:
+            return self.provider.county_id
+        return None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class GuardianLink(db.Model):
+    """A guardian bound to a child; a class teacher or administrator verifies the link."""
+
+    __table_args__ = (UniqueConstraint("guardian_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    relationship_kind: Mapped[Relationship] = mapped_column(enum_column(Relationship))
+    verified: Mapped[bool] = mapped_column(default=False)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
+    created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+
+    guardian: Mapped[User] = relationship(back_populates="guardian_links", foreign_keys=[guardian_id])
+    student: Mapped["Student"] = relationship(back_populates="guardian_links")  # noqa: F821
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    def __repr__(self) -> str:
+        return f"<GuardianLink {self.guardian_id}->{self.student_id}>"

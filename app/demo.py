@@ -1,0 +1,236 @@
+"""The demo county: two schools, their classes, students, guardians, staff, providers and one login per role."""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import date, time
+
+from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
+from app.extensions import db
+from app.providers.models import Provider, ProviderStatus
+from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
+from app.staff.models import StaffProfile, StaffType
+
+logger = logging.getLogger(__name__)
+
+DEMO_COUNTY_CODE = "demo"
+DEMO_PASSWORD = "demo-2026"
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建文辉力燕云飞宇浩然子涵梓萱思雨欣怡俊熙一诺佳琪"
+PRIMARY_SUBJECTS = ["语文", "数学", "外语", "道德与法治", "体育", "音乐", "美术", "科学", "信息技术"]
+JUNIOR_SUBJECTS = ["语文", "数学", "外语", "物理", "化学", "生物", "历史", "地理", "道德与法治", "体育", "音乐", "美术"]
+# Activities a teacher of a subject can lead besides supervision and homework help (contract activity names).
+SUBJECT_SKILLS = {"体育": ["sports", "games"], "音乐": ["arts", "club"], "美术": ["arts", "club"],
+                  "科学": ["science", "practice"], "信息技术": ["science", "club"], "语文": ["reading"],
+                  "物理": ["science"], "化学": ["science"], "生物": ["science", "labour"]}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One login the README lists."""
+
+    role: str
+    mobile: str
+    name: str
+    note: str
+
+
+# The logins the README lists; the demo creates exactly these (plus many unlisted staff and guardians).
+DEMO_LOGINS = [
+    DemoLogin("county_officer", "13800000001", "周科长", "示范县教育局 county education officer"),
+    DemoLogin("school_admin", "13800000010", "林校长", "实验小学 principal"),
+    DemoLogin("school_admin", "13800000011", "陈主任", "实验小学 after-school coordinator"),
+    DemoLogin("class_teacher", "13800000020", "王老师", "实验小学 class teacher of 一年级1班"),
+    DemoLogin("teacher", "13800000030", "赵老师", "实验小学 PE teacher, opted in"),
+    DemoLogin("guardian", "13800000100", "张家长", "guardian of 张子涵 (一年级1班, link confirmed)"),
+    DemoLogin("provider_staff", "13800000200", "孙教练", "星火体育 (vetted) coach"),
+    DemoLogin("school_admin", "13900000010", "郑校长", "第一初级中学 principal"),
+    DemoLogin("class_teacher", "13900000020", "何老师", "第一初级中学 class teacher of 七年级1班"),
+]
+
+
+class DemoBuilder:
+    """Builds the demo with a fixed seed so every load gives the same people."""
+
+    def __init__(self, seed: int = 2026) -> None:
+        self.rng = random.Random(seed)
+        self.mobile_counter = 0
+        self.used_names: set[str] = set()
+
+    def person_name(self) -> str:
+        while True:
+            name = self.rng.choice(SURNAMES) + "".join(self.rng.sample(GIVEN, self.rng.choice([1, 2])))
+            if name not in self.used_names:
+                self.used_names.add(name)
+                return name
+
+    def next_mobile(self, prefix: str) -> str:
+        self.mobile_counter += 1
+        return f"{prefix}{self.mobile_counter:05d}"
+
+    def user(self, mobile: str, name: str, role: Role, **fields) -> User:
+        user = User(mobile=mobile, name=name, role=role, **fields)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+        return user
+
+    def teacher(self, school: School, mobile: str, name: str, subject: str, *, opted_in: bool = True,
+                exempt_reason: str = "") -> User:
+        user = self.user(mobile, name, Role.TEACHER, school=school)
+        skills = ["supervision", "homework_help", "tutoring", *SUBJECT_SKILLS.get(subject, [])]
+        user.staff_profile = StaffProfile(
+            school_id=school.id, staff_type=StaffType.TEACHER, subjects=[subject], skills=sorted(set(skills)),
+            opted_in=opted_in and not exempt_reason, exempt=bool(exempt_reason), exempt_reason=exempt_reason,
+        )
+        return user
+
+    def school(self, county: County, code: str, name: str, school_type: SchoolType, grades: range,
+               classes_per_grade: int, subjects: list[str], login_prefix: str) -> School:
+        school = School(county=county, code=code, name=name, school_type=school_type, address=f"示范县{name}路1号",
+                        work_end_winter=time(17, 0), work_end_summer=time(17, 30))
+        db.session.add(school)
+        school.terms.append(Term(name="2026—2027学年第一学期", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 22)))
+        school.holidays.extend([
+            Holiday(kind=HolidayKind.PUBLIC, name="元旦", starts_on=date(2027, 1, 1), ends_on=date(2027, 1, 1)),
+            Holiday(kind=HolidayKind.WINTER, name="寒假", starts_on=date(2027, 1, 23), ends_on=date(2027, 2, 21)),
+            Holiday(kind=HolidayKind.SUMMER, name="暑假", starts_on=date(2027, 7, 3), ends_on=date(2027, 8, 31)),
+        ])
+        db.session.flush()
+        for number in grades:
+            grade = Grade(number=number)
+            school.grades.append(grade)
+            for class_number in range(1, classes_per_grade + 1):
+                grade.classes.append(SchoolClass(school=school, number=class_number))
+        db.session.flush()
+        # One teacher per class leads it; more teachers than classes so rosters have room.
+        all_classes = [c for g in school.grades for c in g.classes]
+        teachers = []
+        for index in range(len(all_classes) + 8):
+            subject = subjects[index % len(subjects)]
+            opted_in = index % 7 != 3  # about one in seven has not opted in
+            teachers.append(self.teacher(school, self.next_mobile(login_prefix), self.person_name() + "老师",
+                                         subject, opted_in=opted_in))
+        teachers[5].staff_profile.opted_in = False
+        teachers[5].staff_profile.exempt = True
+        teachers[5].staff_profile.exempt_reason = "身体原因（医嘱），本学期免于课后服务"
+        for school_class, teacher in zip(all_classes, teachers, strict=False):
+            school_class.class_teacher = teacher
+        student_no = 0
+        for school_class in all_classes:
+            for _ in range(12):
+                student_no += 1
+                school_class.students.append(Student(
+                    school=school, name=self.person_name(),
+                    student_number=f"{school.code}{2026 - school_class.grade.number + 1}{student_no:04d}"))
+        db.session.flush()
+        return school
+
+
+def load_demo(reset: bool = False) -> None:
+    """Create the demo county unless it exists (with reset, delete it first)."""
+    existing = db.session.scalar(db.select(County).filter_by(code=DEMO_COUNTY_CODE))
+    if existing is not None:
+        if not reset:
+            logger.info("demo county already loaded")
+            print("The demo county is already loaded (use --reset to load it again).")
+            return
+        delete_demo(existing)
+    build_demo()
+    db.session.commit()
+    print("Demo county loaded. Password for every demo login:", DEMO_PASSWORD)
+    for login in DEMO_LOGINS:
+        print(f"  {login.role:15} {login.mobile}  {login.name}  {login.note}")
+
+
+def delete_demo(county: County) -> None:
+    """Remove the demo county and everything in it."""
+    school_ids = [s.id for s in county.schools]
+    provider_ids = db.session.scalars(db.select(Provider.id).filter_by(county_id=county.id)).all()
+    students = db.select(Student.id).where(Student.school_id.in_(school_ids))
+    db.session.execute(db.delete(GuardianLink).where(GuardianLink.student_id.in_(students)))
+    db.session.execute(db.delete(Student).where(Student.school_id.in_(school_ids)))
+    db.session.execute(db.update(SchoolClass).where(SchoolClass.school_id.in_(school_ids)).values(class_teacher_id=None))
+    db.session.execute(db.delete(StaffProfile).where(StaffProfile.school_id.in_(school_ids)))
+    users = db.select(User.id).where(
+        User.school_id.in_(school_ids) | User.provider_id.in_(provider_ids) | (User.county_id == county.id)
+        | User.mobile.in_([login.mobile for login in DEMO_LOGINS] + ["13800000202"])
+        | User.mobile.startswith("137003")
+    )
+    db.session.execute(db.delete(StaffProfile).where(StaffProfile.user_id.in_(users)))
+    db.session.execute(db.delete(User).where(User.id.in_(users)).execution_options(synchronize_session=False))
+    for school in county.schools:
+        db.session.delete(school)
+    db.session.execute(db.delete(Provider).where(Provider.county_id == county.id))
+    db.session.flush()
+    db.session.delete(county)
+    db.session.flush()
+
+
+def build_demo() -> County:
+    """Build the demo county in the session (flushes; the caller commits)."""
+    builder = DemoBuilder()
+    county = County(name="示范县", code=DEMO_COUNTY_CODE)
+    db.session.add(county)
+    logins = {login.mobile: login for login in DEMO_LOGINS}
+
+    builder.user("13800000001", logins["13800000001"].name, Role.COUNTY_OFFICER, county=county)
+
+    providers = [
+        Provider(county=county, name="星火体育", categories=["sports", "games"], status=ProviderStatus.ACTIVE,
+                 vetted_until=date(2027, 6, 30), contact_name="孙教练", contact_mobile="13800000200"),
+        Provider(county=county, name="墨香书画社", categories=["arts", "club"], status=ProviderStatus.ACTIVE,
+                 vetted_until=date(2027, 8, 31), contact_name="钱老师", contact_mobile="13800000201"),
+        Provider(county=county, name="小小科学家", categories=["science", "practice"], status=ProviderStatus.ACTIVE,
+                 vetted_until=date(2026, 6, 30), contact_name="吴老师", contact_mobile="13800000202",
+                 status_reason="资质审核有效期已过，待重新审核"),
+        Provider(county=county, name="乐乐游戏营", categories=["games"], status=ProviderStatus.SUSPENDED,
+                 vetted_until=date(2027, 6, 30), status_reason="学期评价不合格，暂停服务整改"),
+    ]
+    db.session.add_all(providers)
+    db.session.flush()
+    coach = builder.user("13800000200", "孙教练", Role.PROVIDER_STAFF, provider=providers[0])
+    coach.staff_profile = StaffProfile(staff_type=StaffType.PROVIDER, skills=["sports", "games"], opted_in=True)
+    expired = builder.user("13800000202", "吴老师", Role.PROVIDER_STAFF, provider=providers[2])
+    expired.staff_profile = StaffProfile(staff_type=StaffType.PROVIDER, skills=["science"], opted_in=True)
+
+    primary = builder.school(county, "SY", "实验小学", SchoolType.PRIMARY, range(1, 7), 2, PRIMARY_SUBJECTS, "137001")
+    junior = builder.school(county, "YZ", "第一初级中学", SchoolType.JUNIOR, range(7, 10), 3, JUNIOR_SUBJECTS, "137002")
+
+    builder.user("13800000010", "林校长", Role.SCHOOL_ADMIN, school=primary, admin_title=AdminTitle.PRINCIPAL)
+    builder.user("13800000011", "陈主任", Role.SCHOOL_ADMIN, school=primary, admin_title=AdminTitle.COORDINATOR)
+    builder.user("13900000010", "郑校长", Role.SCHOOL_ADMIN, school=junior, admin_title=AdminTitle.PRINCIPAL)
+
+    # Named demo teachers: the class teacher of 一年级1班 / 七年级1班, and a PE teacher without a class.
+    primary_1_1 = primary.grades[0].classes[0]
+    primary_1_1.class_teacher = builder.teacher(primary, "13800000020", "王老师", "语文")
+    builder.teacher(primary, "13800000030", "赵老师", "体育")
+    junior_7_1 = junior.grades[0].classes[0]
+    junior_7_1.class_teacher = builder.teacher(junior, "13900000020", "何老师", "数学")
+
+    # Retired teacher and volunteer at the primary school, each on their own terms.
+    retired = builder.user(builder.next_mobile("137001"), "钱老师（退休）", Role.TEACHER, school=primary)
+    retired.staff_profile = StaffProfile(school_id=primary.id, staff_type=StaffType.RETIRED_TEACHER,
+                                         subjects=["数学"], skills=["supervision", "homework_help", "tutoring"],
+                                         opted_in=True, max_weekly_minutes=240, max_days=2)
+    volunteer = builder.user(builder.next_mobile("137001"), "刘阿姨（志愿者）", Role.TEACHER, school=primary)
+    volunteer.staff_profile = StaffProfile(school_id=primary.id, staff_type=StaffType.VOLUNTEER,
+                                           skills=["supervision", "reading"], opted_in=True,
+                                           max_weekly_minutes=180, max_days=3)
+    db.session.flush()
+
+    # The named guardian's child, link confirmed; more guardians with a child each, some links waiting.
+    first_child = primary_1_1.students[0]
+    first_child.name = "张子涵"
+    guardian = builder.user("13800000100", "张家长", Role.GUARDIAN)
+    guardian.guardian_links.append(GuardianLink(student=first_child, relationship_kind=Relationship.MOTHER,
+                                                verified=True, verified_by=primary_1_1.class_teacher))
+    for school in (primary, junior):
+        for school_class in [c for g in school.grades for c in g.classes]:
+            for student in school_class.students[1:4]:
+                parent = builder.user(builder.next_mobile("137003"), student.name[0] + "家长", Role.GUARDIAN)
+                parent.guardian_links.append(GuardianLink(
+                    student=student, relationship_kind=builder.rng.choice(list(Relationship)[:3]),
+                    verified=builder.rng.random() < 0.7))
+    db.session.flush()
+    return county

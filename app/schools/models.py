@@ -1,0 +1,182 @@
+"""County, school, calendar, grade, class and student."""
+
+import enum
+from datetime import date, time
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import enum_column
+
+
+class SchoolType(enum.Enum):
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    NINE_YEAR = "nine_year"
+
+
+class HolidayKind(enum.Enum):
+    WINTER = "winter"
+    SUMMER = "summer"
+    PUBLIC = "public"
+
+
+class County(db.Model):
+    """A county (区县) whose education bureau runs one deployment for its schools."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+
+    schools: Mapped[list["School"]] = relationship(back_populates="county", order_by="School.name")
+
+    def __repr__(self) -> str:
+        return f"<County {self.code} {self.name}>"
+
+
+class School(db.Model):
+    """A primary, junior-high or nine-year school of a county."""
+
+    __table_args__ = (UniqueConstraint("county_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    school_type: Mapped[SchoolType] = mapped_column(enum_column(SchoolType))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # Local end of work by season (003 篇4: winter 17:00, summer 17:30); the after-school block ends no earlier.
+    work_end_winter: Mapped[time] = mapped_column(Time, default=time(17, 0))
+    work_end_summer: Mapped[time] = mapped_column(Time, default=time(17, 30))
+    # Summer timetable runs from this month/day up to the winter start (both inclusive of the start day).
+    summer_starts: Mapped[str] = mapped_column(String(5), default="05-01")
+    winter_starts: Mapped[str] = mapped_column(String(5), default="10-01")
+
+    county: Mapped[County] = relationship(back_populates="schools")
+    grades: Mapped[list["Grade"]] = relationship(
+        back_populates="school", order_by="Grade.number", cascade="all, delete-orphan"
+    )
+    terms: Mapped[list["Term"]] = relationship(
+        back_populates="school", order_by="Term.starts_on", cascade="all, delete-orphan"
+    )
+    holidays: Mapped[list["Holiday"]] = relationship(
+        back_populates="school", order_by="Holiday.starts_on", cascade="all, delete-orphan"
+    )
+
+    def work_end_on(self, day: date) -> time:
+        """Local end of work on a date, by the school's seasonal timetable."""
+        mmdd = day.strftime("%m-%d")
+        in_summer = self.summer_starts <= mmdd < self.winter_starts
+        return self.work_end_summer if in_summer else self.work_end_winter
+
+    def __repr__(self) -> str:
+        return f"<School {self.code} {self.name}>"
+
+
+class Term(db.Model):
+    """A school term (学期) with its first and last teaching day."""
+
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="term_dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    school: Mapped[School] = relationship(back_populates="terms")
+
+    def __repr__(self) -> str:
+        return f"<Term {self.name} {self.starts_on}..{self.ends_on}>"
+
+
+class Holiday(db.Model):
+    """A winter or summer vacation, or a public holiday, of a school's calendar."""
+
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="holiday_dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    kind: Mapped[HolidayKind] = mapped_column(enum_column(HolidayKind))
+    name: Mapped[str] = mapped_column(String(60))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+    school: Mapped[School] = relationship(back_populates="holidays")
+
+    def __repr__(self) -> str:
+        return f"<Holiday {self.kind.value} {self.starts_on}..{self.ends_on}>"
+
+
+class Grade(db.Model):
+    """A grade (年级) of a school: 1–6 primary, 7–9 junior high."""
+
+    __table_args__ = (
+        UniqueConstraint("school_id", "number"),
+        CheckConstraint("number BETWEEN 1 AND 9", name="grade_number_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    number: Mapped[int]
+
+    school: Mapped[School] = relationship(back_populates="grades")
+    classes: Mapped[list["SchoolClass"]] = relationship(
+        back_populates="grade", order_by="SchoolClass.number", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Grade {self.number}>"
+
+
+class SchoolClass(db.Model):
+    """A class (班级) of a grade, with its class teacher (班主任)."""
+
+    __tablename__ = "school_class"
+    __table_args__ = (
+        UniqueConstraint("grade_id", "number"),
+        CheckConstraint("number >= 1", name="class_number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    grade_id: Mapped[int] = mapped_column(ForeignKey("grade.id"), index=True)
+    number: Mapped[int]
+    class_teacher_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+
+    school: Mapped[School] = relationship()
+    grade: Mapped[Grade] = relationship(back_populates="classes")
+    class_teacher: Mapped["User | None"] = relationship(back_populates="classes_led")  # noqa: F821
+    students: Mapped[list["Student"]] = relationship(back_populates="school_class", order_by="Student.student_number")
+
+    def __repr__(self) -> str:
+        return f"<SchoolClass {self.grade.number}-{self.number}>"
+
+
+class Student(db.Model):
+    """A pupil: the least personal data the service needs (number, name, class)."""
+
+    __table_args__ = (UniqueConstraint("school_id", "student_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
+    student_number: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(50))
+
+    school: Mapped[School] = relationship()
+    school_class: Mapped[SchoolClass] = relationship(back_populates="students")
+    guardian_links: Mapped[list["GuardianLink"]] = relationship(  # noqa: F821
+        back_populates="student", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Student {self.student_number}>"
+
+
+def class_label(school_class: SchoolClass) -> str:
+    """The class's name as people say it, in the current language: 三年级2班 / Grade 3 Class 2."""
+    from flask_babel import gettext
+
+    return gettext("Grade %(grade)s Class %(number)s", grade=school_class.grade.number, number=school_class.number)

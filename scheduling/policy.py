@@ -1,0 +1,117 @@
+"""Policy numbers and lists of the "double reduction" rules, in one place.
+
+Read by the parser, the plan rules, the solver, the validator and the web forms. Import-light on
+purpose: no OR-Tools, no Flask. Seeds are cited as in /work/shared/DOMAIN.md.
+"""
+
+# --- Times and caps (policy defaults; a problem's "policy" object may override them) ---
+
+MIN_DAILY_MINUTES = 120  # after-school service at least 2 hours a day (000 §(一)5; 003 丽水 8; 004)
+EVENING_END_LATEST = "20:30"  # junior evening self-study done by 20:30 (000 §(一)5; 003 丽水 8)
+TEACHER_MAX_WEEKLY_MINUTES = 360  # weekly service cap for an in-service teacher (school setting, 003 丽水 11)
+TEACHER_MAX_DAYS = 4  # days a week an in-service teacher serves at most (flexible hours, 003 丽水 11)
+TEACHER_MAX_DAILY_MINUTES = 540  # teaching + service minutes a day at most (弹性上下班, 003 丽水 11; 000 §7)
+PROVIDER_NEEDS_SCHOOL_STAFF = True  # provider sessions keep a school person present (课后服务由学校组织, 001 §10)
+HOLIDAY_WEEKENDS = False  # holiday care not at weekends in principle (001 §12; 003 丽水 6)
+DEFAULT_WORK_END = "17:30"  # typical local end of work, summer timetable (003 篇4; 000 §(一)5)
+MAX_FEE_MONTHS_IN_ADVANCE = 3  # no fee collected more than 3 months ahead (000 §(二)13)
+
+DEFAULT_POLICY = {  # the contract's "policy" object with every field at its default (ROSTER_FORMAT.md)
+    "min_daily_minutes": MIN_DAILY_MINUTES,
+    "evening_end_latest": EVENING_END_LATEST,
+    "teacher_max_weekly_minutes": TEACHER_MAX_WEEKLY_MINUTES,
+    "teacher_max_days": TEACHER_MAX_DAYS,
+    "teacher_max_daily_minutes": TEACHER_MAX_DAILY_MINUTES,
+    "provider_needs_school_staff": PROVIDER_NEEDS_SCHOOL_STAFF,
+    "holiday_weekends": HOLIDAY_WEEKENDS,
+}
+
+# --- Grades ---
+
+PRIMARY_GRADES = range(1, 7)  # 小学 grades 1–6 (义务教育, 000 一)
+JUNIOR_GRADES = range(7, 10)  # 初中 grades 7–9 (义务教育, 000 一)
+ALL_GRADES = range(1, 10)  # compulsory education grades 1–9 (000 一)
+
+# --- Kinds of session ---
+
+KINDS = ("after_school", "morning", "noon", "evening_study", "late_care", "holiday_care")  # 003 篇4; 001 §12
+SCHOOL_DAY_KINDS = frozenset(  # run only on school days (工作日全覆盖, 002 §3; 000 §(一)5)
+    {"after_school", "morning", "noon", "evening_study", "late_care"}
+)
+HOLIDAY_KIND = "holiday_care"  # summer and winter care (001 §12)
+EVENING_KIND = "evening_study"  # junior-high evening self-study (000 §(一)5)
+MORNING_KIND = "morning"  # morning care before class (003 篇4)
+AFTER_SCHOOL_KIND = "after_school"  # the daily 2-hour service (000 §(一)5)
+
+# --- Activities ---
+
+NEW_LESSON = "new_lesson"  # teaching new lessons is never allowed (001 §9; 003 丽水 7)
+SUPERVISION = "supervision"  # 看护 needs no skill (001 §12 以看护为主)
+TUTORING = "tutoring"  # 答疑辅导: needs the subject too when a subject is given (001 §9)
+ACTIVITIES = (  # what a session may be about (001 §9; 003 丽水 6); new_lesson exists only to be refused
+    "supervision", "homework_help", "tutoring", "self_study", "sports", "arts",
+    "science", "reading", "labour", "practice", "club", "games", NEW_LESSON,
+)
+HOLIDAY_ALLOWED_ACTIVITIES = frozenset(  # holiday care: mainly supervision, no group tutoring (001 §12)
+    {"supervision", "reading", "sports", "arts", "science", "labour", "practice", "club", "games"}
+)
+SCHOOL_STAFF_ONLY_ACTIVITIES = frozenset(  # homework and tutoring by school staff (003 丽水 6, 7; 001 §9)
+    {"homework_help", "tutoring", "self_study"}
+)
+PROVIDER_FORBIDDEN_ACTIVITIES = frozenset(  # providers only for non-subject activities (002 (二)3; 001 §10)
+    {"supervision", "homework_help", "tutoring", "self_study"}
+)
+SUBJECT_TYPE_SUBJECTS = frozenset(  # 学科类 subjects (002 (二)3)
+    {"道德与法治", "语文", "历史", "地理", "数学", "外语", "物理", "化学", "生物"}
+)
+
+# --- People ---
+
+STAFF_TYPES = ("teacher", "retired_teacher", "volunteer", "provider")  # 003 丽水 9; 001 §10
+TEACHER = "teacher"  # in-service teacher: policy caps apply by default (003 丽水 11)
+SCHOOL_STAFF_TYPES = frozenset({"teacher", "retired_teacher"})  # school staff for supervision rules (003 丽水 9)
+PROVIDER_TYPE = "provider"  # staff of a vetted third-party organisation (001 §10; 002 (三)1)
+ACTIVE_PROVIDER_STATUS = "active"  # only whitelisted, active providers may serve (001 §15; 004)
+
+# --- Words for people (explanations, forms) ---
+
+ACTIVITY_LABELS = {  # Chinese / English names shown to coordinators
+    "supervision": ("看护", "supervision"),
+    "homework_help": ("作业辅导", "homework help"),
+    "tutoring": ("答疑辅导", "tutoring"),
+    "self_study": ("自习", "self-study"),
+    "sports": ("体育", "sports"),
+    "arts": ("艺术", "arts"),
+    "science": ("科学", "science"),
+    "reading": ("阅读", "reading"),
+    "labour": ("劳动", "labour"),
+    "practice": ("综合实践", "practice"),
+    "club": ("社团", "club"),
+    "games": ("游戏", "games"),
+    "new_lesson": ("讲授新课", "new lesson"),
+}
+KIND_LABELS = {  # Chinese / English names of the kinds of session
+    "after_school": ("课后服务", "after-school service"),
+    "morning": ("早托", "morning care"),
+    "noon": ("午托", "noon care"),
+    "evening_study": ("晚自习", "evening self-study"),
+    "late_care": ("延时托管", "late care"),
+    "holiday_care": ("假期托管", "holiday care"),
+}
+WEEKDAY_LABELS = (  # Monday first, as date.weekday()
+    ("周一", "Monday"), ("周二", "Tuesday"), ("周三", "Wednesday"), ("周四", "Thursday"),
+    ("周五", "Friday"), ("周六", "Saturday"), ("周日", "Sunday"),
+)
+
+# --- Rule codes (ROSTER_FORMAT.md) ---
+
+PLAN_RULES = (
+    "NO_NEW_LESSONS", "HOLIDAY_ACTIVITY", "HOLIDAY_WEEKEND", "SCHOOL_DAY", "EVENING_END",
+    "EVENING_JUNIOR_ONLY", "TWO_HOUR_MINIMUM", "END_BEFORE_WORK_END",
+)
+ASSIGNMENT_RULES = (
+    "COVERAGE", "NO_OVERLAP", "AVAILABILITY", "OPT_IN", "QUALIFICATION", "SCHOOL_STAFF_ONLY",
+    "PROVIDER_VETTED", "PROVIDER_NON_SUBJECT", "PROVIDER_NEEDS_SCHOOL_STAFF", "PROVIDER_WEEKLY_SESSIONS",
+    "TEACHER_WEEKLY_LIMIT", "TEACHER_DAYS_LIMIT", "TEACHER_DAILY_LIMIT", "REST_AFTER_EVENING", "PINNED",
+    "CAMPUS",  # extension: staff tied to a campus serve only that campus's groups (scheduling/README.md)
+)

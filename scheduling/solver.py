@@ -1,0 +1,634 @@
+"""CP-SAT roster solver: plan rules, pre-filter, one model per independent component, staged objective."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduling import explain, plan, policy, rules
+from scheduling.problem import Problem, parse_problem, week_of
+from scheduling.roster import Roster
+
+log = logging.getLogger(__name__)
+
+# Objective stages in the contract's order of importance, with their share of the time limit.
+STAGES = (
+    ("coverage", 0.35),  # pins kept, then sessions staffed, then 2-hour blocks complete
+    ("changes", 0.10),  # previous pairs kept
+    ("max_load", 0.25),  # largest weekly load of an in-service teacher
+    ("spread", 0.10),  # loads spread evenly (convex penalty)
+    ("continuity", 0.12),  # distinct people per series + sessions on avoid_days
+    ("cost", 0.08),  # provider cost
+)
+SPREAD_STEP = 60  # minutes between the thresholds of the convex load penalty
+
+
+@dataclass
+class Progress:
+    """What the progress callback receives for each improving solution."""
+
+    stage: str
+    staffed: int
+    objective: float
+    bound: float
+    elapsed: float
+
+
+# --- Rule constraints --------------------------------------------------------------------------
+# AVAILABILITY, OPT_IN, SCHOOL_STAFF_ONLY, PROVIDER_VETTED, PROVIDER_NON_SUBJECT, CAMPUS and the
+# per-person part of QUALIFICATION are enforced by the pre-filter (rules.pair_blockers): a pair
+# that breaks one of them gets no variable at all.
+
+
+def add_coverage_constraint(model, x, staffed, session, people):
+    """COVERAGE: a staffed session has exactly staff_needed distinct people, an unstaffed one none."""
+    model.add(sum(x[(session.id, p)] for p in people) == session.staff_needed * staffed[session.id])
+
+
+def add_qualification_constraint(model, x, staffed, session, qualified_people):
+    """QUALIFICATION: at least one qualified person in every staffed session."""
+    model.add(sum(x[(session.id, p)] for p in qualified_people) >= staffed[session.id])
+
+
+def add_no_overlap_constraint(model, x, person_sessions):
+    """NO_OVERLAP: at most one session per person in every maximal set of overlapping sessions."""
+    for (pid, _day), sessions in person_sessions.items():
+        if len(sessions) < 2:
+            continue
+        starts = sorted({s.start for s in sessions})
+        seen = set()
+        for i, t in enumerate(starts):
+            active = [s for s in sessions if s.start <= t < s.end]
+            next_start = starts[i + 1] if i + 1 < len(starts) else None
+            if len(active) < 2 or (next_start is not None and next_start < min(s.end for s in active)):
+                continue  # not a maximal clique: the next start still overlaps all of them
+            key = tuple(sorted(s.id for s in active))
+            if key not in seen:
+                seen.add(key)
+                model.add_at_most_one(x[(s.id, pid)] for s in active)
+
+
+def add_provider_needs_school_staff_constraint(model, x, session, provider_people, school_people):
+    """PROVIDER_NEEDS_SCHOOL_STAFF: a provider person in a session needs a teacher or retired teacher."""
+    school = sum(x[(session.id, q)] for q in school_people)
+    for p in provider_people:
+        model.add(x[(session.id, p)] <= school)
+
+
+def add_provider_weekly_sessions_constraint(model, x, serves, provider, sessions_by_week, people_in):
+    """PROVIDER_WEEKLY_SESSIONS: a provider's staff are in at most max_weekly_sessions sessions a week."""
+    for week, sids in sessions_by_week.items():
+        for sid in sids:
+            for p in people_in[sid]:
+                model.add_implication(x[(sid, p)], serves[(provider.id, sid)])
+        if provider.max_weekly_sessions is not None and len(sids) > provider.max_weekly_sessions:
+            model.add(sum(serves[(provider.id, sid)] for sid in sids) <= provider.max_weekly_sessions)
+
+
+def add_teacher_weekly_limit_constraint(model, terms, cap):
+    """TEACHER_WEEKLY_LIMIT: session minutes in one week within the person's cap."""
+    if cap is not None and sum(m for m, _ in terms) > cap:
+        model.add(sum(m * v for m, v in terms) <= cap)
+
+
+def add_teacher_days_limit_constraint(model, works, day_vars, cap):
+    """TEACHER_DAYS_LIMIT: at most cap distinct dates a week (works[d] is set by any session that day)."""
+    if cap is None or len(day_vars) <= cap:
+        return
+    for day, xs in day_vars.items():
+        for v in xs:
+            model.add_implication(v, works[day])
+    model.add(sum(works[d] for d in day_vars) <= cap)
+
+
+def add_teacher_daily_limit_constraint(model, terms, budget):
+    """TEACHER_DAILY_LIMIT: teaching minutes + session minutes on a date within the daily cap."""
+    if sum(m for m, _ in terms) > budget:
+        model.add(sum(m * v for m, v in terms) <= budget)
+
+
+def add_rest_after_evening_constraint(model, x, pid, evenings, mornings_next_day):
+    """REST_AFTER_EVENING: no morning session the date after an evening_study session."""
+    for e in evenings:
+        for m in mornings_next_day:
+            model.add_bool_or([x[(e, pid)].negated(), x[(m, pid)].negated()])
+
+
+def add_pinned_constraint(model, x, pins):
+    """PINNED: a kept pin forces its pair; pins are kept first in the objective (see README)."""
+    kept = []
+    for sid, pid in pins:
+        k = model.new_bool_var(f"pin_{sid}_{pid}")
+        model.add_implication(k, x[(sid, pid)])
+        kept.append(k)
+    return kept
+
+
+# --- One independent component -----------------------------------------------------------------
+
+
+class ComponentModel:
+    """The CP-SAT model of one set of sessions and people that do not interact with the rest."""
+
+    def __init__(self, problem: Problem, sids: list[str], candidates: dict[str, list[str]],
+                 pins: list[tuple[str, str]], gds: list[plan.GroupDay], previous: list[tuple[str, str]]):
+        self.problem = problem
+        self.sids = sids
+        self.model = cp_model.CpModel()
+        self.values: dict | None = None
+        model = self.model
+        sessions = [problem.sessions[s] for s in sids]
+
+        # Variables: x[(session, staff)] for each allowed pair, staffed[session].
+        self.x = {(s, p): model.new_bool_var(f"x_{s}_{p}") for s in sids for p in candidates[s]}
+        self.staffed = {s: model.new_bool_var(f"staffed_{s}") for s in sids}
+        x, staffed = self.x, self.staffed
+
+        # Per-session rules.
+        for s in sessions:
+            people = candidates[s.id]
+            add_coverage_constraint(model, x, staffed, s, people)
+            qualified = [p for p in people if rules.is_qualified(problem, problem.staff[p], s)]
+            add_qualification_constraint(model, x, staffed, s, qualified)
+            if problem.policy.provider_needs_school_staff:
+                prov = [p for p in people if problem.staff[p].type == policy.PROVIDER_TYPE]
+                if prov:
+                    school = [p for p in people if rules.is_school_staff(problem.staff[p])]
+                    add_provider_needs_school_staff_constraint(model, x, s, prov, school)
+
+        # Per-person rules.
+        by_person: dict[str, list] = {}
+        for s in sessions:
+            for p in candidates[s.id]:
+                by_person.setdefault(p, []).append(s)
+        person_day: dict[tuple[str, dt.date], list] = {}
+        self.loads: dict[tuple[str, dt.date], list] = {}  # (teacher, week) -> [(minutes, var)]
+        self.load_pairs: dict[tuple[str, dt.date], list] = {}
+        self.works: dict[tuple[str, dt.date], object] = {}
+        for pid, its in by_person.items():
+            person = problem.staff[pid]
+            weeks: dict[dt.date, list] = {}
+            days: dict[dt.date, list] = {}
+            for s in its:
+                weeks.setdefault(week_of(s.date), []).append(s)
+                days.setdefault(s.date, []).append(s)
+                person_day.setdefault((pid, s.date), []).append(s)
+            for week, ws in weeks.items():
+                terms = [(s.minutes, x[(s.id, pid)]) for s in ws]
+                add_teacher_weekly_limit_constraint(model, terms, rules.weekly_cap(problem, person))
+                if person.type == policy.TEACHER:
+                    self.loads[(pid, week)] = terms
+                    self.load_pairs[(pid, week)] = [(s.minutes, (s.id, pid)) for s in ws]
+                day_vars = {d: [x[(s.id, pid)] for s in ws if s.date == d] for d in sorted({s.date for s in ws})}
+                cap = rules.days_cap(problem, person)
+                if cap is not None and len(day_vars) > cap:
+                    works = {d: model.new_bool_var(f"works_{pid}_{d}") for d in day_vars}
+                    self.works.update({(pid, d): v for d, v in works.items()})
+                    add_teacher_days_limit_constraint(model, works, day_vars, cap)
+            for day, ds in days.items():
+                terms = [(s.minutes, x[(s.id, pid)]) for s in ds]
+                add_teacher_daily_limit_constraint(model, terms, rules.daily_budget(problem, person, day))
+            evenings = {}
+            mornings = {}
+            for s in its:
+                if s.kind == policy.EVENING_KIND:
+                    evenings.setdefault(s.date, []).append(s.id)
+                elif s.kind == policy.MORNING_KIND:
+                    mornings.setdefault(s.date, []).append(s.id)
+            for day, es in evenings.items():
+                nxt = mornings.get(day + dt.timedelta(days=1), [])
+                if nxt:
+                    add_rest_after_evening_constraint(model, x, pid, es, nxt)
+        add_no_overlap_constraint(model, x, person_day)
+
+        # Providers: serves[(provider, session)] is set when any of its staff is in the session.
+        self.serves = {}
+        prov_sessions: dict[str, dict[dt.date, list[str]]] = {}
+        people_in: dict[str, list[str]] = {}
+        for s in sessions:
+            for p in candidates[s.id]:
+                prov_id = problem.staff[p].provider
+                if prov_id is None:
+                    continue
+                if (prov_id, s.id) not in self.serves:
+                    self.serves[(prov_id, s.id)] = model.new_bool_var(f"serves_{prov_id}_{s.id}")
+                    prov_sessions.setdefault(prov_id, {}).setdefault(week_of(s.date), []).append(s.id)
+                people_in.setdefault(s.id, []).append(p)
+        for prov_id, by_week in prov_sessions.items():
+            add_provider_weekly_sessions_constraint(
+                model, x, self.serves, problem.providers[prov_id], by_week, people_in)
+
+        # Pins and the two-hour blocks (both part of the first stage).
+        self.pins = pins
+        self.pin_kept = add_pinned_constraint(model, x, pins)
+        self.block_ok = []
+        for gd in gds:
+            options = []
+            for i in gd.qualifying:
+                ids = gd.blocks[i][2]
+                if len(ids) < 2 or any(sid not in staffed for sid in ids):
+                    continue
+                ok = model.new_bool_var(f"block_{gd.group}_{gd.date}_{i}")
+                for sid in ids:
+                    model.add_implication(ok, staffed[sid])
+                options.append(ok)
+            if options:
+                day_ok = model.new_bool_var(f"day_ok_{gd.group}_{gd.date}")
+                model.add_bool_or(options + [day_ok.negated()])
+                self.block_ok.append(day_ok)
+
+        # Objective expressions, one per stage.
+        n_blocks, n_sessions = len(self.block_ok) + 1, len(sids) + 1
+        self.coverage_expr = (
+            sum(self.pin_kept) * n_sessions * n_blocks + sum(staffed.values()) * n_blocks + sum(self.block_ok)
+        )
+        self.coverage_weights = (n_sessions * n_blocks, n_blocks)
+        self.previous = [pair for pair in previous if pair in x]
+        self.kept_expr = sum(x[pair] for pair in self.previous)
+
+        self.max_load = None
+        self.spread_expr = 0  # built by add_spread once the global largest load is known
+        self.load_exprs = []
+        if self.loads:
+            top = max(sum(m for m, _ in terms) for terms in self.loads.values())
+            self.max_load = model.new_int_var(0, top, "max_teacher_minutes")
+            for key, terms in self.loads.items():
+                expr = sum(m * v for m, v in terms)
+                self.load_exprs.append((key, expr, sum(m for m, _ in terms)))
+                model.add(expr <= self.max_load)
+            # Redundant: the largest load is at least the average load (strengthens the bound).
+            by_week: dict[dt.date, list] = {}
+            for (pid, week), expr, _ in self.load_exprs:
+                by_week.setdefault(week, []).append(expr)
+            for week, exprs in by_week.items():
+                model.add(len(exprs) * self.max_load >= sum(exprs))
+
+        self.series_terms = []
+        series: dict[str, list[str]] = {}
+        for s in sessions:
+            if s.series is not None:
+                series.setdefault(s.series, []).append(s.id)
+        for name, ids in series.items():
+            if len(ids) < 2:
+                continue
+            people = sorted({p for sid in ids for p in candidates[sid]})
+            for p in people:
+                used = model.new_bool_var(f"series_{name}_{p}")
+                for sid in ids:
+                    if (sid, p) in x:
+                        model.add_implication(x[(sid, p)], used)
+                self.series_terms.append(used)
+        self.avoid_terms = [v for (sid, pid), v in x.items()
+                            if problem.sessions[sid].date in problem.staff[pid].avoid_days]
+        self.cost_terms = [(round(problem.providers[prov].cost_per_session * 100), v)
+                           for (prov, _sid), v in self.serves.items()
+                           if problem.providers[prov].cost_per_session > 0]
+
+    @property
+    def size(self) -> int:
+        return len(self.x) + len(self.sids)
+
+    def stage(self, name: str):
+        """(expression, maximize?) of one stage, or None when the stage is trivial here."""
+        if name == "coverage":
+            return (self.coverage_expr, True) if self.x else None
+        if name == "changes":
+            return (self.kept_expr, True) if self.previous else None
+        if name == "max_load":
+            return (self.max_load, False) if self.max_load is not None else None
+        if name == "spread":
+            return (self.spread_expr, False) if self.max_load is not None else None
+        if name == "continuity":
+            terms = self.series_terms + self.avoid_terms
+            return (sum(terms), False) if terms else None
+        if name == "cost":
+            return (sum(c * v for c, v in self.cost_terms), False) if self.cost_terms else None
+        raise ValueError(name)
+
+    def add_spread(self, global_max: int):
+        """Cap every load at the global largest load and build the convex spread penalty."""
+        model = self.model
+        model.add(self.max_load <= global_max)
+        penalties = []
+        for (pid, week), expr, top in self.load_exprs:
+            for t in range(SPREAD_STEP, min(top, global_max), SPREAD_STEP):
+                excess = model.new_int_var(0, top - t, f"excess_{pid}_{week}_{t}")
+                model.add(excess >= expr - t)
+                penalties.append(excess)
+        self.spread_expr = sum(penalties)
+
+    def current_max_load(self) -> int:
+        """Largest teacher weekly load in the last solution found."""
+        if self.values is None:
+            return 0
+        value = dict(zip(self.x, self.values, strict=False))
+        return max((sum(m for m, pair in terms if value[pair]) for terms in self.load_pairs.values()), default=0)
+
+    def all_vars(self):
+        yield from self.x.values()
+        yield from self.staffed.values()
+
+
+# --- Solve -------------------------------------------------------------------------------------
+
+
+class _Clock:
+    """Wall time, or with one worker the solver's deterministic time (so the roster is reproducible)."""
+
+    def __init__(self, deterministic: bool):
+        self.deterministic = deterministic
+        self.start = time.monotonic()
+        self.used = 0.0
+
+    def elapsed(self) -> float:
+        return self.used if self.deterministic else time.monotonic() - self.start
+
+
+class _ProgressCallback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, stage, comp, staffed_elsewhere, on_progress, start):
+        super().__init__()
+        self.stage, self.comp, self.others, self.on_progress, self.start = (
+            stage, comp, staffed_elsewhere, on_progress, start)
+
+    def on_solution_callback(self):
+        staffed = self.others + sum(self.value(v) for v in self.comp.staffed.values())
+        self.on_progress(Progress(self.stage, staffed, self.objective_value, self.best_objective_bound,
+                                  time.monotonic() - self.start))
+
+
+def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _Clock, on_progress, staffed_else):
+    expr, maximize = comp.stage(stage)
+    model = comp.model
+    if maximize:
+        model.maximize(expr)
+    else:
+        model.minimize(expr)
+    model.clear_hints()
+    if comp.values is not None:
+        for var, val in zip(comp.all_vars(), comp.values, strict=True):
+            model.add_hint(var, val)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = workers
+    params.random_seed = 1
+    params.max_time_in_seconds = max(0.05, budget) * (4 if clock.deterministic else 1)
+    if clock.deterministic:
+        params.max_deterministic_time = max(0.05, budget)
+    callback = None
+    if on_progress is not None:
+        callback = _ProgressCallback(stage, comp, staffed_else, on_progress, clock.start)
+    status = solver.solve(model, callback)
+    clock.used += solver.deterministic_time if clock.deterministic else 0.0
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        log.info("stage %s: no solution (%s) in %.2fs", stage, solver.status_name(status), budget)
+        return None
+    value = round(solver.objective_value)
+    bound = solver.best_objective_bound
+    comp.values = [solver.value(v) for v in comp.all_vars()]
+    if stage != "max_load":  # max_load is capped globally before the spread stage
+        model.add(expr >= value if maximize else expr <= value)
+    else:
+        comp.max_load_value = value
+    if stage == "coverage":
+        comp.coverage_kept_pins = sum(solver.value(k) for k in comp.pin_kept)
+    return value, bound, status == cp_model.OPTIMAL
+
+
+def _components(problem, active, candidates, gds):
+    """Connected sets of sessions: linked by a shared candidate, a provider, or a two-hour block."""
+    parent = {}
+
+    def find(a):
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for sid in active:
+        find(("s", sid))
+        for pid in candidates[sid]:
+            union(("s", sid), ("p", pid))
+            prov = problem.staff[pid].provider
+            if prov is not None:
+                union(("p", pid), ("v", prov))
+    for gd in gds:
+        ids = [sid for block in gd.blocks for sid in block[2]]
+        for a, b in zip(ids, ids[1:], strict=False):
+            union(("s", a), ("s", b))
+    groups: dict = {}
+    for sid in active:
+        groups.setdefault(find(("s", sid)), []).append(sid)
+    return list(groups.values())
+
+
+def solve(problem, time_limit: float = 10.0, workers: int = 2,
+          on_progress: Callable[[Progress], None] | None = None) -> Roster:
+    """Solve a problem (Problem, dict or JSON text) into a roster within time_limit seconds."""
+    if not isinstance(problem, Problem):
+        problem = parse_problem(problem)
+    clock = _Clock(deterministic=workers == 1)
+    wall_start = time.monotonic()
+
+    # Plan rules.
+    rejected = plan.reject_sessions(problem)
+    gds = plan.group_days(problem, rejected)
+    active = [sid for sid in problem.sessions if sid not in rejected]
+
+    # Pre-filter: pairs that break no single-pair rule.
+    by_campus: dict = {}
+    for p in problem.staff.values():
+        by_campus.setdefault(p.campus, []).append(p)
+    candidates: dict[str, list[str]] = {}
+    for sid in active:
+        s = problem.sessions[sid]
+        campuses = rules.session_campus(problem, s)
+        if len(by_campus) == 1:
+            pool = list(problem.staff.values())
+        else:  # campus extension: only people of no campus or of this session's one campus can pass
+            pool = [p for p in problem.staff.values() if p.campus is None or {p.campus} == campuses]
+        candidates[sid] = [p.id for p in pool if not rules.pair_blockers(problem, p, s)]
+
+    # Pins: those that break a rule on their own (or more pins than places) are conflicts at once.
+    pin_conflict_pairs: list[tuple[str, str]] = []
+    pins_ok: list[tuple[str, str]] = []
+    per_session: dict[str, int] = {}
+    for pair in problem.pinned:
+        sid, pid = pair.session, pair.staff
+        if sid in rejected or pid not in candidates.get(sid, []):
+            pin_conflict_pairs.append((sid, pid))
+            continue
+        per_session[sid] = per_session.get(sid, 0) + 1
+        if per_session[sid] > problem.sessions[sid].staff_needed:
+            pin_conflict_pairs.append((sid, pid))
+            continue
+        pins_ok.append((sid, pid))
+    previous = [(p.session, p.staff) for p in problem.previous]
+
+    # Components, each its own model.
+    comps: list[ComponentModel] = []
+    for sids in _components(problem, active, candidates, gds):
+        if not any(candidates[s] for s in sids):
+            continue
+        sset = set(sids)
+        comps.append(ComponentModel(
+            problem, sids, candidates,
+            [pin for pin in pins_ok if pin[0] in sset],
+            [gd for gd in gds if all(sid in sset for b in gd.blocks for sid in b[2])],
+            [pair for pair in previous if pair[0] in sset],
+        ))
+    comps.sort(key=lambda c: -c.size)
+    setup = time.monotonic() - wall_start
+    remaining_total = max(0.1, time_limit - (0 if clock.deterministic else setup))
+
+    # Stages, each earlier figure fixed before the next (lexicographic).
+    stage_results: dict[str, dict] = {}
+    all_optimal = True
+    found_any = True
+    spent = clock.elapsed()
+    for idx, (stage, share) in enumerate(STAGES):
+        if stage == "spread":
+            global_max = max((c.current_max_load() for c in comps if c.max_load is not None), default=0)
+            for c in comps:
+                if c.max_load is not None:
+                    c.add_spread(global_max)
+        todo = [c for c in comps if c.stage(stage) is not None and (c.values is not None or stage == "coverage")]
+        if not todo:
+            continue
+        later = sum(sh for st, sh in STAGES[idx:] if any(c.stage(st) is not None for c in comps))
+        left = remaining_total - (clock.elapsed() - spent)
+        stage_budget = max(0.05, left * share / later)
+        stage_end = clock.elapsed() + stage_budget
+        size_left = sum(c.size for c in todo)
+        summary = {"value": 0, "bound": 0.0, "optimal": True}
+        for c in todo:
+            budget = max(0.05, (stage_end - clock.elapsed()) * c.size / size_left)
+            size_left -= c.size
+            staffed_else = sum(
+                sum(o.values[len(o.x):]) for o in comps if o is not c and o.values is not None)
+            result = _run(c, stage, budget, workers, clock, on_progress, staffed_else)
+            if result is None:
+                summary["optimal"] = False
+                all_optimal = False
+                if stage == "coverage":
+                    found_any = False
+                continue
+            value, bound, optimal = result
+            if stage == "max_load":
+                summary["value"] = max(summary["value"], value)
+                summary["bound"] = max(summary["bound"], bound)
+            else:
+                summary["value"] += value
+                summary["bound"] += bound
+            if stage == "coverage":
+                summary.setdefault("staffed_bound", 0)
+                w_pin, w_staff = c.coverage_weights
+                if c.coverage_kept_pins == len(c.pins):
+                    summary["staffed_bound"] += min(len(c.sids), int((bound - len(c.pins) * w_pin) // w_staff))
+                else:
+                    summary["staffed_bound"] += len(c.sids)
+            summary["optimal"] = summary["optimal"] and optimal
+            all_optimal = all_optimal and optimal
+        stage_results[stage] = summary
+
+    # Read the solution.
+    staff_of: dict[str, list[str]] = {}
+    for c in comps:
+        if c.values is None:
+            continue
+        for (sid, pid), val in zip(c.x, c.values, strict=False):
+            if val:
+                staff_of.setdefault(sid, []).append(pid)
+    staff_order = {pid: i for i, pid in enumerate(problem.staff)}
+    return _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pairs, stage_results,
+                         all_optimal, found_any, wall_start, candidates)
+
+
+def _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pairs, stage_results,
+                  all_optimal, found_any, wall_start, candidates) -> Roster:
+    state = explain.RosterState(problem, staff_of)
+    roster = Roster(status="optimal")
+    staffed = set()
+    for sid, session in problem.sessions.items():
+        if sid in rejected:
+            findings = rejected[sid]
+            roster.rejected.append({"session": sid, "rules": [f.rule for f in findings],
+                                    "reason": "；".join(f.zh for f in findings) + " / "
+                                    + "; ".join(f.en for f in findings)})
+        elif sid in staff_of:
+            staffed.add(sid)
+            for pid in sorted(staff_of[sid], key=staff_order.get):
+                roster.assignments.append({"session": sid, "staff": pid})
+        elif not found_any and candidates.get(sid):
+            roster.unstaffed.append({"session": sid, "rules": ["COVERAGE"],
+                                     "reason": "求解时间内未找到排班 / the solver found no roster within the time limit"})
+        else:
+            roster.unstaffed.append({"session": sid, **explain.explain_unstaffed(problem, session, state)})
+    for gd in gds:
+        for f in list(gd.findings) + plan.staffing_findings(problem, gd, staffed):
+            roster.plan_errors.append({"rule": f.rule, "group": gd.group, "date": gd.date.isoformat(),
+                                       "reason": f.reason})
+    assigned = {(a["session"], a["staff"]) for a in roster.assignments}
+    for pair in problem.pinned:
+        if (pair.session, pair.staff) not in assigned:
+            plan_rules = [f.rule for f in rejected.get(pair.session, [])]
+            roster.pin_conflicts.append(explain.explain_pin(problem, pair.session, pair.staff, state, plan_rules))
+    del pin_conflict_pairs  # every unkept pin is explained above, whatever made it fail
+
+    # Status.
+    if problem.sessions and len(rejected) == len(problem.sessions):
+        roster.status = "infeasible_plan"
+    elif not found_any:
+        roster.status = "no_solution"
+    elif not all_optimal:
+        roster.status = "feasible"
+    roster.metrics = _metrics(problem, roster, state, staffed, rejected, stage_results, all_optimal, wall_start)
+    return roster
+
+
+def _metrics(problem, roster, state, staffed, rejected, stage_results, all_optimal, wall_start) -> dict:
+    active = len(problem.sessions) - len(rejected)
+    teacher_loads = [m for (pid, _w), m in state.week_minutes.items() if problem.staff[pid].type == policy.TEACHER]
+    max_load = max(teacher_loads, default=0)
+    assigned = {(a["session"], a["staff"]) for a in roster.assignments}
+    changed = sum(1 for p in problem.previous if (p.session, p.staff) not in assigned)
+    cov = stage_results.get("coverage", {})
+    staffed_bound = cov.get("staffed_bound", len(staffed)) if cov else len(staffed)
+    if cov.get("optimal"):
+        staffed_bound = len(staffed)
+    load = stage_results.get("max_load")
+    load_bound = max_load if load is None else (max_load if load["optimal"] else int(load["bound"] + 0.999))
+    load_bound = min(load_bound, max_load)
+    changes = stage_results.get("changes")
+    return {
+        "staffed_sessions": len(staffed),
+        "max_teacher_minutes": max_load,
+        "changed_vs_previous": changed,
+        "objective": active - len(staffed),
+        "best_bound": max(0, active - max(staffed_bound, len(staffed))),
+        "wall_seconds": round(time.monotonic() - wall_start, 3),
+        "sessions": len(problem.sessions),
+        "sessions_needing_staff": active,
+        "rejected_sessions": len(rejected),
+        "assignments": len(roster.assignments),
+        "max_teacher_minutes_bound": load_bound,
+        "max_teacher_minutes_gap": max_load - load_bound,
+        "changed_vs_previous_optimal": True if changes is None else changes["optimal"],
+        "spread_penalty": (stage_results.get("spread") or {}).get("value", 0),
+        "continuity_penalty": (stage_results.get("continuity") or {}).get("value", 0),
+        "provider_cost": sum(
+            problem.providers[prov].cost_per_session for (prov, _w), sids in state.provider_sessions.items()
+            for _ in sids),
+        "proven_optimal": all_optimal,
+        "stages": {k: {"value": v["value"], "bound": v["bound"], "optimal": v["optimal"]}
+                   for k, v in stage_results.items()},
+    }

@@ -1,0 +1,236 @@
+"""An independent checker of a roster against the contract's rules.
+
+Written from ROSTER_FORMAT.md directly: it shares only the parsed problem and the policy lists with
+the solver, never its model, pre-filter or plan code, so a solver bug is not repeated here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from scheduling import policy
+from scheduling.problem import Problem, parse_problem
+from scheduling.roster import STATUSES, Roster, roster_from_dict
+
+
+def _violation(rule: str, message: str, session: str | None = None, staff: str | None = None) -> dict:
+    return {"rule": rule, "session": session, "staff": staff, "message": message}
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _clash(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def plan_breaks(problem: Problem, sid: str) -> set[str]:
+    """Plan rules one session breaks by itself, read straight from the contract's table."""
+    s, pol, out = problem.sessions[sid], problem.policy, set()
+    if s.activity == "new_lesson":
+        out.add("NO_NEW_LESSONS")
+    if s.kind == "holiday_care":
+        if s.activity not in policy.HOLIDAY_ALLOWED_ACTIVITIES or s.subject in policy.SUBJECT_TYPE_SUBJECTS:
+            out.add("HOLIDAY_ACTIVITY")
+        if (s.date.weekday() in (5, 6) or s.date in problem.calendar.public_holidays) and not pol.holiday_weekends:
+            out.add("HOLIDAY_WEEKEND")
+    if s.kind != "holiday_care" and s.date not in problem.calendar.school_days:
+        out.add("SCHOOL_DAY")
+    if s.kind == "evening_study":
+        if s.end > pol.evening_end_latest:
+            out.add("EVENING_END")
+        if any(problem.groups[g].grade < 7 for g in s.groups):
+            out.add("EVENING_JUNIOR_ONLY")
+    return out
+
+
+def expected_group_day_errors(problem: Problem, rejected: set[str], staffed: set[str]) -> set[tuple]:
+    """(rule, group, date) for every group-day that breaks TWO_HOUR_MINIMUM or END_BEFORE_WORK_END."""
+    days: dict[tuple[str, dt.date], list] = defaultdict(list)
+    for s in problem.sessions.values():
+        if s.kind == "after_school" and s.date in problem.calendar.school_days:
+            for g in s.groups:
+                days[(g, s.date)].append(s)
+    out = set()
+    need, work_end = problem.policy.min_daily_minutes, problem.school.work_end
+    for (g, day), sessions in days.items():
+        running = sorted((s for s in sessions if s.id not in rejected), key=lambda s: s.start)
+        blocks: list[list] = []  # [start, end, ids]
+        for s in running:
+            if blocks and s.start <= blocks[-1][1]:
+                blocks[-1][1] = max(blocks[-1][1], s.end)
+                blocks[-1][2].append(s.id)
+            else:
+                blocks.append([s.start, s.end, [s.id]])
+        long_blocks = [b for b in blocks if b[1] - b[0] >= need]
+        if not long_blocks:
+            out.add(("TWO_HOUR_MINIMUM", g, day))
+        elif not any(all(i in staffed for i in b[2]) for b in long_blocks):
+            out.add(("TWO_HOUR_MINIMUM", g, day))
+        considered = long_blocks or blocks
+        if considered and all(b[1] < work_end for b in considered):
+            out.add(("END_BEFORE_WORK_END", g, day))
+    return out
+
+
+def validate(problem, roster) -> list[dict]:
+    """Every hard rule and structural fault of a roster, as {"rule", "session", "staff", "message"}."""
+    if not isinstance(problem, Problem):
+        problem = parse_problem(problem)
+    if not isinstance(roster, Roster):
+        roster = roster_from_dict(roster)
+    out: list[dict] = []
+    sessions, staff = problem.sessions, problem.staff
+
+    # --- Structure: every session exactly once -------------------------------------------------
+    if roster.status not in STATUSES:
+        out.append(_violation("STRUCTURE", f"unknown status {roster.status!r}"))
+    people: dict[str, list[str]] = defaultdict(list)
+    for a in roster.assignments:
+        sid, pid = a.get("session"), a.get("staff")
+        if sid not in sessions or pid not in staff:
+            out.append(_violation("STRUCTURE", f"assignment names unknown session or staff {sid!r}/{pid!r}", sid, pid))
+            continue
+        people[sid].append(pid)
+    seen: dict[str, int] = defaultdict(int)
+    for sid in people:
+        seen[sid] += 1
+    for entry in roster.unstaffed + roster.rejected:
+        sid = entry.get("session")
+        if sid not in sessions:
+            out.append(_violation("STRUCTURE", f"unknown session {sid!r} listed", sid))
+            continue
+        seen[sid] += 1
+        if not entry.get("rules") or not isinstance(entry.get("reason"), str) or not entry["reason"]:
+            out.append(_violation("STRUCTURE", "entry without rule codes or reason", sid))
+    for sid in sessions:
+        if seen[sid] != 1:
+            out.append(_violation("STRUCTURE", f"session appears {seen[sid]} times (must be exactly once)", sid))
+
+    # --- Plan rules: rejected exactly when broken; group-day errors listed ------------------------
+    rejected = {e.get("session") for e in roster.rejected}
+    for sid in sessions:
+        broken = plan_breaks(problem, sid)
+        if broken and sid not in rejected:
+            for rule in sorted(broken):
+                out.append(_violation(rule, "session breaks a plan rule but is not rejected", sid))
+        if sid in rejected and not broken:
+            out.append(_violation("STRUCTURE", "session rejected but breaks no plan rule", sid))
+        if sid in rejected and people.get(sid):
+            out.append(_violation("STRUCTURE", "rejected session has staff", sid))
+    staffed = {sid for sid, ps in people.items() if len(ps) == sessions[sid].staff_needed}
+    expected = expected_group_day_errors(problem, rejected, staffed)
+    listed = {(e.get("rule"), e.get("group"), e.get("date")) for e in roster.plan_errors}
+    for rule, g, day in sorted(expected, key=str):
+        if (rule, g, day.isoformat()) not in listed:
+            out.append(_violation(rule, f"group {g} on {day} breaks {rule} but is not in plan_errors"))
+    for rule, g, day in sorted(listed, key=str):
+        if not any(e == (rule, g, dt.date.fromisoformat(day) if isinstance(day, str) else day) for e in expected):
+            out.append(_violation("STRUCTURE", f"plan_errors lists {rule} for {g} on {day}, which does not hold"))
+
+    # --- Assignment rules ---------------------------------------------------------------------
+    pol = problem.policy
+    minutes_week: dict = defaultdict(int)
+    days_week: dict = defaultdict(set)
+    minutes_day: dict = defaultdict(int)
+    provider_sessions: dict = defaultdict(set)
+    worked: dict[str, list] = defaultdict(list)
+    for sid, pids in people.items():
+        s = sessions[sid]
+        if len(pids) != s.staff_needed or len(set(pids)) != len(pids):
+            out.append(_violation("COVERAGE", f"{len(pids)} people ({len(set(pids))} distinct), "
+                                              f"{s.staff_needed} needed", sid))
+        qualified_count = 0
+        school_staff = 0
+        providers_here = []
+        for pid in pids:
+            p = staff[pid]
+            worked[pid].append(s)
+            week = _monday(s.date)
+            minutes_week[(pid, week)] += s.end - s.start
+            days_week[(pid, week)].add(s.date)
+            minutes_day[(pid, s.date)] += s.end - s.start
+            if p.type == "provider":
+                provider_sessions[(p.provider, week)].add(sid)
+                providers_here.append(pid)
+            if p.type in ("teacher", "retired_teacher"):
+                school_staff += 1
+            if not p.opted_in or p.exempt:
+                out.append(_violation("OPT_IN", "person has not opted in or is exempt", sid, pid))
+            for w in p.unavailable:
+                if w.date == s.date and _clash(w.start, w.end, s.start, s.end):
+                    out.append(_violation("AVAILABILITY", "session overlaps an unavailable window", sid, pid))
+                    break
+            if p.campus is not None and any(problem.groups[g].campus not in (None, p.campus) for g in s.groups):
+                out.append(_violation("CAMPUS", "person serves another campus", sid, pid))
+            if s.activity == "supervision":
+                qualified = True
+            elif p.type == "provider":
+                qualified = s.activity in problem.providers[p.provider].categories
+            else:
+                qualified = s.activity in p.skills and (
+                    s.activity != "tutoring" or s.subject is None or s.subject in p.subjects)
+            qualified_count += qualified
+            if not qualified and p.type not in ("teacher", "retired_teacher", "volunteer"):
+                out.append(_violation("QUALIFICATION", "unqualified person who is not school staff or a volunteer",
+                                      sid, pid))
+            if s.activity in ("homework_help", "tutoring", "self_study") and p.type not in (
+                    "teacher", "retired_teacher"):
+                out.append(_violation("SCHOOL_STAFF_ONLY", f"{s.activity} needs a teacher or retired teacher",
+                                      sid, pid))
+            if p.type == "provider":
+                prov = problem.providers[p.provider]
+                if prov.status != "active" or prov.vetted_until is None or prov.vetted_until < s.date:
+                    out.append(_violation("PROVIDER_VETTED", "provider not active or vetting expired", sid, pid))
+                if s.activity in ("supervision", "homework_help", "tutoring", "self_study") or (
+                        s.subject in policy.SUBJECT_TYPE_SUBJECTS):
+                    out.append(_violation("PROVIDER_NON_SUBJECT", "provider staff in a subject or care session",
+                                          sid, pid))
+        if pids and qualified_count == 0:
+            out.append(_violation("QUALIFICATION", "nobody in the session is qualified for its activity", sid))
+        if providers_here and pol.provider_needs_school_staff and school_staff == 0:
+            out.append(_violation("PROVIDER_NEEDS_SCHOOL_STAFF", "provider staff without a school teacher", sid))
+
+    for pid, its in worked.items():
+        its.sort(key=lambda s: (s.date, s.start))
+        for i, a in enumerate(its):
+            for b in its[i + 1:]:
+                if b.date != a.date:
+                    break
+                if _clash(a.start, a.end, b.start, b.end):
+                    out.append(_violation("NO_OVERLAP", f"also in overlapping session {b.id}", a.id, pid))
+        evening_dates = {s.date for s in its if s.kind == "evening_study"}
+        for s in its:
+            if s.kind == "morning" and s.date - dt.timedelta(days=1) in evening_dates:
+                out.append(_violation("REST_AFTER_EVENING", "morning session after an evening session", s.id, pid))
+
+    for (pid, week), minutes in minutes_week.items():
+        p = staff[pid]
+        cap = p.max_weekly_minutes if p.max_weekly_minutes is not None else (
+            pol.teacher_max_weekly_minutes if p.type == "teacher" else None)
+        if cap is not None and minutes > cap:
+            out.append(_violation("TEACHER_WEEKLY_LIMIT", f"{minutes} minutes in week of {week}, cap {cap}",
+                                  staff=pid))
+        cap_days = p.max_days if p.max_days is not None else (pol.teacher_max_days if p.type == "teacher" else None)
+        if cap_days is not None and len(days_week[(pid, week)]) > cap_days:
+            out.append(_violation("TEACHER_DAYS_LIMIT", f"{len(days_week[(pid, week)])} days, cap {cap_days}",
+                                  staff=pid))
+    for (pid, day), minutes in minutes_day.items():
+        total = minutes + staff[pid].teaching_minutes.get(day, 0)
+        if total > pol.teacher_max_daily_minutes:
+            out.append(_violation("TEACHER_DAILY_LIMIT", f"{total} minutes on {day}, cap "
+                                                         f"{pol.teacher_max_daily_minutes}", staff=pid))
+    for (prov_id, week), sids in provider_sessions.items():
+        cap = problem.providers[prov_id].max_weekly_sessions
+        if cap is not None and len(sids) > cap:
+            out.append(_violation("PROVIDER_WEEKLY_SESSIONS", f"provider {prov_id} in {len(sids)} sessions, cap {cap}"))
+
+    # --- Pins ------------------------------------------------------------------------------------
+    explained = {(c.get("session"), c.get("staff")) for c in roster.pin_conflicts if c.get("rules")}
+    for pair in problem.pinned:
+        if pair.staff not in people.get(pair.session, []) and (pair.session, pair.staff) not in explained:
+            out.append(_violation("PINNED", "pinned pair missing and not explained in pin_conflicts",
+                                  pair.session, pair.staff))
+    return out

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sets up everything the site (and, with --test, the test suite) needs on a fresh Debian machine:
+# a virtual environment with the pinned dependencies, compiled translations, and for tests Debian's
+# PostgreSQL server and Chromium (installed with apt-get when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=false
+[ "${1:-}" = "--test" ] && want_tests=true
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating virtual environment in .venv"
+  "$PYTHON" -m venv .venv
+fi
+requirements=requirements.txt
+$want_tests && requirements=requirements-dev.txt
+stamp=".venv/.installed-$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$(basename $requirements)"
+if [ ! -f "$stamp" ]; then
+  echo "==> installing pinned dependencies ($requirements)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  touch "$stamp"
+fi
+
+echo "==> compiling translations"
+PYBABEL=.venv/bin/pybabel scripts/i18n.sh compile >/dev/null
+
+if $want_tests; then
+  missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "==> installing Debian packages: ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "!! missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+    fi
+  fi
+fi
