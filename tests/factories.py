@@ -18,8 +18,8 @@ _numbers = itertools.count(1)
 
 @functools.cache
 def _password_hash() -> str:
-    # scrypt is slow on purpose; hash the shared test password once per run.
-    return generate_password_hash(PASSWORD, method="scrypt")
+    # scrypt is slow on purpose; tests use cheap scrypt parameters, hashed once per run.
+    return generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
 
 
 def _next() -> int:
