@@ -25,6 +25,21 @@ class IsolatedClient(FlaskClient):
         return response
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the Chinese catalog when its .po is newer than the .mo, so a plain `pytest` sees current text."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).resolve().parent.parent / "app/translations/zh/LC_MESSAGES/messages.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        with po.open("rb") as source, mo.open("wb") as target:
+            write_mo(target, read_po(source, locale="zh_Hans_CN"))
+
+
 @pytest.fixture
 def app():
     """An app on a fresh in-memory database (tables from the models; migrations are tested on their own)."""
