@@ -115,7 +115,7 @@ def _school_sessions(rng, groups, days, ids, prefix, providers):
                 out.append(_session(ids, day, 940, 1000, "after_school", "homework_help", [g], 1, f"{g['id']}-basic",
                                     room=f"{g['grade']}0{g['id'][-1]}"))
             elif wd in (1, 3):
-                subject = TUTORING_SUBJECTS[(g["grade"] + wd) % len(TUTORING_SUBJECTS)]
+                subject = TUTORING_SUBJECTS[(int(g["id"].rsplit("-", 1)[1]) + wd) % len(TUTORING_SUBJECTS)]
                 out.append(_session(ids, day, 940, 1000, "after_school", "tutoring", [g], 1, f"{g['id']}-basic",
                                     subject=subject))
             else:
@@ -190,13 +190,15 @@ def _providers(rng, doc, ids, monday):
 def _staff(rng, groups, days, ids, names, campus, providers, holiday, sessions):
     out = []
     needed = sum(s["staff_needed"] * _minutes(s) for s in sessions)
-    n_teachers = max(6, round(needed / 270))
+    n_teachers = max(6, round(needed / 225))
     junior_share = sum(1 for g in groups if g["grade"] >= 7) / max(1, len(groups))
     for _ in range(n_teachers):
         junior = rng.random() < junior_share
-        subject = rng.choice(("语文", "数学", "外语", "物理", "化学", "生物", "历史", "地理", "道德与法治")
-                             if junior else ("语文", "数学", "外语", "科学", "音乐", "美术", "体育"))
-        skills = (["self_study", "tutoring"] if junior else ["homework_help"]) if rng.random() < 0.93 else []
+        if junior:
+            subject = rng.choice(TUTORING_SUBJECTS if rng.random() < 0.75 else ("化学", "生物", "历史", "地理", "道德与法治"))
+        else:
+            subject = rng.choice(("语文", "数学", "外语", "科学", "音乐", "美术", "体育"))
+        skills = (["self_study", "tutoring"] if junior else ["homework_help"]) if rng.random() < 0.97 else []
         if rng.random() < 0.3:
             skills.append("homework_help" if junior else "self_study")
         skills += rng.sample(ACTIVITY_POOL, rng.randint(1, 2))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from scheduling import explain, plan, policy, rules
+from scheduling import explain, greedy, plan, policy, rules
 from scheduling.problem import Problem, parse_problem, week_of
 from scheduling.roster import Roster
 
@@ -145,6 +145,7 @@ class ComponentModel:
         sessions = [problem.sessions[s] for s in sids]
 
         # Variables: x[(session, staff)] for each allowed pair, staffed[session].
+        self.aux: list[tuple] = []  # (variable, value from the x/staffed values): completes every hint
         self.x = {(s, p): model.new_bool_var(f"x_{s}_{p}") for s in sids for p in candidates[s]}
         self.staffed = {s: model.new_bool_var(f"staffed_{s}") for s in sids}
         x, staffed = self.x, self.staffed
@@ -188,6 +189,8 @@ class ComponentModel:
                 cap = rules.days_cap(problem, person)
                 if cap is not None and len(day_vars) > cap:
                     works = {d: model.new_bool_var(f"works_{pid}_{d}") for d in day_vars}
+                    for d, var in works.items():
+                        self._aux(var, lambda v, xs=day_vars[d]: int(any(v[a.index] for a in xs)))
                     self.works.update({(pid, d): v for d, v in works.items()})
                     add_teacher_days_limit_constraint(model, works, day_vars, cap)
             for day, ds in days.items():
@@ -216,7 +219,10 @@ class ComponentModel:
                 if prov_id is None:
                     continue
                 if (prov_id, s.id) not in self.serves:
-                    self.serves[(prov_id, s.id)] = model.new_bool_var(f"serves_{prov_id}_{s.id}")
+                    var = model.new_bool_var(f"serves_{prov_id}_{s.id}")
+                    self.serves[(prov_id, s.id)] = var
+                    xs = [x[(s.id, q)] for q in candidates[s.id] if problem.staff[q].provider == prov_id]
+                    self._aux(var, lambda v, xs=xs: int(any(v[a.index] for a in xs)))
                     prov_sessions.setdefault(prov_id, {}).setdefault(week_of(s.date), []).append(s.id)
                 people_in.setdefault(s.id, []).append(p)
         for prov_id, by_week in prov_sessions.items():
@@ -226,19 +232,27 @@ class ComponentModel:
         # Pins and the two-hour blocks (both part of the first stage).
         self.pins = pins
         self.pin_kept = add_pinned_constraint(model, x, pins)
+        for (sid, pid), k in zip(pins, self.pin_kept, strict=True):
+            self._aux(k, lambda v, a=x[(sid, pid)]: v[a.index])
         self.block_ok = []
+        self.block_sessions = []  # per group-day with a block variable: the session ids of each option
         for gd in gds:
             options = []
+            option_ids = []
             for i in gd.qualifying:
                 ids = gd.blocks[i][2]
                 if len(ids) < 2 or any(sid not in staffed for sid in ids):
                     continue
                 ok = model.new_bool_var(f"block_{gd.group}_{gd.date}_{i}")
+                self._aux(ok, lambda v, ys=[staffed[sid] for sid in ids]: int(all(v[a.index] for a in ys)))
                 for sid in ids:
                     model.add_implication(ok, staffed[sid])
                 options.append(ok)
+                option_ids.append(ids)
             if options:
+                self.block_sessions.append(option_ids)
                 day_ok = model.new_bool_var(f"day_ok_{gd.group}_{gd.date}")
+                self._aux(day_ok, lambda v, ys=list(options): int(any(v[a.index] for a in ys)))
                 model.add_bool_or(options + [day_ok.negated()])
                 self.block_ok.append(day_ok)
 
@@ -257,6 +271,8 @@ class ComponentModel:
         if self.loads:
             top = max(sum(m for m, _ in terms) for terms in self.loads.values())
             self.max_load = model.new_int_var(0, top, "max_teacher_minutes")
+            self._aux(self.max_load, lambda v, loads=list(self.loads.values()): max(
+                sum(m * v[a.index] for m, a in terms) for terms in loads))
             for key, terms in self.loads.items():
                 expr = sum(m * v for m, v in terms)
                 self.load_exprs.append((key, expr, sum(m for m, _ in terms)))
@@ -279,6 +295,8 @@ class ComponentModel:
             people = sorted({p for sid in ids for p in candidates[sid]})
             for p in people:
                 used = model.new_bool_var(f"series_{name}_{p}")
+                self._aux(used, lambda v, xs=[x[(sid, p)] for sid in ids if (sid, p) in x]: int(
+                    any(v[a.index] for a in xs)))
                 for sid in ids:
                     if (sid, p) in x:
                         model.add_implication(x[(sid, p)], used)
@@ -288,6 +306,32 @@ class ComponentModel:
         self.cost_terms = [(round(problem.providers[prov].cost_per_session * 100), v)
                            for (prov, _sid), v in self.serves.items()
                            if problem.providers[prov].cost_per_session > 0]
+
+    def start_from_greedy(self, candidates) -> bool:
+        """Hint the greedy roster; True (and coverage fixed) when it provably maximises the first stage."""
+        pairs = greedy.greedy_roster(self.problem, self.sids, candidates, self.pins)
+        staffed = {sid for sid, _ in pairs}
+        self.values = self.complete(
+            [int(pair in pairs) for pair in self.x] + [int(sid in staffed) for sid in self.staffed])
+        possible = 0
+        for sid in self.sids:
+            s = self.problem.sessions[sid]
+            people = candidates[sid]
+            if len(people) >= s.staff_needed and any(
+                    rules.is_qualified(self.problem, self.problem.staff[p], s) for p in people):
+                possible += 1
+        pins_kept = all(pin in pairs for pin in self.pins)
+        blocks_ok = all(
+            any(all(sid in staffed for sid in gd_block) for gd_block in opts) for opts in self.block_sessions)
+        self.coverage_kept_pins = sum(pin in pairs for pin in self.pins)
+        if len(staffed) == possible and pins_kept and blocks_ok:
+            for sid, var in self.staffed.items():
+                self.model.add(var == int(sid in staffed))
+            for k in self.pin_kept:
+                self.model.add(k == 1)
+            self.greedy_value = len(staffed)
+            return True
+        return False
 
     @property
     def size(self) -> int:
@@ -318,9 +362,13 @@ class ComponentModel:
         for (pid, week), expr, top in self.load_exprs:
             for t in range(SPREAD_STEP, min(top, global_max), SPREAD_STEP):
                 excess = model.new_int_var(0, top - t, f"excess_{pid}_{week}_{t}")
+                self._aux(excess, lambda v, terms=self.loads[(pid, week)], t=t: max(
+                    0, sum(m * v[a.index] for m, a in terms) - t))
                 model.add(excess >= expr - t)
                 penalties.append(excess)
         self.spread_expr = sum(penalties)
+        if self.values is not None:
+            self.values = self.complete(self.values)
 
     def current_max_load(self) -> int:
         """Largest teacher weekly load in the last solution found."""
@@ -329,9 +377,35 @@ class ComponentModel:
         value = dict(zip(self.x, self.values, strict=False))
         return max((sum(m for m, pair in terms if value[pair]) for terms in self.load_pairs.values()), default=0)
 
+    def keep_current(self, stage: str) -> None:
+        """A stage found nothing better in time: later stages may not undo the current figure."""
+        value = dict(zip(self.all_vars(), self.values, strict=False))
+        if stage == "coverage":
+            for var in list(self.staffed.values()) + list(self.pin_kept):
+                self.model.add(var >= value[var])
+        elif stage == "changes":
+            self.model.add(self.kept_expr >= sum(value[self.x[pair]] for pair in self.previous))
+        elif stage == "max_load":
+            self.max_load_value = value[self.max_load]
+
+    def _aux(self, var, value_fn) -> None:
+        self.aux.append((var, value_fn))
+
+    def complete(self, values: list[int]) -> list[int]:
+        """Extend x/staffed values (or a shorter earlier list) with every auxiliary variable's value."""
+        base = len(self.x) + len(self.staffed)
+        known = {v.index: val for v, val in zip(self.all_vars(), values, strict=False)}
+        out = list(values)
+        for var, fn in self.aux[len(values) - base:]:
+            known[var.index] = fn(known)
+            out.append(known[var.index])
+        return out
+
     def all_vars(self):
         yield from self.x.values()
         yield from self.staffed.values()
+        for var, _ in self.aux:
+            yield var
 
 
 # --- Solve -------------------------------------------------------------------------------------
@@ -385,7 +459,7 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
     status = solver.solve(model, callback)
     clock.used += solver.deterministic_time if clock.deterministic else 0.0
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        log.info("stage %s: no solution (%s) in %.2fs", stage, solver.status_name(status), budget)
+        log.warning("stage %s: no solution (%s) in %.2fs", stage, solver.status_name(status), budget)
         return None
     value = round(solver.objective_value)
     bound = solver.best_objective_bound
@@ -456,7 +530,10 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
             pool = list(problem.staff.values())
         else:  # campus extension: only people of no campus or of this session's one campus can pass
             pool = [p for p in problem.staff.values() if p.campus is None or {p.campus} == campuses]
-        candidates[sid] = [p.id for p in pool if not rules.pair_blockers(problem, p, s)]
+        people = [p for p in pool if not rules.pair_blockers(problem, p, s)]
+        if s.staff_needed == 1:  # QUALIFICATION: a person alone in a session must be qualified
+            people = [p for p in people if rules.is_qualified(problem, p, s)]
+        candidates[sid] = [p.id for p in people]
 
     # Pins: those that break a rule on their own (or more pins than places) are conflicts at once.
     pin_conflict_pairs: list[tuple[str, str]] = []
@@ -487,6 +564,7 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
             [pair for pair in previous if pair[0] in sset],
         ))
     comps.sort(key=lambda c: -c.size)
+    coverage_done = {id(c) for c in comps if c.start_from_greedy(candidates)}
     setup = time.monotonic() - wall_start
     remaining_total = max(0.1, time_limit - (0 if clock.deterministic else setup))
 
@@ -502,6 +580,16 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
                 if c.max_load is not None:
                     c.add_spread(global_max)
         todo = [c for c in comps if c.stage(stage) is not None and (c.values is not None or stage == "coverage")]
+        if stage == "coverage":
+            for c in todo:
+                if id(c) in coverage_done:
+                    w_pin, w_staff = c.coverage_weights
+                    stage_results.setdefault(stage, {"value": 0, "bound": 0.0, "optimal": True, "staffed_bound": 0})
+                    value = len(c.pins) * w_pin + c.greedy_value * w_staff + len(c.block_ok)
+                    stage_results[stage]["value"] += value
+                    stage_results[stage]["bound"] += value
+                    stage_results[stage]["staffed_bound"] += c.greedy_value
+            todo = [c for c in todo if id(c) not in coverage_done]
         if not todo:
             continue
         later = sum(sh for st, sh in STAGES[idx:] if any(c.stage(st) is not None for c in comps))
@@ -509,7 +597,7 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
         stage_budget = max(0.05, left * share / later)
         stage_end = clock.elapsed() + stage_budget
         size_left = sum(c.size for c in todo)
-        summary = {"value": 0, "bound": 0.0, "optimal": True}
+        summary = stage_results.get(stage) or {"value": 0, "bound": 0.0, "optimal": True}
         for c in todo:
             budget = max(0.05, (stage_end - clock.elapsed()) * c.size / size_left)
             size_left -= c.size
@@ -519,8 +607,10 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
             if result is None:
                 summary["optimal"] = False
                 all_optimal = False
-                if stage == "coverage":
+                if c.values is None:
                     found_any = False
+                else:
+                    c.keep_current(stage)
                 continue
             value, bound, optimal = result
             if stage == "max_load":

@@ -1,0 +1,109 @@
+"""A fast rule-respecting first roster, used as the CP-SAT hint (and the answer when it is provably best)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scheduling import policy, rules
+from scheduling.problem import Problem, Session, week_of
+
+
+class _Ledger:
+    """Running totals per person and provider, to test the cross-session rules."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.by_person: dict[str, list[Session]] = {}
+        self.week_minutes: dict[tuple[str, dt.date], int] = {}
+        self.day_minutes: dict[tuple[str, dt.date], int] = {}
+        self.week_days: dict[tuple[str, dt.date], set] = {}
+        self.provider_week: dict[tuple[str, dt.date], set] = {}
+
+    def fits(self, pid: str, s: Session) -> bool:
+        p = self.problem.staff[pid]
+        week = week_of(s.date)
+        for o in self.by_person.get(pid, []):
+            if rules.sessions_overlap(o, s):
+                return False
+            if o.kind == policy.EVENING_KIND and s.kind == policy.MORNING_KIND and o.date + dt.timedelta(1) == s.date:
+                return False
+            if o.kind == policy.MORNING_KIND and s.kind == policy.EVENING_KIND and s.date + dt.timedelta(1) == o.date:
+                return False
+        if self.day_minutes.get((pid, s.date), 0) + s.minutes > rules.daily_budget(self.problem, p, s.date):
+            return False
+        cap = rules.weekly_cap(self.problem, p)
+        if cap is not None and self.week_minutes.get((pid, week), 0) + s.minutes > cap:
+            return False
+        cap_days = rules.days_cap(self.problem, p)
+        days = self.week_days.get((pid, week), set())
+        if cap_days is not None and s.date not in days and len(days) >= cap_days:
+            return False
+        if p.provider is not None:
+            limit = self.problem.providers[p.provider].max_weekly_sessions
+            used = self.provider_week.get((p.provider, week), set())
+            if limit is not None and s.id not in used and len(used) >= limit:
+                return False
+        return True
+
+    def add(self, pid: str, s: Session) -> None:
+        p = self.problem.staff[pid]
+        week = week_of(s.date)
+        self.by_person.setdefault(pid, []).append(s)
+        self.week_minutes[(pid, week)] = self.week_minutes.get((pid, week), 0) + s.minutes
+        self.day_minutes[(pid, s.date)] = self.day_minutes.get((pid, s.date), 0) + s.minutes
+        self.week_days.setdefault((pid, week), set()).add(s.date)
+        if p.provider is not None:
+            self.provider_week.setdefault((p.provider, week), set()).add(s.id)
+
+    def load(self, pid: str, s: Session) -> int:
+        return self.week_minutes.get((pid, week_of(s.date)), 0)
+
+
+def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[str]],
+                  pins: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Staff the hardest sessions first with the least-loaded people who break no rule."""
+    ledger = _Ledger(problem)
+    pinned: dict[str, list[str]] = {}
+    for sid, pid in pins:
+        pinned.setdefault(sid, []).append(pid)
+    order = sorted(sids, key=lambda s: (s not in pinned, len(candidates[s]) / problem.sessions[s].staff_needed,
+                                        problem.sessions[s].date, problem.sessions[s].start, s))
+    series_people: dict[str, set[str]] = {}
+    chosen_pairs: set[tuple[str, str]] = set()
+    needs_school = problem.policy.provider_needs_school_staff
+    for sid in order:
+        s = problem.sessions[sid]
+        team = [p for p in pinned.get(sid, []) if ledger.fits(p, s)]
+        usual = series_people.get(s.series, set()) if s.series else set()
+
+        def score(pid, s=s, usual=usual):
+            person = problem.staff[pid]
+            return (pid not in usual, person.type == policy.TEACHER, ledger.load(pid, s), s.date in person.avoid_days)
+
+        free = sorted((p for p in candidates[sid] if p not in team and ledger.fits(p, s)), key=score)
+        qualified = [p for p in free if rules.is_qualified(problem, problem.staff[p], s)]
+        if not any(rules.is_qualified(problem, problem.staff[p], s) for p in team) and qualified:
+            team.append(qualified[0])
+        for p in free:
+            if len(team) >= s.staff_needed:
+                break
+            if p in team:
+                continue
+            person = problem.staff[p]
+            if person.type == policy.PROVIDER_TYPE and needs_school:
+                if not any(rules.is_school_staff(problem.staff[q]) for q in team) and len(team) + 1 >= s.staff_needed:
+                    continue
+            team.append(p)
+        ok = (len(team) == s.staff_needed
+              and any(rules.is_qualified(problem, problem.staff[p], s) for p in team)
+              and not (needs_school and any(problem.staff[p].type == policy.PROVIDER_TYPE for p in team)
+                       and not any(rules.is_school_staff(problem.staff[p]) for p in team)))
+        if not ok:
+            continue
+        # provider limit counts sessions, so two staff of one provider in a session count once
+        for p in team:
+            ledger.add(p, s)
+            chosen_pairs.add((sid, p))
+            if s.series:
+                series_people.setdefault(s.series, set()).add(p)
+    return chosen_pairs
