@@ -1,11 +1,12 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
-from app.providers.models import Provider, ProviderStatus
+from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
 
 __all__ = [
-    "AdminTitle", "County", "Grade", "GuardianLink", "Holiday", "HolidayKind", "Provider", "ProviderStatus",
-    "Relationship", "Role", "School", "SchoolClass", "SchoolType", "StaffProfile", "StaffType", "Student", "Term", "User",
+    "AdminTitle", "County", "Grade", "GuardianLink", "Holiday", "HolidayKind", "Provider", "ProviderEvaluation",
+    "ProviderStatus", "ProviderStatusChange", "Relationship", "Role", "School", "SchoolClass", "SchoolType",
+    "StaffProfile", "StaffType", "Student", "Term", "User",
 ]

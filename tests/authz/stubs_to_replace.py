@@ -1,6 +1,6 @@
 """Matrix cases for pages whose domains are being built; each domain moves its cases to its own module."""
 
-from tests.authz import EVERYONE, Case
+from tests.authz import Case
 
 CASES = [
     Case("schools.classes", frozenset({"school_admin"})),
@@ -11,6 +11,4 @@ CASES = [
     Case("schools.bind_child", frozenset({"guardian"})),
     Case("staff.index", frozenset({"school_admin"})),
     Case("staff.my_profile", frozenset({"class_teacher", "teacher"})),
-    Case("providers.index", frozenset({"county_officer"})),
-    Case("providers.public_whitelist", EVERYONE, args=lambda world, which: {"county_id": world.county.id}),
 ]
