@@ -115,3 +115,7 @@ ASSIGNMENT_RULES = (
     "TEACHER_WEEKLY_LIMIT", "TEACHER_DAYS_LIMIT", "TEACHER_DAILY_LIMIT", "REST_AFTER_EVENING", "PINNED",
     "CAMPUS",  # extension: staff tied to a campus serve only that campus's groups (scheduling/README.md)
 )
+
+# --- Enrolment (appended by the enrolment work) ---
+
+SCHOOL_DAY_WEEKDAYS = frozenset(range(5))  # school days Monday–Friday, as date.weekday(); 工作日全覆盖 (002 §3)

@@ -82,7 +82,7 @@ def add_provider_needs_school_staff_constraint(model, x, session, provider_peopl
 
 def add_provider_weekly_sessions_constraint(model, x, serves, provider, sessions_by_week, people_in):
     """PROVIDER_WEEKLY_SESSIONS: a provider's staff are in at most max_weekly_sessions sessions a week."""
-    for week, sids in sessions_by_week.items():
+    for _week, sids in sessions_by_week.items():
         for sid in sids:
             for p in people_in[sid]:
                 model.add_implication(x[(sid, p)], serves[(provider.id, sid)])
