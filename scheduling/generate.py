@@ -179,7 +179,7 @@ def _providers(rng, doc, ids, monday):
         p = {
             "id": ids.next("p"), "name": name, "categories": [category],
             "status": "active" if not expired or rng.random() < 0.5 else "suspended",
-            "vetted_until": (monday - dt.timedelta(days=30) if expired else monday + dt.timedelta(days=220)).isoformat(),
+            "vetted_until": (monday + dt.timedelta(days=-30 if expired else 220)).isoformat(),
             "max_weekly_sessions": rng.randint(6, 10), "cost_per_session": rng.choice((200, 250, 300, 400)),
         }
         out.append(p)
@@ -195,7 +195,8 @@ def _staff(rng, groups, days, ids, names, campus, providers, holiday, sessions):
     for _ in range(n_teachers):
         junior = rng.random() < junior_share
         if junior:
-            subject = rng.choice(TUTORING_SUBJECTS if rng.random() < 0.75 else ("化学", "生物", "历史", "地理", "道德与法治"))
+            others = ("化学", "生物", "历史", "地理", "道德与法治")
+            subject = rng.choice(TUTORING_SUBJECTS if rng.random() < 0.75 else others)
         else:
             subject = rng.choice(("语文", "数学", "外语", "科学", "音乐", "美术", "体育"))
         skills = (["self_study", "tutoring"] if junior else ["homework_help"]) if rng.random() < 0.97 else []

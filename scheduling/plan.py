@@ -40,7 +40,8 @@ def session_findings(problem: Problem, session: Session) -> list[Finding]:
     act_zh, act_en = policy.ACTIVITY_LABELS[session.activity]
     kind_zh, kind_en = policy.KIND_LABELS[session.kind]
     if session.activity == policy.NEW_LESSON:
-        out.append(Finding("NO_NEW_LESSONS", "任何托管时段都不得讲授新课", "new lessons may not be taught in any session"))
+        out.append(Finding("NO_NEW_LESSONS", "任何托管时段都不得讲授新课",
+                           "new lessons may not be taught in any session"))
     if session.kind == policy.HOLIDAY_KIND:
         if session.activity not in policy.HOLIDAY_ALLOWED_ACTIVITIES:
             out.append(Finding("HOLIDAY_ACTIVITY", f"假期托管不得安排{act_zh}（严禁集体补课）",

@@ -415,7 +415,8 @@ def _parse_staff(top: _Reader, providers: dict[str, Provider]) -> dict[str, Staf
         teaching: dict[dt.date, int] = {}
         raw_teaching = r.raw("teaching_minutes", False) or {}
         if not isinstance(raw_teaching, dict):
-            raise ProblemError(r.sub("teaching_minutes"), f"must be an object date → minutes, got {_type_name(raw_teaching)}")
+            raise ProblemError(r.sub("teaching_minutes"),
+                               f"must be an object date → minutes, got {_type_name(raw_teaching)}")
         for key, value in raw_teaching.items():
             path = f"{r.sub('teaching_minutes')}.{key}"
             teaching[_check_date(key, path)] = _check_int(value, path, 0)

@@ -271,7 +271,8 @@ class ComponentModel:
         if self.loads:
             top = max(sum(m for m, _ in terms) for terms in self.loads.values())
             self.max_load = model.new_int_var(0, top, "max_teacher_minutes")
-            self._aux(self.max_load, lambda v, loads=list(self.loads.values()): max(
+            all_loads = list(self.loads.values())
+            self._aux(self.max_load, lambda v, loads=all_loads: max(
                 sum(m * v[a.index] for m, a in terms) for terms in loads))
             for key, terms in self.loads.items():
                 expr = sum(m * v for m, v in terms)
@@ -279,9 +280,9 @@ class ComponentModel:
                 model.add(expr <= self.max_load)
             # Redundant: the largest load is at least the average load (strengthens the bound).
             by_week: dict[dt.date, list] = {}
-            for (pid, week), expr, _ in self.load_exprs:
+            for (_pid, week), expr, _ in self.load_exprs:
                 by_week.setdefault(week, []).append(expr)
-            for week, exprs in by_week.items():
+            for exprs in by_week.values():
                 model.add(len(exprs) * self.max_load >= sum(exprs))
 
         self.series_terms = []
@@ -450,6 +451,10 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
     params = solver.parameters
     params.num_workers = workers
     params.random_seed = 1
+    # Presolve is the bottleneck on big models (it runs again each stage); the complete hint matters more.
+    params.cp_model_probing_level = 0
+    params.symmetry_level = 0
+    params.max_presolve_iterations = 1
     params.max_time_in_seconds = max(0.05, budget) * (4 if clock.deterministic else 1)
     if clock.deterministic:
         params.max_deterministic_time = max(0.05, budget)
@@ -459,7 +464,7 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
     status = solver.solve(model, callback)
     clock.used += solver.deterministic_time if clock.deterministic else 0.0
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        log.warning("stage %s: no solution (%s) in %.2fs", stage, solver.status_name(status), budget)
+        log.info("stage %s: no solution (%s) in %.2fs", stage, solver.status_name(status), budget)
         return None
     value = round(solver.objective_value)
     bound = solver.best_objective_bound
@@ -659,8 +664,8 @@ def _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pa
             for pid in sorted(staff_of[sid], key=staff_order.get):
                 roster.assignments.append({"session": sid, "staff": pid})
         elif not found_any and candidates.get(sid):
-            roster.unstaffed.append({"session": sid, "rules": ["COVERAGE"],
-                                     "reason": "求解时间内未找到排班 / the solver found no roster within the time limit"})
+            reason = "求解时间内未找到排班 / the solver found no roster within the time limit"
+            roster.unstaffed.append({"session": sid, "rules": ["COVERAGE"], "reason": reason})
         else:
             roster.unstaffed.append({"session": sid, **explain.explain_unstaffed(problem, session, state)})
     for gd in gds:

@@ -222,7 +222,7 @@ def validate(problem, roster) -> list[dict]:
         if total > pol.teacher_max_daily_minutes:
             out.append(_violation("TEACHER_DAILY_LIMIT", f"{total} minutes on {day}, cap "
                                                          f"{pol.teacher_max_daily_minutes}", staff=pid))
-    for (prov_id, week), sids in provider_sessions.items():
+    for (prov_id, _week), sids in provider_sessions.items():
         cap = problem.providers[prov_id].max_weekly_sessions
         if cap is not None and len(sids) > cap:
             out.append(_violation("PROVIDER_WEEKLY_SESSIONS", f"provider {prov_id} in {len(sids)} sessions, cap {cap}"))

@@ -50,7 +50,8 @@ def random_problem(seed):
     previous = [{"session": rng.choice(sessions)["id"], "staff": rng.choice(staff)["id"]}
                 for _ in range(rng.randint(0, 3))]
     return make_problem(sessions, staff, providers=[provider], pinned=pinned, previous=previous,
-                        policy={"provider_needs_school_staff": rng.random() < 0.7, "holiday_weekends": rng.random() < 0.3})
+                        policy={"provider_needs_school_staff": rng.random() < 0.7,
+                                "holiday_weekends": rng.random() < 0.3})
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
