@@ -20,6 +20,9 @@ def all_cases() -> list[Case]:
 
 CASES = all_cases()
 
+# Every case runs on SQLite and on PostgreSQL: the two disagree on types, constraints and ordering.
+pytestmark = pytest.mark.both_databases
+
 
 def registered_routes() -> set[tuple[str, str]]:
     app = create_app("testing")
