@@ -202,7 +202,7 @@ def _staff(rng, groups, days, ids, names, campus, providers, holiday, sessions):
         skills = (["self_study", "tutoring"] if junior else ["homework_help"]) if rng.random() < 0.97 else []
         if rng.random() < 0.3:
             skills.append("homework_help" if junior else "self_study")
-        skills += rng.sample(ACTIVITY_POOL, rng.randint(1, 2))
+        skills += rng.sample(ACTIVITY_POOL, rng.randint(2, 3))  # most teachers lead two or three activities
         person = {
             "id": ids.next("t"), "name": _name(rng, names), "type": "teacher",
             "opted_in": rng.random() > (0.3 if holiday else 0.07), "exempt": rng.random() < 0.03,

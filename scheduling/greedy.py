@@ -55,17 +55,42 @@ class _Ledger:
         if p.provider is not None:
             self.provider_week.setdefault((p.provider, week), set()).add(s.id)
 
+    def remove(self, pid: str, s: Session) -> None:
+        p = self.problem.staff[pid]
+        week = week_of(s.date)
+        self.by_person[pid].remove(s)
+        self.week_minutes[(pid, week)] -= s.minutes
+        self.day_minutes[(pid, s.date)] -= s.minutes
+        if not any(o.date == s.date for o in self.by_person[pid]):
+            self.week_days[(pid, week)].discard(s.date)
+        if p.provider is not None and not any(
+                o.id == s.id for q in self.problem.staff.values() if q.provider == p.provider
+                for o in self.by_person.get(q.id, [])):
+            self.provider_week[(p.provider, week)].discard(s.id)
+
     def load(self, pid: str, s: Session) -> int:
         return self.week_minutes.get((pid, week_of(s.date)), 0)
 
 
 def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[str]],
-                  pins: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Staff the hardest sessions first with the least-loaded people who break no rule."""
+                  pins: list[tuple[str, str]], previous: list[tuple[str, str]] = ()) -> set[tuple[str, str]]:
+    """Staff the hardest sessions first with the least-loaded people who break no rule.
+
+    Pins come first; then every previous pair that is still allowed is reserved before anything else (so a
+    re-solve starts from the published roster and only repairs what broke).
+    """
     ledger = _Ledger(problem)
     pinned: dict[str, list[str]] = {}
     for sid, pid in pins:
         pinned.setdefault(sid, []).append(pid)
+    reserved: dict[str, list[str]] = {}
+    sset = set(sids)
+    for sid, pid in list(pins) + list(previous):
+        if sid in sset and pid in candidates[sid] and pid not in reserved.get(sid, []):
+            s = problem.sessions[sid]
+            if len(reserved.get(sid, [])) < s.staff_needed and ledger.fits(pid, s):
+                ledger.add(pid, s)
+                reserved.setdefault(sid, []).append(pid)
     order = sorted(sids, key=lambda s: (s not in pinned, len(candidates[s]) / problem.sessions[s].staff_needed,
                                         problem.sessions[s].date, problem.sessions[s].start, s))
     series_people: dict[str, set[str]] = {}
@@ -73,7 +98,9 @@ def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[
     needs_school = problem.policy.provider_needs_school_staff
     for sid in order:
         s = problem.sessions[sid]
-        team = [p for p in pinned.get(sid, []) if ledger.fits(p, s)]
+        for p in reserved.get(sid, []):
+            ledger.remove(p, s)
+        team = [p for p in reserved.get(sid, []) if ledger.fits(p, s)]
         usual = series_people.get(s.series, set()) if s.series else set()
 
         def score(pid, s=s, usual=usual):

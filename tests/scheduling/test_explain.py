@@ -13,7 +13,8 @@ def test_weekly_cap_and_unavailability_counted():
     staff.append(make_staff("t-9", skills=["science"],
                             unavailable=[{"date": d, "start": "15:00" if d != WED else "16:00", "end": "18:00"}
                                          for d in (MON, TUE, WED)]))
-    roster = solve_checked(make_problem(sessions, staff, groups=groups), time_limit=10.0)
+    pinned = [{"session": f"{d}{i}", "staff": f"t-{i}"} for d in "mt" for i in range(3)]  # w is the one left over
+    roster = solve_checked(make_problem(sessions, staff, groups=groups, pinned=pinned), time_limit=10.0)
     unstaffed = [u for u in roster["unstaffed"] if u["session"] == "w"][0]
     assert set(unstaffed["rules"]) == {"TEACHER_WEEKLY_LIMIT", "AVAILABILITY"}
     assert "4名具备科学资质的人员：3名已达每周上限，1名周三16:00–18:00不可用" in unstaffed["reason"]

@@ -1,0 +1,105 @@
+"""Lower bound on the largest weekly load of an in-service teacher, computed outside CP-SAT.
+
+Argument (per ISO week, valid for every roster that staffs a given number of sessions):
+
+* the staffed sessions need Σ staff_needed × minutes person-minutes; with k sessions staffed that is at
+  least the sum of the k smallest such needs among the sessions that can be staffed;
+* people who are not in-service teachers can give at most Σ over them of min(own weekly cap, minutes they
+  could reach at all), where "reach" sums, over their best `max_days` dates, min(daily budget, minutes of
+  their candidate sessions that date); a provider's staff together give at most the minutes of its
+  `max_weekly_sessions` largest places (a place = session minutes × the people the provider may put in);
+* the rest, T, is given by in-service teachers, each at most min(L, cap, reach) when the largest load is L,
+  so L must satisfy Σ_t min(L, cap_t, reach_t) ≥ T. The smallest such L, rounded up to a multiple of the
+  greatest common divisor of the session lengths (every load is such a multiple), is the bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from scheduling import policy, rules
+from scheduling.problem import Problem, week_of
+
+
+def _reach(problem: Problem, person, sessions) -> int:
+    """Most minutes a person could work in the sessions given (a week), by daily budgets and the days cap."""
+    per_day: dict[dt.date, int] = {}
+    for s in sessions:
+        per_day[s.date] = per_day.get(s.date, 0) + s.minutes
+    days = sorted((min(m, max(0, rules.daily_budget(problem, person, d))) for d, m in per_day.items()), reverse=True)
+    cap_days = rules.days_cap(problem, person)
+    if cap_days is not None:
+        days = days[:cap_days]
+    total = sum(days)
+    cap = rules.weekly_cap(problem, person)
+    return total if cap is None else min(total, cap)
+
+
+def max_load_lower_bound(problem: Problem, sids: list[str], candidates: dict[str, list[str]],
+                         staffed_count: int | None = None) -> int:
+    """Lower bound of the largest in-service teacher weekly load over rosters staffing staffed_count sessions.
+
+    staffed_count None means every session in sids that has candidates is staffed (full coverage).
+    """
+    by_week: dict[dt.date, list] = {}
+    for sid in sids:
+        if candidates.get(sid):
+            s = problem.sessions[sid]
+            by_week.setdefault(week_of(s.date), []).append(s)
+    best = 0
+    minutes = [problem.sessions[sid].minutes for sid in sids if candidates.get(sid)]
+    step = math.gcd(*minutes) if minutes else 1
+    n_weeks = len(by_week)
+    for _week, sessions in by_week.items():
+        needs = sorted(s.staff_needed * s.minutes for s in sessions)
+        if staffed_count is not None:  # sessions of other weeks may be the staffed ones
+            k = max(0, staffed_count - sum(len(v) for v in by_week.values()) + len(sessions)) if n_weeks > 1 \
+                else staffed_count
+            needs = needs[:k]
+        total = sum(needs)
+        person_sessions: dict[str, list] = {}
+        for s in sessions:
+            for pid in candidates[s.id]:
+                person_sessions.setdefault(pid, []).append(s)
+        others = 0
+        provider_places: dict[str, list[int]] = {}
+        teacher_room = []
+        needs_school = problem.policy.provider_needs_school_staff
+        for pid, its in person_sessions.items():
+            person = problem.staff[pid]
+            if person.type == policy.TEACHER:
+                teacher_room.append(_reach(problem, person, its))
+            elif person.type == policy.PROVIDER_TYPE:
+                others += 0  # counted per provider below (its reach also bounds it)
+            else:
+                others += _reach(problem, person, its)
+        for s in sessions:
+            prov_people: dict[str, int] = {}
+            for pid in candidates[s.id]:
+                prov = problem.staff[pid].provider
+                if prov is not None and problem.staff[pid].type == policy.PROVIDER_TYPE:
+                    prov_people[prov] = prov_people.get(prov, 0) + 1
+            for prov, n in prov_people.items():
+                places = min(n, s.staff_needed - (1 if needs_school else 0))
+                if places > 0:
+                    provider_places.setdefault(prov, []).append(places * s.minutes)
+        for prov, places in provider_places.items():
+            limit = problem.providers[prov].max_weekly_sessions
+            places.sort(reverse=True)
+            others += sum(places if limit is None else places[:limit])
+        need = total - others
+        if need <= 0 or not teacher_room:
+            continue
+        if sum(teacher_room) < need:  # teachers cannot cover it at all: any load up to their reach
+            best = max(best, max(teacher_room))
+            continue
+        lo, hi = 0, max(teacher_room)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if sum(min(mid, r) for r in teacher_room) >= need:
+                hi = mid
+            else:
+                lo = mid + 1
+        best = max(best, lo)
+    return -(-best // step) * step
