@@ -217,3 +217,88 @@ def create_application(student: Student, offering, *, guardian: User | None = No
     db.session.add(application)
     db.session.flush()
     return application
+
+
+# --- Programmes and enrolment (app/programs, app/enrolment) ---
+
+
+def create_program_term(school: School, *, starts_on: date = date(2026, 9, 1), ends_on: date = date(2027, 1, 22)):
+    from app.schools.models import Term
+
+    term = Term(name=f"学期{_next()}", starts_on=starts_on, ends_on=ends_on)
+    school.terms.append(term)
+    db.session.flush()
+    return term
+
+
+def create_agreement(school: School, body: str = "课后服务协议书：学生自愿参加，家长可随时退出。"):
+    from app.programs.models import AgreementText
+
+    text = AgreementText(school_id=school.id, version=1 + len(school_agreements(school)), body=body)
+    db.session.add(text)
+    db.session.flush()
+    return text
+
+
+def school_agreements(school: School) -> list:
+    from app.programs.models import AgreementText
+
+    return list(db.session.scalars(db.select(AgreementText).filter_by(school_id=school.id)))
+
+
+def create_offering(school: School, *, published: bool = True, apply_deadline: date = date(2099, 1, 1),
+                    priority_groups=(), **fields):
+    """A published after-school offering for a new term (Mon–Fri 15:30–17:40) with an agreement."""
+    from app.programs.models import NoticeVersion, Offering, OfferingKind
+
+    term = fields.pop("term", None) or create_program_term(school)
+    offering = Offering(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL, term_id=term.id,
+                        title=f"课后服务{_next()}",
+                        starts_on=term.starts_on, ends_on=term.ends_on, weekdays=[0, 1, 2, 3, 4],
+                        starts_at=time(15, 30), ends_at=time(17, 40), apply_deadline=apply_deadline,
+                        basic_fee_cents=20000, priority_groups=list(priority_groups), **fields)
+    db.session.add(offering)
+    db.session.flush()
+    if not school_agreements(school):
+        create_agreement(school)
+    if published:
+        offering.published_version = 1
+        from app.programs.services import notice_content
+
+        db.session.add(NoticeVersion(offering_id=offering.id, version=1, content=notice_content(offering)))
+        db.session.flush()
+    return offering
+
+
+def create_activity(offering, *, capacity: int = 20, grades=tuple(range(1, 10)), activity: str = "sports", **fields):
+    from app.programs.models import Activity
+
+    item = Activity(offering_id=offering.id, school_id=offering.school_id, name=fields.pop("name", f"活动{_next()}"),
+                    activity=activity, grades=list(grades), weekdays=[0, 2], starts_at=time(16, 0),
+                    ends_at=time(17, 0), capacity=capacity, **fields)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def create_application(student: Student, offering, *, guardian: User | None = None, choices=(), status=None,
+                       priority_groups=()):
+    """An application signed by the child's guardian, with ranked activity choices."""
+    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus
+    from app.models_base import utcnow
+    from app.programs.models import AgreementText
+
+    if guardian is None:
+        guardian = next((link.guardian for link in student.guardian_links), None) or create_guardian(student)
+    agreement = db.session.scalar(db.select(AgreementText).filter_by(school_id=offering.school_id)
+                                  .order_by(AgreementText.version.desc()).limit(1))
+    application = Application(school_id=offering.school_id, offering_id=offering.id, student_id=student.id,
+                              guardian_id=guardian.id, status=status or ApplicationStatus.SUBMITTED,
+                              notice_version=offering.published_version or 1, weekdays=[0, 1, 2, 3, 4],
+                              pickup_people="妈妈", agreement_id=agreement.id, signed_at=utcnow(),
+                              signed_by_id=guardian.id, priority_groups=list(priority_groups))
+    for rank, activity in enumerate(choices, start=1):
+        application.choices.append(ActivityChoice(activity_id=activity.id, rank=rank))
+    db.session.add(application)
+    db.session.flush()
+    return application
