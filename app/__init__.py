@@ -67,7 +67,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach each domain's blueprint."""
     from app.accounts import bp as accounts_bp
+    from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
+    from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
     from app.schools import bp as schools_bp
     from app.staff import bp as staff_bp
@@ -77,6 +79,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(schools_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(providers_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(enrolment_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

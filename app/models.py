@@ -1,11 +1,29 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
+from app.enrolment.models import (
+    ActivityChoice,
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    ChoiceStatus,
+    HardshipStatus,
+    LedgerEntry,
+    LedgerKind,
+    Lottery,
+    Notification,
+    Pickup,
+    Seat,
+)
+from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
 
 __all__ = [
+    "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
+    "FeePeriod", "HardshipStatus", "LedgerEntry", "LedgerKind", "Lottery", "NoticeVersion", "Notification", "Offering",
+    "OfferingKind", "Pickup", "PriorityGroup", "Seat",
     "AdminTitle", "County", "Grade", "GuardianLink", "Holiday", "HolidayKind", "Provider", "ProviderEvaluation",
     "ProviderStatus", "ProviderStatusChange", "Relationship", "Role", "School", "SchoolClass", "SchoolType",
     "StaffProfile", "StaffType", "Student", "Term", "User",

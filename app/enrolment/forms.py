@@ -1,0 +1,195 @@
+"""Forms for applying, reviewing, withdrawing and fees. Policy numbers come from scheduling.policy."""
+
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.enrolment.models import Pickup
+from app.enrolment.services import application_for, months_charged_ahead
+from app.programs.forms import MultiCheckboxField, as_choices, priority_group_choices, stripped, weekday_choices
+from app.programs.models import Offering
+from app.schools.models import Student
+from scheduling.policy import HOLIDAY_WEEKENDS, JUNIOR_GRADES, MAX_FEE_MONTHS_IN_ADVANCE
+
+RANKS = 3  # extended activities a guardian may rank
+
+
+class ApplicationForm(FlaskForm):
+    student_number = StringField(_l("Your child's student number"),
+                                 validators=[DataRequired(message=_l("Please enter the student number."))],
+                                 filters=[stripped])
+    weekdays = MultiCheckboxField(_l("Days of the week"), coerce=int, validate_choice=False)
+    choice_1 = SelectField(_l("First choice of extended activity"), coerce=int, validate_choice=False)
+    choice_2 = SelectField(_l("Second choice"), coerce=int, validate_choice=False)
+    choice_3 = SelectField(_l("Third choice"), coerce=int, validate_choice=False)
+    evening_study = BooleanField(_l("Evening self-study (grades 7–9; may leave early)"))
+    pickup = RadioField(_l("Going home"), default=Pickup.COLLECTED.value, choices=as_choices([
+        (Pickup.COLLECTED.value, _l("Collected by the people named below")),
+        (Pickup.WALKS_ALONE.value, _l("Walks home alone")),
+    ]))
+    pickup_people = StringField(_l("Who may collect the child (names and relationship)"),
+                                validators=[Length(max=200)], filters=[stripped])
+    walk_alone_consent = BooleanField(_l("I agree that my child walks home alone and take responsibility for it"))
+    health_notes = TextAreaField(_l("Health notes or special needs (optional)"), validators=[Length(max=2000)])
+    priority_groups = MultiCheckboxField(_l("Our family belongs to (the class teacher checks)"),
+                                         choices=priority_group_choices)
+    hardship = BooleanField(_l("Request a hardship fee waiver"))
+    agree = BooleanField(_l("I have read the agreement and sign it"))
+    submit = SubmitField(_l("Send the application"))
+
+    def __init__(self, *args, student: Student, offering: Offering, today: date, editing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.student, self.offering, self.today, self.editing = student, offering, today, editing
+        self.grade = student.school_class.grade.number
+        self.weekdays.choices = weekday_choices(offering.weekdays)
+        self.open_activities = [a for a in offering.activities if self.grade in a.grades]
+        choices = [(0, "—")] + [(a.id, a.name) for a in self.open_activities]
+        for field in self.choice_fields:
+            field.choices = choices
+        self.priority_groups.choices = [c for c in priority_group_choices() if c.value in offering.priority_groups]
+
+    @property
+    def choice_fields(self):
+        return [self.choice_1, self.choice_2, self.choice_3][:RANKS]
+
+    @property
+    def offers_evening(self) -> bool:
+        return self.offering.evening_ends_at is not None and self.grade in JUNIOR_GRADES
+
+    def pickup_value(self) -> Pickup:
+        return Pickup(self.pickup.data)
+
+    def ranked_activity_ids(self) -> list[int]:
+        return [f.data for f in self.choice_fields if f.data]
+
+    def validate_student_number(self, field) -> None:
+        if field.data != self.student.student_number:
+            raise ValidationError(_l("This is not %(name)s's student number. Check it with the class teacher.",
+                                     name=self.student.name))
+        if not self.offering.is_open_for_applications(self.today):
+            raise ValidationError(_l("Applications closed on %(day)s.", day=self.offering.apply_deadline))
+        existing = application_for(self.student, self.offering)
+        if existing is not None and existing is not self.editing:
+            raise ValidationError(_l("%(name)s already has an application for this offering.",
+                                     name=self.student.name))
+
+    def validate_weekdays(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Please choose at least one day."))
+        if self.offering.is_holiday_care and not HOLIDAY_WEEKENDS and {5, 6} & set(field.data):
+            raise ValidationError(_l("Holiday care does not run at weekends (no weekends in principle)."))
+        if not set(field.data) <= set(self.offering.weekdays):
+            raise ValidationError(_l("Please choose among the days the school offers."))
+
+    def validate_choice_1(self, field) -> None:
+        wanted = self.ranked_activity_ids()
+        if len(wanted) != len(set(wanted)):
+            raise ValidationError(_l("Each activity can be chosen once."))
+        by_id = {a.id: a for a in self.offering.activities}
+        for activity_id in wanted:
+            activity = by_id.get(activity_id)
+            if activity is None:
+                raise ValidationError(_l("Please choose among this offering's activities."))
+            if self.grade not in activity.grades:
+                raise ValidationError(_l("%(activity)s is not open to grade %(grade)d.", activity=activity.name,
+                                         grade=self.grade))
+
+    def validate_evening_study(self, field) -> None:
+        if field.data and not self.offers_evening:
+            raise ValidationError(_l("Evening self-study is for junior-high grades 7 to 9 in term time."))
+
+    def validate_pickup_people(self, field) -> None:
+        if self.pickup.data == Pickup.COLLECTED.value and not field.data:
+            raise ValidationError(_l("Please name who may collect the child."))
+
+    def validate_walk_alone_consent(self, field) -> None:
+        if self.pickup.data == Pickup.WALKS_ALONE.value and not field.data:
+            raise ValidationError(_l("A child walks home alone only with the guardian's consent."))
+
+    def validate_agree(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Please read and sign the agreement."))
+
+    def fill_from(self, application) -> None:
+        self.student_number.data = application.student.student_number
+        self.weekdays.data = list(application.weekdays)
+        ranked = [c.activity_id for c in application.choices]
+        for field, activity_id in zip(self.choice_fields, ranked + [0] * RANKS, strict=False):
+            field.data = activity_id
+        self.evening_study.data = application.evening_study
+        self.pickup.data = application.pickup.value
+        self.pickup_people.data = application.pickup_people
+        self.walk_alone_consent.data = application.walk_alone_consent
+        self.health_notes.data = application.health_notes
+        self.priority_groups.data = list(application.priority_groups)
+        self.hardship.data = application.hardship.value != "none"
+
+
+class ReturnForm(FlaskForm):
+    reason = StringField(_l("Reason (the guardian sees it)"),
+                         validators=[DataRequired(message=_l("Please give a reason.")), Length(max=500)],
+                         filters=[stripped])
+    submit = SubmitField(_l("Return to the guardian"))
+
+
+class ActionForm(FlaskForm):
+    """An empty form: a confirmed POST with a CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class ApproveForm(FlaskForm):
+    seed = StringField(_l("Lottery seed (empty: a random one, recorded)"), validators=[Optional(), Length(max=64)],
+                       filters=[stripped])
+    submit = SubmitField(_l("Approve the confirmed applications and allocate"))
+
+
+class ChargeForm(FlaskForm):
+    first_month = DateField(_l("First month charged"), validators=[InputRequired(message=_l("Please give a date."))])
+    months = IntegerField(_l("Months"), default=1, validators=[
+        InputRequired(), NumberRange(min=1, max=MAX_FEE_MONTHS_IN_ADVANCE,
+                                     message=_l("Between %(min)d and %(max)d months."))])
+    submit = SubmitField(_l("Charge"))
+
+    def __init__(self, *args, application, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application, self.today = application, today
+
+    def validate_months(self, field) -> None:
+        if field.data is None or self.first_month.data is None:
+            return
+        first = self.first_month.data.year * 12 + self.first_month.data.month - 1
+        now = self.today.year * 12 + self.today.month - 1
+        ahead = months_charged_ahead(self.application, self.today)
+        ahead += sum(1 for k in range(field.data) if first + k > now)
+        if ahead > MAX_FEE_MONTHS_IN_ADVANCE:
+            raise ValidationError(_l("No fee may be charged more than %(max)d months in advance.",
+                                     max=MAX_FEE_MONTHS_IN_ADVANCE))
+
+
+class PaymentForm(FlaskForm):
+    amount = DecimalField(_l("Amount received (yuan)"), places=2,
+                          validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+    reference = StringField(_l("Receipt or reference"), validators=[Length(max=100)], filters=[stripped])
+    submit = SubmitField(_l("Mark as received"))
+
+
+class HardshipDecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=as_choices([("approve", _l("Approve the waiver")),
+                                                   ("refuse", _l("Refuse"))]), default="approve")
+    reason = StringField(_l("Reason"), validators=[Length(max=500)], filters=[stripped])
+    submit = SubmitField(_l("Decide"))

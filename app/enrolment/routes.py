@@ -1,0 +1,344 @@
+"""Enrolment pages: guardians apply and withdraw; class teachers review; principals approve; fees; inbox; audit."""
+
+from datetime import date
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.access import get_for_school_or_404, roles_required
+from app.accounts.models import Role
+from app.enrolment import bp, services
+from app.enrolment.forms import (
+    ActionForm,
+    ApplicationForm,
+    ApproveForm,
+    ChargeForm,
+    HardshipDecisionForm,
+    PaymentForm,
+    ReturnForm,
+)
+from app.enrolment.models import Application, ApplicationStatus, AuditEvent, Lottery, Notification
+from app.extensions import db
+from app.models_base import utcnow
+from app.programs.models import Offering
+from app.programs.services import current_agreement
+from app.schools.models import SchoolClass, Student
+
+guardian_only = roles_required(Role.GUARDIAN)
+admin_only = roles_required(Role.SCHOOL_ADMIN)
+
+
+@bp.app_template_global()
+def application_status_label(status) -> str:
+    return str(services.STATUS_LABELS[status])
+
+
+@bp.app_template_global()
+def choice_status_label(status) -> str:
+    return str(services.CHOICE_LABELS[status])
+
+
+@bp.app_template_global()
+def unread_count() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(db.select(db.func.count(Notification.id)).filter(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+
+
+def today() -> date:
+    return date.today()
+
+
+def my_student_or_404(student_id: int) -> Student:
+    """A child the current guardian is bound to (any other child is a 404)."""
+    student = db.session.get(Student, student_id)
+    if student is None or services.verified_link(current_user, student) is None:
+        abort(404)
+    return student
+
+
+def application_or_404(application_id: int) -> Application:
+    """An application the current user may see: the guardian's own, the class teacher's class, the admin's school."""
+    application = db.session.get(Application, application_id)
+    if application is None:
+        abort(404)
+    role = current_user.role
+    if role is Role.GUARDIAN:
+        allowed = services.verified_link(current_user, application.student) is not None
+    elif role is Role.TEACHER:
+        allowed = application.student.school_class.class_teacher_id == current_user.id
+    elif role is Role.SCHOOL_ADMIN:
+        allowed = application.school_id == current_user.school_id
+    else:
+        allowed = False
+    if not allowed:
+        abort(404)
+    return application
+
+
+# --- Guardians ---
+
+
+@bp.route("/")
+@guardian_only
+def index():
+    """The guardian's children, what each may apply for, and the applications made."""
+    rows = []
+    for link in current_user.guardian_links:
+        applications = db.session.scalars(db.select(Application).filter_by(student_id=link.student_id)
+                                          .order_by(Application.id.desc())).all()
+        applied = {a.offering_id for a in applications}
+        offerings = [o for o in services.open_offerings(link.student, today()) if o.id not in applied]
+        rows.append((link, applications, offerings))
+    return render_template("enrolment/index.html", rows=rows)
+
+
+@bp.route("/apply/<int:student_id>/<int:offering_id>", methods=["GET", "POST"])
+@guardian_only
+def apply(student_id: int, offering_id: int):
+    student = my_student_or_404(student_id)
+    offering = db.session.get(Offering, offering_id)
+    if offering is None or offering.school_id != student.school_id or not offering.is_published:
+        abort(404)
+    link = services.verified_link(current_user, student)
+    if not link.verified:
+        flash(_("Waiting for the class teacher to confirm that you are %(name)s's guardian.", name=student.name),
+              "warning")
+        return redirect(url_for("enrolment.index"))
+    existing = services.application_for(student, offering)
+    if existing is not None:
+        flash(_("%(name)s already has an application for this offering.", name=student.name), "info")
+        return redirect(url_for("enrolment.application", application_id=existing.id))
+    agreement = current_agreement(offering.school)
+    form = ApplicationForm(student=student, offering=offering, today=today())
+    if not form.is_submitted():
+        form.weekdays.data = list(offering.weekdays)
+    if form.validate_on_submit():
+        application = services.submit_application(current_user, student, offering, agreement, form)
+        db.session.commit()
+        flash(_("Application sent. The class teacher reviews it next."), "success")
+        return redirect(url_for("enrolment.application", application_id=application.id))
+    return render_template("enrolment/apply.html", form=form, student=student, offering=offering,
+                           agreement=agreement, application=None)
+
+
+@bp.route("/applications/<int:application_id>")
+@roles_required(Role.GUARDIAN, Role.SCHOOL_ADMIN, class_teacher=True)
+def application(application_id: int):
+    application = application_or_404(application_id)
+    return render_template("enrolment/application.html", application=application, return_form=ReturnForm(),
+                           action_form=ActionForm(), editable=application.status in services.EDITABLE
+                           and application.offering.is_open_for_applications(today()))
+
+
+@bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+@guardian_only
+def edit_application(application_id: int):
+    application = application_or_404(application_id)
+    if application.status not in services.EDITABLE:
+        flash(_("This application can no longer be changed; you may withdraw it."), "error")
+        return redirect(url_for("enrolment.application", application_id=application.id))
+    offering = application.offering
+    agreement = current_agreement(offering.school)
+    form = ApplicationForm(student=application.student, offering=offering, today=today(), editing=application)
+    if not form.is_submitted():
+        form.fill_from(application)
+    if form.validate_on_submit():
+        services.change_application(application, current_user, agreement, form)
+        db.session.commit()
+        flash(_("Changes saved. The class teacher reviews them again."), "success")
+        return redirect(url_for("enrolment.application", application_id=application.id))
+    return render_template("enrolment/apply.html", form=form, student=application.student, offering=offering,
+                           agreement=agreement, application=application)
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
+@guardian_only
+def withdraw(application_id: int):
+    application = application_or_404(application_id)
+    if application.status is ApplicationStatus.WITHDRAWN:
+        flash(_("This application is already withdrawn."), "info")
+        return redirect(url_for("enrolment.application", application_id=application.id))
+    form = ActionForm()
+    if form.validate_on_submit():
+        refund = services.withdraw(application, current_user, today())
+        db.session.commit()
+        flash(_("Withdrawn. Refund due: ¥%(amount).2f.", amount=refund / 100), "success")
+        return redirect(url_for("enrolment.application", application_id=application.id))
+    return render_template("enrolment/withdraw.html", application=application, form=form,
+                           refund=services.refund_due_cents(application, today()))
+
+
+@bp.route("/applications/<int:application_id>/statement")
+@roles_required(Role.GUARDIAN, Role.SCHOOL_ADMIN)
+def statement(application_id: int):
+    application = application_or_404(application_id)
+    return render_template("enrolment/statement.html", application=application,
+                           balance=services.balance_cents(application),
+                           monthly=services.monthly_fee_cents(application),
+                           charge_form=ChargeForm(application=application, today=today()),
+                           payment_form=PaymentForm(), hardship_form=HardshipDecisionForm())
+
+
+# --- Class teachers ---
+
+
+@bp.route("/review")
+@roles_required(class_teacher=True)
+def review():
+    class_ids = [c.id for c in current_user.classes_led]
+    applications = db.session.scalars(
+        db.select(Application).join(Student).filter(Student.class_id.in_(class_ids))
+        .order_by(Application.status, Application.id)
+    ).all()
+    classes = db.session.scalars(db.select(SchoolClass).filter(SchoolClass.id.in_(class_ids))).all()
+    return render_template("enrolment/review.html", applications=applications, classes=classes,
+                           action_form=ActionForm())
+
+
+@bp.route("/applications/<int:application_id>/confirm", methods=["POST"])
+@roles_required(class_teacher=True)
+def confirm(application_id: int):
+    application = application_or_404(application_id)
+    if ActionForm().validate_on_submit():
+        if application.status is not ApplicationStatus.SUBMITTED:
+            flash(_("Only a submitted application can be confirmed."), "error")
+        else:
+            services.confirm_application(application, current_user)
+            db.session.commit()
+            flash(_("Confirmed: %(name)s.", name=application.student.name), "success")
+    return redirect(url_for("enrolment.review"))
+
+
+@bp.route("/applications/<int:application_id>/return", methods=["POST"])
+@roles_required(class_teacher=True)
+def return_application(application_id: int):
+    application = application_or_404(application_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash(_("Please give a reason."), "error")
+    elif application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.CONFIRMED):
+        flash(_("This application cannot be returned now."), "error")
+    else:
+        services.return_application(application, current_user, form.reason.data)
+        db.session.commit()
+        flash(_("Returned to the guardian."), "success")
+    return redirect(url_for("enrolment.review"))
+
+
+# --- Principals ---
+
+
+@bp.route("/offerings/<int:offering_id>")
+@admin_only
+def approvals(offering_id: int):
+    offering = get_for_school_or_404(Offering, offering_id)
+    applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)
+                                      .order_by(Application.status, Application.id)).all()
+    lotteries = db.session.scalars(db.select(Lottery).filter_by(offering_id=offering.id)
+                                   .order_by(Lottery.id.desc())).all()
+    return render_template("enrolment/approvals.html", offering=offering, applications=applications,
+                           lotteries=lotteries, form=ApproveForm())
+
+
+@bp.route("/offerings/<int:offering_id>/approve", methods=["POST"])
+@admin_only
+def approve(offering_id: int):
+    offering = get_for_school_or_404(Offering, offering_id)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        count, record = services.approve_offering(offering, current_user, form.seed.data or None)
+        db.session.commit()
+        flash(_("%(count)d applications approved.", count=count), "success")
+        if record is not None:
+            flash(_("Activities allocated by lottery %(id)d (seed %(seed)s).", id=record.id, seed=record.seed), "info")
+    return redirect(url_for("enrolment.approvals", offering_id=offering.id))
+
+
+@bp.route("/applications/<int:application_id>/charge", methods=["POST"])
+@admin_only
+def charge(application_id: int):
+    application = application_or_404(application_id)
+    form = ChargeForm(application=application, today=today())
+    if form.validate_on_submit():
+        services.charge(application, form.first_month.data, form.months.data, current_user)
+        db.session.commit()
+        flash(_("Charged."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("enrolment.statement", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/payment", methods=["POST"])
+@admin_only
+def payment(application_id: int):
+    application = application_or_404(application_id)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        services.record_payment(application, int(form.amount.data * Decimal(100)), form.reference.data or "",
+                                current_user)
+        db.session.commit()
+        flash(_("Payment recorded."), "success")
+    else:
+        flash(_("Please give the amount received."), "error")
+    return redirect(url_for("enrolment.statement", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/hardship", methods=["POST"])
+@admin_only
+def hardship(application_id: int):
+    application = application_or_404(application_id)
+    form = HardshipDecisionForm()
+    if form.validate_on_submit():
+        services.decide_hardship(application, form.decision.data == "approve", current_user, form.reason.data or "")
+        db.session.commit()
+        flash(_("Decision recorded."), "success")
+    return redirect(url_for("enrolment.statement", application_id=application.id))
+
+
+@bp.route("/audit")
+@admin_only
+def audit_trail():
+    events = db.session.scalars(db.select(AuditEvent).filter_by(school_id=current_user.school_id)
+                                .order_by(AuditEvent.id.desc()).limit(300)).all()
+    return render_template("enrolment/audit.html", events=events)
+
+
+# --- Everyone ---
+
+
+@bp.route("/lotteries/<int:lottery_id>")
+def lottery(lottery_id: int):
+    """A recorded lottery, public: its seed, inputs and result, and whether re-running it gives the same."""
+    record = db.get_or_404(Lottery, lottery_id)
+    return render_template("enrolment/lottery.html", record=record, same=services.rerun_lottery(record))
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    notes = db.session.scalars(db.select(Notification).filter_by(user_id=current_user.id)
+                               .order_by(Notification.id.desc()).limit(200)).all()
+    return render_template("enrolment/inbox.html", notes=notes, form=ActionForm())
+
+
+@bp.route("/inbox/read", methods=["POST"])
+@login_required
+def mark_read():
+    if ActionForm().validate_on_submit():
+        db.session.execute(db.update(Notification).filter(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+        db.session.commit()
+    return redirect(url_for("enrolment.inbox"))
+
+
+@bp.app_template_global()
+def enrolment_applications(student: Student) -> list[Application]:
+    """A child's applications, newest first (the guardian's dashboard lists them)."""
+    return list(db.session.scalars(db.select(Application).filter_by(student_id=student.id)
+                                   .order_by(Application.id.desc())))

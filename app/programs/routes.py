@@ -1,0 +1,175 @@
+"""Programme pages: the administrator's offerings and activities, the agreement, and the public notice."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import get_for_school_or_404, roles_required
+from app.accounts.models import Role
+from app.extensions import db
+from app.programs import bp, services
+from app.programs.forms import ActivityForm, AgreementForm, ConfirmForm, OfferingForm, PublishForm
+from app.programs.models import Activity, NoticeVersion, Offering
+from app.schools.models import School
+
+admin_only = roles_required(Role.SCHOOL_ADMIN)
+
+
+@bp.app_template_global()
+def activity_label(code: str) -> str:
+    return services.activity_label(code)
+
+
+@bp.app_template_global()
+def kind_label(code: str) -> str:
+    return services.kind_label(code)
+
+
+@bp.app_template_global()
+def weekday_label(day: int) -> str:
+    return services.weekday_label(day)
+
+
+@bp.app_template_filter()
+def yuan(cents: int) -> str:
+    return f"¥{cents / 100:.2f}"
+
+
+@bp.route("/")
+@admin_only
+def index():
+    school = current_user.school
+    offerings = db.session.scalars(db.select(Offering).filter_by(school_id=school.id)
+                                   .order_by(Offering.starts_on.desc())).all()
+    return render_template("programs/index.html", school=school, offerings=offerings,
+                           agreement=services.current_agreement(school))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_only
+def new_offering():
+    form = OfferingForm(school=current_user.school)
+    if form.validate_on_submit():
+        offering = services.save_offering(Offering(), form)
+        db.session.commit()
+        flash(_("Saved. Add the activities, then publish."), "success")
+        return redirect(url_for("programs.offering", offering_id=offering.id))
+    return render_template("programs/offering_form.html", form=form, offering=None)
+
+
+@bp.route("/<int:offering_id>")
+@admin_only
+def offering(offering_id: int):
+    offering = get_for_school_or_404(Offering, offering_id)
+    return render_template("programs/offering.html", offering=offering, publish_form=PublishForm(),
+                           confirm_form=ConfirmForm(), days=services.service_days(offering),
+                           agreement=services.current_agreement(offering.school))
+
+
+@bp.route("/<int:offering_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_offering(offering_id: int):
+    offering = get_for_school_or_404(Offering, offering_id)
+    form = OfferingForm(school=offering.school)
+    if not form.is_submitted():
+        form.fill_from(offering)
+    if form.validate_on_submit():
+        services.save_offering(offering, form)
+        db.session.commit()
+        flash(_("Saved. Publish again so the public notice shows the change."), "success")
+        return redirect(url_for("programs.offering", offering_id=offering.id))
+    return render_template("programs/offering_form.html", form=form, offering=offering)
+
+
+@bp.route("/<int:offering_id>/publish", methods=["POST"])
+@admin_only
+def publish(offering_id: int):
+    offering = get_for_school_or_404(Offering, offering_id)
+    form = PublishForm()
+    if form.validate_on_submit():
+        if services.current_agreement(offering.school) is None:
+            flash(_("Write the agreement text first: guardians sign it when they apply."), "error")
+        else:
+            version = services.publish_offering(offering, current_user, form.change_note.data or "")
+            db.session.commit()
+            flash(_("Published as version %(version)d.", version=version.version), "success")
+    return redirect(url_for("programs.offering", offering_id=offering.id))
+
+
+@bp.route("/<int:offering_id>/activities/new", methods=["GET", "POST"])
+@admin_only
+def new_activity(offering_id: int):
+    offering = get_for_school_or_404(Offering, offering_id)
+    form = ActivityForm(offering=offering)
+    if not form.is_submitted():
+        form.weekdays.data = list(offering.weekdays)
+        form.starts_at.data, form.ends_at.data = offering.starts_at, offering.ends_at
+    if form.validate_on_submit():
+        services.save_activity(Activity(), offering, form)
+        db.session.commit()
+        flash(_("Activity saved."), "success")
+        return redirect(url_for("programs.offering", offering_id=offering.id))
+    return render_template("programs/activity_form.html", form=form, offering=offering, activity=None)
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_activity(activity_id: int):
+    activity = get_for_school_or_404(Activity, activity_id)
+    form = ActivityForm(offering=activity.offering, activity=activity)
+    if not form.is_submitted():
+        form.fill_from(activity)
+    if form.validate_on_submit():
+        services.save_activity(activity, activity.offering, form)
+        db.session.commit()
+        flash(_("Activity saved."), "success")
+        return redirect(url_for("programs.offering", offering_id=activity.offering_id))
+    return render_template("programs/activity_form.html", form=form, offering=activity.offering, activity=activity)
+
+
+@bp.route("/activities/<int:activity_id>/delete", methods=["POST"])
+@admin_only
+def delete_activity(activity_id: int):
+    activity = get_for_school_or_404(Activity, activity_id)
+    offering_id = activity.offering_id
+    if ConfirmForm().validate_on_submit():
+        if activity.taken:
+            flash(_("Children hold places in this activity; it cannot be deleted."), "error")
+        else:
+            services.delete_activity(activity)
+            db.session.commit()
+            flash(_("Activity deleted."), "success")
+    return redirect(url_for("programs.offering", offering_id=offering_id))
+
+
+@bp.route("/agreement", methods=["GET", "POST"])
+@admin_only
+def agreement():
+    school = current_user.school
+    current = services.current_agreement(school)
+    form = AgreementForm()
+    if not form.is_submitted() and current is not None:
+        form.body.data = current.body
+    if form.validate_on_submit():
+        text = services.add_agreement(school, form.body.data, current_user)
+        db.session.commit()
+        flash(_("Agreement saved as version %(version)d.", version=text.version), "success")
+        return redirect(url_for("programs.index"))
+    return render_template("programs/agreement.html", form=form, current=current)
+
+
+@bp.route("/notice/<int:school_id>")
+def notice(school_id: int):
+    """The school's public notice (公示): no login, shareable by link."""
+    school = db.get_or_404(School, school_id)
+    return render_template("programs/notice_index.html", school=school,
+                           offerings=services.published_offerings(school))
+
+
+@bp.route("/notice/offering/<int:offering_id>/v<int:version>")
+def notice_version(offering_id: int, version: int):
+    """One published version of an offering's notice, as it was published."""
+    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version))
+    if notice is None:
+        abort(404)
+    return render_template("programs/notice.html", notice=notice, offering=notice.offering, content=notice.content)

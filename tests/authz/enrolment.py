@@ -1,0 +1,70 @@
+"""Matrix cases for enrolment: guardians' applications, class teachers' review, principals' approval, fees, inbox."""
+
+from app.enrolment.models import Lottery
+from app.extensions import db
+from tests import factories
+from tests.authz import EVERY_USER, EVERYONE, Case
+
+GUARDIAN = frozenset({"guardian"})
+CLASS_TEACHER = frozenset({"class_teacher"})
+ADMIN = frozenset({"school_admin"})
+
+
+def _student(world, which):
+    return world.own_student if which == "own" else world.other_student
+
+
+def apply_args(world, which) -> dict:
+    student = _student(world, which)
+    offering = factories.create_offering(student.school)
+    db.session.commit()
+    return {"student_id": student.id, "offering_id": offering.id}
+
+
+def application_args(world, which) -> dict:
+    student = _student(world, which)
+    application = factories.create_application(student, factories.create_offering(student.school))
+    db.session.commit()
+    return {"application_id": application.id}
+
+
+def offering_args(world, which) -> dict:
+    offering = factories.create_offering(_student(world, which).school)
+    db.session.commit()
+    return {"offering_id": offering.id}
+
+
+def lottery_args(world, which) -> dict:
+    offering = factories.create_offering(world.own_school)
+    record = Lottery(school_id=offering.school_id, offering_id=offering.id, seed="s",
+                     inputs={"priority_groups": [], "free_seats": {}, "applicants": []},
+                     result={"order": [], "tiers": {}, "placed": {}, "waiting": {}})
+    db.session.add(record)
+    db.session.commit()
+    return {"lottery_id": record.id}
+
+
+CASES = [
+    Case("enrolment.index", GUARDIAN),
+    Case("enrolment.apply", GUARDIAN, scoped=True, args=apply_args),
+    Case("enrolment.apply", GUARDIAN, method="POST", scoped=True, args=apply_args),
+    Case("enrolment.application", GUARDIAN | CLASS_TEACHER | ADMIN, scoped=True, args=application_args),
+    Case("enrolment.edit_application", GUARDIAN, scoped=True, args=application_args),
+    Case("enrolment.edit_application", GUARDIAN, method="POST", scoped=True, args=application_args),
+    Case("enrolment.withdraw", GUARDIAN, scoped=True, args=application_args),
+    Case("enrolment.withdraw", GUARDIAN, method="POST", ok=302, scoped=True, args=application_args),
+    Case("enrolment.statement", GUARDIAN | ADMIN, scoped=True, args=application_args),
+    Case("enrolment.review", CLASS_TEACHER),
+    Case("enrolment.confirm", CLASS_TEACHER, method="POST", ok=302, scoped=True, args=application_args),
+    Case("enrolment.return_application", CLASS_TEACHER, method="POST", ok=302, scoped=True, args=application_args,
+         data=lambda world, which: {"reason": "请补充接送人"}),
+    Case("enrolment.approvals", ADMIN, scoped=True, args=offering_args),
+    Case("enrolment.approve", ADMIN, method="POST", ok=302, scoped=True, args=offering_args),
+    Case("enrolment.charge", ADMIN, method="POST", ok=302, scoped=True, args=application_args),
+    Case("enrolment.payment", ADMIN, method="POST", ok=302, scoped=True, args=application_args),
+    Case("enrolment.hardship", ADMIN, method="POST", ok=302, scoped=True, args=application_args),
+    Case("enrolment.audit_trail", ADMIN),
+    Case("enrolment.lottery", EVERYONE, args=lottery_args),
+    Case("enrolment.inbox", EVERY_USER),
+    Case("enrolment.mark_read", EVERY_USER, method="POST", ok=302),
+]

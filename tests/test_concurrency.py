@@ -1,0 +1,88 @@
+"""No place sold twice: many simultaneous placements at the last seats, on real connections, on both databases.
+
+Each thread has its own app context, so its own session and its own database connection; a barrier releases them
+together. The seat counter is a guarded UPDATE checked by its row count, and (activity, student) is unique.
+"""
+
+import threading
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.enrolment import services
+from app.enrolment.models import Seat
+from app.extensions import db
+from app.programs.models import Activity
+from tests import factories
+from tests.conftest import build_app, dispose_engines, empty_tables
+
+SEATS = 5
+STUDENTS = 24
+DUPLICATES = 8  # extra attempts for children who already try once: no child may end up with two seats
+THREADS = STUDENTS + DUPLICATES
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_app(request, tmp_path):
+    """An app on a database that separate connections share: a SQLite file (busy timeout) or PostgreSQL."""
+    if request.param == "sqlite":
+        app = build_app(f"sqlite:///{tmp_path / 'seats.sqlite'}",
+                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 60}, "pool_size": THREADS})
+        with app.app_context():
+            db.create_all()
+    else:
+        app = build_app(request.getfixturevalue("postgres_url"), SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS})
+        with app.app_context():
+            empty_tables()
+    yield app
+    with app.app_context():
+        if request.param == "postgresql":
+            empty_tables()
+        dispose_engines()
+
+
+def test_last_seats_are_never_sold_twice(shared_app):
+    with shared_app.app_context():
+        school = factories.create_school()
+        school_class = factories.create_class(school)
+        students = [factories.create_student(school_class).id for _ in range(STUDENTS)]
+        activity = factories.create_activity(factories.create_offering(school), capacity=SEATS + 2)
+        activity.taken = 2  # two seats already sold: the race is for the last five
+        activity_id = activity.id
+        db.session.commit()
+
+    attempts = students + students[:DUPLICATES]
+    barrier = threading.Barrier(len(attempts))
+    results: list[bool] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def attempt(student_id: int) -> None:
+        try:
+            with shared_app.app_context():
+                barrier.wait()
+                try:
+                    placed = services.take_seat(activity_id, student_id)
+                    db.session.commit()
+                except (IntegrityError, OperationalError):
+                    db.session.rollback()
+                    placed = False
+                with lock:
+                    results.append(placed)
+        except BaseException as error:  # noqa: BLE001 - reported by the test, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=attempt, args=(student_id,)) for student_id in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors, errors
+    assert len(results) == THREADS
+    assert results.count(True) == SEATS
+    with shared_app.app_context():
+        seats = db.session.scalars(db.select(Seat.student_id).filter_by(activity_id=activity_id)).all()
+        assert db.session.get(Activity, activity_id).taken == SEATS + 2
+        assert len(seats) == SEATS
+        assert len(set(seats)) == SEATS  # no duplicate enrolment
