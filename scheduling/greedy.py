@@ -72,11 +72,23 @@ class _Ledger:
         return self.week_minutes.get((pid, week_of(s.date)), 0)
 
 
+def _team_ok(problem: Problem, team: list[str], s: Session) -> bool:
+    needs_school = problem.policy.provider_needs_school_staff
+    return (len(team) == s.staff_needed
+            and any(rules.is_qualified(problem, problem.staff[p], s) for p in team)
+            and not (needs_school and any(problem.staff[p].type == policy.PROVIDER_TYPE for p in team)
+                     and not any(rules.is_school_staff(problem.staff[p]) for p in team)))
+
+
 def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[str]],
-                  pins: list[tuple[str, str]], previous: list[tuple[str, str]] = ()) -> set[tuple[str, str]]:
+                  pins: list[tuple[str, str]], previous: list[tuple[str, str]] = (),
+                  target: int | None = None) -> set[tuple[str, str]]:
     """Staff the hardest sessions first with the least-loaded people who break no rule.
 
-    Pins come first; then every previous pair that is still allowed is reserved before anything else (so a
+    target: a teacher load the greedy tries not to pass (the max-load lower bound); below it, a person
+    already in the session's series is preferred (continuity). Sessions left unstaffed are then repaired
+    by moving one person out of another session and replacing them there. Pins come first; then every
+    previous pair that is still allowed is reserved before anything else (so a
     re-solve starts from the published roster and only repairs what broke).
     """
     ledger = _Ledger(problem)
@@ -105,7 +117,10 @@ def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[
 
         def score(pid, s=s, usual=usual):
             person = problem.staff[pid]
-            return (pid not in usual, person.type == policy.TEACHER, ledger.load(pid, s), s.date in person.avoid_days)
+            load = ledger.load(pid, s)
+            teacher = person.type == policy.TEACHER
+            over = teacher and target is not None and load + s.minutes > target
+            return (over, pid not in usual, teacher, load, s.date in person.avoid_days)
 
         free = sorted((p for p in candidates[sid] if p not in team and ledger.fits(p, s)), key=score)
         qualified = [p for p in free if rules.is_qualified(problem, problem.staff[p], s)]
@@ -121,11 +136,7 @@ def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[
                 if not any(rules.is_school_staff(problem.staff[q]) for q in team) and len(team) + 1 >= s.staff_needed:
                     continue
             team.append(p)
-        ok = (len(team) == s.staff_needed
-              and any(rules.is_qualified(problem, problem.staff[p], s) for p in team)
-              and not (needs_school and any(problem.staff[p].type == policy.PROVIDER_TYPE for p in team)
-                       and not any(rules.is_school_staff(problem.staff[p]) for p in team)))
-        if not ok:
+        if not _team_ok(problem, team, s):
             continue
         # provider limit counts sessions, so two staff of one provider in a session count once
         for p in team:
@@ -133,4 +144,47 @@ def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[
             chosen_pairs.add((sid, p))
             if s.series:
                 series_people.setdefault(s.series, set()).add(p)
+    _repair(problem, order, candidates, ledger, chosen_pairs, {pin for pin in pins})
     return chosen_pairs
+
+
+def _repair(problem, order, candidates, ledger, chosen, pins) -> None:
+    """Staff sessions left empty (staff_needed 1) by moving a qualified person q out of one other session o
+    and putting a free person r in o instead (one augmenting step)."""
+    team_of: dict[str, list[str]] = {}
+    for sid, pid in chosen:
+        team_of.setdefault(sid, []).append(pid)
+    for sid in order:
+        s = problem.sessions[sid]
+        if sid in team_of or s.staff_needed != 1:
+            continue
+        done = False
+        for q in candidates[sid]:
+            if done:
+                break
+            if not rules.is_qualified(problem, problem.staff[q], s):
+                continue
+            for o in list(ledger.by_person.get(q, [])):
+                if (o.id, q) in pins:
+                    continue
+                ledger.remove(q, o)
+                if not ledger.fits(q, s):
+                    ledger.add(q, o)
+                    continue
+                ledger.add(q, s)
+                rest = [p for p in team_of[o.id] if p != q]
+                for r in candidates[o.id]:
+                    if r in team_of[o.id] or not ledger.fits(r, o) or not _team_ok(problem, rest + [r], o):
+                        continue
+                    ledger.add(r, o)
+                    team_of[o.id] = rest + [r]
+                    team_of[sid] = [q]
+                    chosen.discard((o.id, q))
+                    chosen.add((o.id, r))
+                    chosen.add((sid, q))
+                    done = True
+                    break
+                if done:
+                    break
+                ledger.remove(q, s)
+                ledger.add(q, o)
