@@ -1,7 +1,6 @@
 """Application factory."""
 
 import logging
-from datetime import date
 
 from flask import Flask, request, session
 from flask_login import current_user
@@ -40,12 +39,27 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def enforce_sqlite_foreign_keys(engine) -> None:
+    """SQLite checks foreign keys (and runs ON DELETE actions) only when asked, per connection."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def set_sqlite_pragma(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
 def register_extensions(app: Flask) -> None:
     """Bind each extension to the app."""
     # Importing the models registers their tables with the metadata (migrations compare against it).
     from app import models  # noqa: F401
 
     db.init_app(app)
+    with app.app_context():
+        enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -125,6 +139,7 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from app.accounts.models import Role
+    from app.models_base import local_today
     from app.schools.models import class_label
 
     @app.context_processor
@@ -133,7 +148,7 @@ def register_template_helpers(app: Flask) -> None:
             "Role": Role,
             "class_label": class_label,
             "current_locale": str(get_locale()),
-            "today": date.today(),
+            "today": local_today(),
         }
 
 

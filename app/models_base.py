@@ -1,7 +1,8 @@
 """Column helpers shared by the domain models."""
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
 
@@ -27,3 +28,11 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
         validate_strings=True,
         name=enum_cls.__name__.lower(),
     )
+
+
+def local_today() -> date:
+    """Today's date where the schools are (the app's BABEL_DEFAULT_TIMEZONE, Asia/Shanghai), not the server's."""
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    return datetime.now(zone).date()

@@ -1,7 +1,6 @@
 """Forms of the provider whitelist: applications, vetting decisions, evaluations and staff logins."""
 
 import re
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.accounts.forms import MOBILE_PATTERN, PASSWORD_MIN_LENGTH
 from app.accounts.models import User
 from app.extensions import db
+from app.models_base import local_today
 from app.providers.models import (
     PROVIDER_CATEGORIES,
     EvaluationRating,
@@ -109,7 +109,7 @@ def future_date_field(label) -> DateField:
 
 def check_future(field) -> None:
     """A vetted-until date must be after today."""
-    if field.data is not None and field.data <= date.today():
+    if field.data is not None and field.data <= local_today():
         raise ValidationError(_l("The vetted-until date must be in the future."))
 
 

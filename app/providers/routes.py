@@ -1,7 +1,5 @@
 """Provider whitelist pages: the county keeps the list (准入、遴选、评估退出); anyone may read it."""
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -10,6 +8,7 @@ from flask_login import current_user
 from app.access import get_for_county_or_404, roles_required
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.models_base import local_today
 from app.providers import bp, services
 from app.providers.forms import (
     ACTION_LABELS,
@@ -223,5 +222,5 @@ def public_whitelist(county_id: int):
     county = db.session.get(County, county_id)
     if county is None:
         abort(404)
-    whitelist, removed = services.public_lists(county.id, date.today())
+    whitelist, removed = services.public_lists(county.id, local_today())
     return render_template("providers/public_whitelist.html", county=county, whitelist=whitelist, removed=removed)
