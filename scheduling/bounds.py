@@ -103,3 +103,37 @@ def max_load_lower_bound(problem: Problem, sids: list[str], candidates: dict[str
                 lo = mid + 1
         best = max(best, lo)
     return -(-best // step) * step
+
+
+def coverage_upper_bound(problem: Problem, sids: list[str], candidates: dict[str, list[str]]) -> int:
+    """Most sessions any roster can staff: a session needs staff_needed candidates and a qualified one, and
+    sessions with the same date and times need distinct qualified people (NO_OVERLAP), so among each such
+    set at most a maximum matching of sessions to their qualified candidates can be staffed."""
+    slots: dict[tuple, list[str]] = {}
+    total = 0
+    for sid in sids:
+        s = problem.sessions[sid]
+        people = candidates.get(sid, [])
+        qualified = [p for p in people if rules.is_qualified(problem, problem.staff[p], s)]
+        if len(people) >= s.staff_needed and qualified:
+            slots.setdefault((s.date, s.start, s.end), []).append((sid, qualified))
+    for items in slots.values():
+        total += _matching([q for _sid, q in items])
+    return total
+
+
+def _matching(options: list[list[str]]) -> int:
+    """Size of a maximum matching of items to people (augmenting paths)."""
+    owner: dict[str, int] = {}
+
+    def augment(i: int, seen: set[str]) -> bool:
+        for p in options[i]:
+            if p in seen:
+                continue
+            seen.add(p)
+            if p not in owner or augment(owner[p], seen):
+                owner[p] = i
+                return True
+        return False
+
+    return sum(1 for i in range(len(options)) if augment(i, set()))

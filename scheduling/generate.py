@@ -196,7 +196,7 @@ def _staff(rng, groups, days, ids, names, campus, providers, holiday, sessions):
         junior = rng.random() < junior_share
         if junior:
             others = ("化学", "生物", "历史", "地理", "道德与法治")
-            subject = rng.choice(TUTORING_SUBJECTS if rng.random() < 0.75 else others)
+            subject = rng.choice(TUTORING_SUBJECTS if rng.random() < 0.9 else others)
         else:
             subject = rng.choice(("语文", "数学", "外语", "科学", "音乐", "美术", "体育"))
         skills = (["self_study", "tutoring"] if junior else ["homework_help"]) if rng.random() < 0.97 else []

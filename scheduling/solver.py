@@ -320,13 +320,7 @@ class ComponentModel:
         staffed = {sid for sid, _ in pairs}
         self.values = self.complete(
             [int(pair in pairs) for pair in self.x] + [int(sid in staffed) for sid in self.staffed])
-        possible = 0
-        for sid in self.sids:
-            s = self.problem.sessions[sid]
-            people = candidates[sid]
-            if len(people) >= s.staff_needed and any(
-                    rules.is_qualified(self.problem, self.problem.staff[p], s) for p in people):
-                possible += 1
+        possible = bounds.coverage_upper_bound(self.problem, self.sids, candidates)
         self.possible = possible
         pins_kept = all(pin in pairs for pin in self.pins)
         blocks_ok = all(
@@ -529,6 +523,7 @@ def _shortlist(problem, sids, candidates, pairs, pins, previous) -> dict[str, li
         series = problem.sessions[sid].series
         if series is not None:
             series_people.setdefault(series, set()).add(pid)
+    greedy_staffed = {sid for sid, _ in pairs}
     load: dict[tuple[str, dt.date], int] = {}
     for sid, pid in pairs:
         s = problem.sessions[sid]
@@ -539,7 +534,7 @@ def _shortlist(problem, sids, candidates, pairs, pins, previous) -> dict[str, li
         people = candidates[sid]
         limit = SHORTLIST * s.staff_needed
         pick = set(forced.get(sid, ()))
-        if len(people) <= limit + len(pick):
+        if len(people) <= limit + len(pick) or sid not in greedy_staffed:  # the greedy could not staff it: all
             out[sid] = list(people)
             continue
         pick |= {p for p in series_people.get(s.series, ()) if p in set(people)}
@@ -656,7 +651,8 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
         comps.append(c)
     comps.sort(key=lambda c: -c.size)
     setup = time.monotonic() - wall_start
-    remaining_total = max(0.1, time_limit - (0 if clock.deterministic else setup))
+    # Keep a little time back for reading the solution and writing the explanations.
+    remaining_total = max(0.1, 0.97 * time_limit - 0.1 - (0 if clock.deterministic else setup))
 
     # Stages, each earlier figure fixed before the next (lexicographic).
     stage_results: dict[str, dict] = {}
