@@ -27,9 +27,12 @@ echo "==> compiling translations"
 PYBABEL=.venv/bin/pybabel scripts/i18n.sh compile >/dev/null
 
 if $want_tests; then
+  # PostgreSQL's server (the tests start their own throwaway one), Chromium for the browser tests, and a
+  # Chinese font so that screenshots show characters rather than empty boxes.
   missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       echo "==> installing Debian packages: ${missing[*]}"

@@ -1,0 +1,73 @@
+"""The real app served on a free port from a migrated SQLite file with the demo loaded, and Debian's Chromium."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import unavailable
+from tests.pg import free_port
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling Google's hosts, which this network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def flask(env: dict, *args: str) -> None:
+    """Run a `flask` command against the test server's database; fail with its output."""
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of gunicorn serving wsgi:app on a database built as the README says (db upgrade, then demo)."""
+    workdir = tmp_path_factory.mktemp("live")
+    env = {**os.environ, "APP_CONFIG": "development", "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite'}",
+           "SECRET_KEY": "browser-test-secret", "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    flask(env, "db", "upgrade")
+    flask(env, "demo")
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "live-server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                               "--access-logfile", "-", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait until it answers (not a timed assertion: a server that never starts fails below)
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start; see {ARTIFACTS / 'live-server.log'}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        unavailable(f"{CHROMIUM} not found (apt-get install chromium, or run scripts/setup.sh --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
