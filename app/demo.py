@@ -3,7 +3,7 @@
 import logging
 import random
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.extensions import db
@@ -148,6 +148,7 @@ def delete_demo(county: County) -> None:
     school_ids = [s.id for s in county.schools]
     provider_ids = db.session.scalars(db.select(Provider.id).filter_by(county_id=county.id)).all()
     students = db.select(Student.id).where(Student.school_id.in_(school_ids))
+    delete_enrolment_demo(school_ids)
     db.session.execute(db.delete(GuardianLink).where(GuardianLink.student_id.in_(students)))
     db.session.execute(db.delete(Student).where(Student.school_id.in_(school_ids)))
     db.session.execute(db.update(SchoolClass).where(SchoolClass.school_id.in_(school_ids)).values(class_teacher_id=None))
@@ -233,4 +234,114 @@ def build_demo() -> County:
                     student=student, relationship_kind=builder.rng.choice(list(Relationship)[:3]),
                     verified=builder.rng.random() < 0.7))
     db.session.flush()
+    build_enrolment_demo(primary, junior, providers[0])
     return county
+
+
+DEMO_AGREEMENT = (
+    "课后服务协议书\n一、学生自愿参加，家长申请，学校审核后实施；家长可随时申请退出。\n"
+    "二、学校按公示内容组织看护、作业辅导和拓展活动，不讲授新课。\n"
+    "三、家长按约定时间接送或书面同意学生自行回家，如实告知健康情况。\n"
+    "四、费用按月收取，预收不超过三个月；退出时未开始月份的费用全额退还；困难家庭可申请减免。"
+)
+
+
+def build_enrolment_demo(primary: School, junior: School, coach_provider: Provider) -> None:
+    """Published notices, an agreement, winter holiday care and applications in several states (flushes)."""
+    from app.enrolment import services as enrolment
+    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus
+    from app.models_base import utcnow
+    from app.programs.models import Activity, AgreementText, NoticeVersion, Offering, OfferingKind
+    from app.programs.services import notice_content
+
+    for school in (primary, junior):
+        term = school.terms[0]
+        agreement = AgreementText(school_id=school.id, version=1, body=DEMO_AGREEMENT)
+        db.session.add(agreement)
+        junior_school = school is junior
+        offering = Offering(
+            school_id=school.id, kind=OfferingKind.AFTER_SCHOOL, term_id=term.id, title=f"{school.name}课后服务",
+            starts_on=term.starts_on, ends_on=term.ends_on, weekdays=[0, 1, 2, 3, 4], starts_at=time(15, 30),
+            ends_at=time(17, 40), basic_content="看护、作业辅导与答疑，不讲授新课", apply_deadline=date(2027, 1, 15),
+            evening_starts_at=time(19, 0) if junior_school else None,
+            evening_ends_at=time(20, 30) if junior_school else None, basic_fee_cents=20000,
+            fee_rules="按月收取，每次预收不超过三个月", refund_rule="退出时，尚未开始月份的费用全额退还",
+            hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
+            priority_groups=["hardship", "left_behind", "late_working"])
+        db.session.add(offering)
+        db.session.flush()
+        grades = [g.number for g in school.grades]
+        teachers = [c.class_teacher for g in school.grades for c in g.classes]
+        offering.activities.extend([
+            Activity(school_id=school.id, name="足球", activity="sports", grades=grades[:3], weekdays=[0, 2],
+                     starts_at=time(16, 30), ends_at=time(17, 30), capacity=2, room="操场",
+                     provider_id=coach_provider.id, fee_cents=5000),
+            Activity(school_id=school.id, name="绘本阅读", activity="reading", grades=grades, weekdays=[1, 3],
+                     starts_at=time(16, 30), ends_at=time(17, 30), capacity=30, room="图书室",
+                     leader_id=teachers[1].id),
+            Activity(school_id=school.id, name="科学小实验", activity="science", grades=grades, weekdays=[4],
+                     starts_at=time(16, 30), ends_at=time(17, 30), capacity=20, room="科学室",
+                     leader_id=teachers[2].id),
+        ])
+        db.session.flush()
+        offering.published_version = 1
+        db.session.add(NoticeVersion(offering_id=offering.id, version=1, content=notice_content(offering)))
+        winter = next(h for h in school.holidays if h.kind is HolidayKind.WINTER)
+        care = Offering(school_id=school.id, kind=OfferingKind.HOLIDAY_CARE, holiday_id=winter.id,
+                        title=f"{school.name}寒假托管", starts_on=winter.starts_on,
+                        ends_on=winter.starts_on + timedelta(days=13), weekdays=[0, 1, 2, 3, 4], starts_at=time(8, 30),
+                        ends_at=time(17, 30), basic_content="以看护为主，开展阅读、体育和游戏，不组织集体补课",
+                        apply_deadline=date(2027, 1, 15), basic_fee_cents=30000)
+        db.session.add(care)
+        db.session.flush()
+        care.activities.append(Activity(school_id=school.id, name="趣味体育", activity="sports", grades=grades,
+                                        weekdays=[0, 2, 4], starts_at=time(9, 0), ends_at=time(10, 30),
+                                        capacity=25, room="体育馆", leader_id=teachers[3].id))
+        db.session.flush()
+        care.published_version = 1
+        db.session.add(NoticeVersion(offering_id=care.id, version=1, content=notice_content(care)))
+        db.session.flush()
+
+        # A few applications in different states; the README's guardian (张子涵's) has none.
+        states = [ApplicationStatus.SUBMITTED, ApplicationStatus.CONFIRMED, ApplicationStatus.CONFIRMED,
+                  ApplicationStatus.RETURNED, ApplicationStatus.APPROVED]
+        links = [link for g in school.grades[:1] for c in g.classes for s in c.students for link in s.guardian_links
+                 if link.verified and link.guardian.mobile != "13800000100"]
+        for link, status in zip(links, states, strict=False):
+            application = Application(
+                school_id=school.id, offering_id=offering.id, student_id=link.student_id, guardian_id=link.guardian_id,
+                status=status, notice_version=1, weekdays=[0, 1, 2, 3, 4], pickup_people=link.student.name[0] + "家长",
+                agreement_id=agreement.id, signed_at=utcnow(), signed_by_id=link.guardian_id,
+                return_reason="请补充接送人电话" if status is ApplicationStatus.RETURNED else "")
+            application.choices.append(ActivityChoice(activity_id=offering.activities[0].id, rank=1))
+            application.choices.append(ActivityChoice(activity_id=offering.activities[1].id, rank=2))
+            db.session.add(application)
+        db.session.flush()
+        approved = [a for a in db.session.scalars(db.select(Application).filter_by(offering_id=offering.id))
+                    if a.status is ApplicationStatus.APPROVED]
+        if approved:
+            enrolment.allocate_offering(offering, None, seed="demo-2026")
+    logger.info("enrolment demo built")
+
+
+def delete_enrolment_demo(school_ids: list[int]) -> None:
+    """Remove the demo schools' offerings, applications and everything hanging off them."""
+    from app.enrolment.models import ActivityChoice, Application, AuditEvent, LedgerEntry, Lottery, Notification, Seat
+    from app.programs.models import Activity, AgreementText, NoticeVersion, Offering
+
+    applications = db.select(Application.id).where(Application.school_id.in_(school_ids))
+    offerings = db.select(Offering.id).where(Offering.school_id.in_(school_ids))
+    for statement in (
+        db.delete(ActivityChoice).where(ActivityChoice.application_id.in_(applications)),
+        db.delete(Seat).where(Seat.application_id.in_(applications)),
+        db.delete(LedgerEntry).where(LedgerEntry.school_id.in_(school_ids)),
+        db.delete(Application).where(Application.school_id.in_(school_ids)),
+        db.delete(Lottery).where(Lottery.school_id.in_(school_ids)),
+        db.delete(NoticeVersion).where(NoticeVersion.offering_id.in_(offerings)),
+        db.delete(Activity).where(Activity.school_id.in_(school_ids)),
+        db.delete(Offering).where(Offering.school_id.in_(school_ids)),
+        db.delete(AgreementText).where(AgreementText.school_id.in_(school_ids)),
+        db.delete(AuditEvent).where(AuditEvent.school_id.in_(school_ids)),
+        db.delete(Notification).where(Notification.link.like("/enrolment/%")),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))

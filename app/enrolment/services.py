@@ -92,7 +92,8 @@ def _notify_guardian(application: Application, subject_msgid: str, **values) -> 
     with force_locale(locale):
         subject = gettext(subject_msgid, child=application.student.name, **values)
         status = str(STATUS_LABELS[application.status])
-    notify(guardian, subject, status, url_for("enrolment.application", application_id=application.id))
+    link = f"/enrolment/applications/{application.id}"  # also built outside requests (CLI, demo)
+    notify(guardian, subject, status, link)
 
 
 # --- Guardians ---
