@@ -18,7 +18,7 @@ from app.enrolment.models import (
 from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
-from app.staff.models import StaffProfile, StaffType
+from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
 
 __all__ = [
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
@@ -26,5 +26,5 @@ __all__ = [
     "OfferingKind", "Pickup", "PriorityGroup", "Seat",
     "AdminTitle", "County", "Grade", "GuardianLink", "Holiday", "HolidayKind", "Provider", "ProviderEvaluation",
     "ProviderStatus", "ProviderStatusChange", "Relationship", "Role", "School", "SchoolClass", "SchoolType",
-    "StaffProfile", "StaffType", "Student", "Term", "User",
+    "StaffProfile", "StaffType", "StaffUnavailability", "Student", "TeachingMinutes", "Term", "User",
 ]
