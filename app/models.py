@@ -17,6 +17,17 @@ from app.enrolment.models import (
 )
 from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
+from app.rosters.models import (
+    Assignment,
+    PlannedSession,
+    RosterJob,
+    RosterJobKind,
+    RosterJobStatus,
+    RosterSettings,
+    RosterVersion,
+    SessionTemplate,
+    Week,
+)
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
 
@@ -27,4 +38,6 @@ __all__ = [
     "AdminTitle", "County", "Grade", "GuardianLink", "Holiday", "HolidayKind", "Provider", "ProviderEvaluation",
     "ProviderStatus", "ProviderStatusChange", "Relationship", "Role", "School", "SchoolClass", "SchoolType",
     "StaffProfile", "StaffType", "StaffUnavailability", "Student", "TeachingMinutes", "Term", "User",
+    "Assignment", "PlannedSession", "RosterJob", "RosterJobKind", "RosterJobStatus", "RosterSettings", "RosterVersion",
+    "SessionTemplate", "Week",
 ]
