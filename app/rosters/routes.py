@@ -1,0 +1,1 @@
+"""Rosters pages (coordinator side)."""
