@@ -65,20 +65,32 @@ def dispose_engines() -> None:
 
 
 def empty_tables() -> None:
-    """Empty every table and restart the ids (PostgreSQL), so no test sees another's rows.
+    """Empty every table (and on PostgreSQL restart the ids), so no test sees another's rows.
 
     DELETE on these small tables takes a tenth of the time of TRUNCATE (which recreates every table's files);
-    replica mode switches off the foreign-key triggers, so the order of the tables does not matter.
+    foreign keys are switched off meanwhile (replica mode on PostgreSQL, the pragma on SQLite), so the order of
+    the tables does not matter. SQLite reuses ids from 1 once a table is empty.
     """
+    deletes = [f'DELETE FROM "{table.name}"' for table in _db.metadata.sorted_tables]
+    if _db.engine.dialect.name == "sqlite":
+        with _db.engine.connect() as connection:
+            # PRAGMA foreign_keys only changes outside a transaction: read it, switch off, delete, put it back.
+            enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            for statement in deletes:
+                connection.exec_driver_sql(statement)
+            connection.commit()
+            connection.exec_driver_sql(f"PRAGMA foreign_keys = {int(enforced)}")
+            connection.commit()
+        return
     with _db.engine.begin() as connection:
         # A connection a test left in a transaction would block us: fail after a while rather than hang.
         connection.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         sequences = connection.exec_driver_sql(
             "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'").scalars()
-        statements = [f'DELETE FROM "{table.name}"' for table in _db.metadata.sorted_tables]
-        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
-        connection.exec_driver_sql("; ".join(statements))
+        restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        connection.exec_driver_sql("; ".join(deletes + restarts))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -162,6 +174,39 @@ def app(backend, request):
         _db.session.remove()
         _db.drop_all()
         dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def _shared_apps():
+    apps: dict[str, Flask] = {}
+    yield apps
+    for app in apps.values():
+        with app.app_context():
+            dispose_engines()
+
+
+@pytest.fixture
+def shared_app(backend, request, _shared_apps):
+    """Like `app` (an empty database per test) but one app object per backend for the whole session.
+
+    Building an app costs more than most tests (Werkzeug compiles every URL rule), so tests that only send
+    requests, like the authorization matrix's thousands of cases, use this. Config changes are undone after
+    each test; a test that changes the app in other ways (new routes, extensions) must use `app`.
+    """
+    if backend not in _shared_apps:
+        url = request.getfixturevalue("postgres_url") if backend == "postgresql" else "sqlite://"
+        app = build_app(None if backend == "default" else url)
+        with app.app_context():
+            _db.create_all()
+        _shared_apps[backend] = app
+    app = _shared_apps[backend]
+    config = app.config.copy()
+    with app.app_context():
+        empty_tables()
+        yield app
+        _db.session.remove()
+    app.config.clear()
+    app.config.update(config)
 
 
 @pytest.fixture

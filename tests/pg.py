@@ -8,6 +8,7 @@ to run as root).
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -65,11 +66,14 @@ class PostgresServer:
         self.socket_dir = self.base_dir / "sock"
         self.log_file = self.base_dir / "server.log"
         self.port: int | None = None
+        self.watchdog: subprocess.Popen | None = None
+
+    def _command(self, *args: str) -> list[str]:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        return ["runuser", "-u", SERVER_USER, "--", *command] if self.as_root else command
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
-        command = [str(self.bin_dir / args[0]), *args[1:]]
-        if self.as_root:
-            command = ["runuser", "-u", SERVER_USER, "--", *command]
+        command = self._command(*args)
         result = subprocess.run(command, capture_output=True, text=True, cwd=self.base_dir, timeout=120)
         if result.returncode != 0:
             log = self.log_file.read_text() if self.log_file.exists() else ""
@@ -94,14 +98,26 @@ class PostgresServer:
             try:
                 self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file),
                           "-o", options)
+                self._start_watchdog()
                 return self
             except RuntimeError:
                 if attempt == 2:
                     raise
         return self
 
+    def _start_watchdog(self) -> None:
+        """A detached shell that stops the server if this process dies without its teardown (killed, timed out)."""
+        stop = shlex.join(self._command("pg_ctl", "stop", "-m", "immediate", "-D", str(self.data_dir)))
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+                  f"{stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(self.base_dir))}")
+        self.watchdog = subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete its directory."""
+        if self.watchdog is not None:
+            self.watchdog.terminate()
+            self.watchdog.wait()
         try:
             if (self.data_dir / "postmaster.pid").exists():
                 self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data_dir))

@@ -24,6 +24,12 @@ CASES = all_cases()
 pytestmark = pytest.mark.both_databases
 
 
+@pytest.fixture
+def app(shared_app):
+    """The cases only send requests: one app per database for all of them, an empty database for each."""
+    return shared_app
+
+
 def registered_routes() -> set[tuple[str, str]]:
     app = create_app("testing")
     routes = set()
