@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -31,7 +31,8 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         response = contextvars.Context().run(super().open, *args, **kwargs)
-        _db.session.expire_all()
+        if has_app_context():  # not inside a redirect followed from an isolated request
+            _db.session.expire_all()
         return response
 
 
