@@ -4,6 +4,7 @@ import logging
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import date, time
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -12,8 +13,18 @@ from wtforms import SelectChoice
 from app.accounts.models import Role, User
 from app.extensions import db
 from app.schools.models import School
-from app.staff.models import StaffProfile, StaffType
-from scheduling.policy import ACTIVITIES, ACTIVITY_LABELS, NEW_LESSON, PROVIDER_TYPE, STAFF_TYPES, SUBJECT_TYPE_SUBJECTS
+from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
+from scheduling.policy import (
+    ACTIVITIES,
+    ACTIVITY_LABELS,
+    NEW_LESSON,
+    PROVIDER_TYPE,
+    SCHOOL_DAY_WEEKDAYS,
+    STAFF_TYPES,
+    SUBJECT_TYPE_SUBJECTS,
+    TEACHER_MAX_DAILY_MINUTES,
+    WEEKDAY_LABELS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,3 +155,197 @@ def update_participation(profile: StaffProfile, *, opted_in: bool, skills: list[
         profile.max_weekly_minutes = max_weekly_minutes
         profile.max_days = max_days
     db.session.flush()
+
+
+# --- Availability: unavailable windows and teaching minutes (issue 6) ---
+
+# Teaching minutes are kept for school days only (the timetable is Monday–Friday).
+TEACHING_WEEKDAYS = tuple(sorted(SCHOOL_DAY_WEEKDAYS))
+
+
+def weekday_label(weekday: int) -> str:
+    """A weekday's name (0 = Monday) in the current language."""
+    chinese, english = WEEKDAY_LABELS[weekday]
+    return chinese if str(get_locale()).startswith("zh") else english
+
+
+def window_exists(profile: StaffProfile, *, weekday: int | None, on_date: date | None, starts_at: time,
+                  ends_at: time) -> bool:
+    """Whether the profile already has exactly this window."""
+    return any(w.weekday == weekday and w.on_date == on_date and w.starts_at == starts_at and w.ends_at == ends_at
+               for w in profile.unavailability)
+
+
+def add_window(profile: StaffProfile, *, starts_at: time, ends_at: time, weekday: int | None = None,
+               on_date: date | None = None, reason: str = "") -> StaffUnavailability:
+    """Add a regular (weekday) or one-off (date) time the person cannot serve."""
+    window = StaffUnavailability(weekday=weekday, on_date=on_date, starts_at=starts_at, ends_at=ends_at,
+                                 reason=reason)
+    profile.unavailability.append(window)
+    db.session.flush()
+    return window
+
+
+def remove_window(profile: StaffProfile, window_id: int | None) -> bool:
+    """Remove one of the profile's own windows; False when it is not theirs or already gone."""
+    window = next((w for w in profile.unavailability if w.id == window_id), None)
+    if window is None:
+        return False
+    profile.unavailability.remove(window)
+    db.session.flush()
+    return True
+
+
+def windows_by_kind(profile: StaffProfile, today: date) -> tuple[list, list]:
+    """(regular windows by weekday and time, one-off windows from today on by date and time)."""
+    regular = sorted((w for w in profile.unavailability if w.weekday is not None),
+                     key=lambda w: (w.weekday, w.starts_at))
+    one_off = sorted((w for w in profile.unavailability if w.on_date is not None and w.on_date >= today),
+                     key=lambda w: (w.on_date, w.starts_at))
+    return regular, one_off
+
+
+def teaching_minutes_of(profile: StaffProfile) -> dict[int, int]:
+    """{weekday: minutes} as stored (weekdays without a row teach nothing counted)."""
+    return {row.weekday: row.minutes for row in profile.teaching_minutes}
+
+
+def set_teaching_minutes(profile: StaffProfile, minutes: dict[int, int | None]) -> None:
+    """Set the minutes taught per weekday; None or 0 removes the weekday's row."""
+    rows = {row.weekday: row for row in profile.teaching_minutes}
+    for weekday, value in minutes.items():
+        row = rows.get(weekday)
+        if not value:
+            if row is not None:
+                profile.teaching_minutes.remove(row)
+        elif row is None:
+            profile.teaching_minutes.append(TeachingMinutes(weekday=weekday, minutes=value))
+        else:
+            row.minutes = value
+    db.session.flush()
+
+
+# --- Importing teaching minutes from the timetable (CSV / XLSX, dry run then confirm) ---
+# Reuses app.schools.importing for reading, decoding, the problem list and the pending rows between the steps.
+
+TEACHING_IMPORT_KIND = "teaching_minutes"
+MOBILE_HEADERS = ("手机号", "手机", "mobile")
+WEEKDAY_HEADERS = ("星期", "weekday")
+MINUTES_HEADERS = ("分钟", "课时分钟", "minutes")
+
+
+def _weekday_codes() -> dict[str, int]:
+    codes = {}
+    for number, (chinese, english) in enumerate(WEEKDAY_LABELS):
+        for name in (chinese, chinese.replace("周", "星期"), english, english[:3], str(number + 1)):
+            codes[name.lower()] = number
+    codes["周日"] = codes["星期日"] = codes["星期天"] = 6
+    return codes
+
+
+def parse_teaching_minutes(filename: str, data: bytes) -> list[tuple[int, dict]]:
+    """(row number, {mobile, weekday, minutes, column}) for every filled cell, from a file in either layout:
+    wide (手机号, 周一 … 周五: minutes in each weekday column) or long (手机号, 星期, 分钟)."""
+    from app.schools.importing import MAX_ROWS, ImportFileError, read_table
+
+    table = read_table(filename, data)
+    while table and not any(table[0]):
+        table.pop(0)
+    if not table:
+        raise ImportFileError(_l("The file is empty."))
+    header = [cell.strip().lower() for cell in table[0]]
+    mobile_col = next((i for i, cell in enumerate(header) if cell in MOBILE_HEADERS), None)
+    weekday_col = next((i for i, cell in enumerate(header) if cell in WEEKDAY_HEADERS), None)
+    minutes_col = next((i for i, cell in enumerate(header) if cell in MINUTES_HEADERS), None)
+    codes = _weekday_codes()
+    weekday_cols = {i: cell for i, cell in enumerate(table[0]) if cell.strip().lower() in codes
+                    and not cell.strip().isdigit()}
+    long_layout = weekday_col is not None and minutes_col is not None
+    if mobile_col is None or not (long_layout or weekday_cols):
+        raise ImportFileError(_l("The first row must name the columns: 手机号 (mobile) and 周一 … 周五, or 手机号, "
+                                 "星期 (weekday) and 分钟 (minutes)."))
+    entries: list[tuple[int, dict]] = []
+    for number, row in enumerate(table[1:], start=2):
+        if not any(row):
+            continue
+
+        def cell(index: int, row=row) -> str:
+            return row[index] if index < len(row) else ""
+
+        mobile = cell(mobile_col)
+        if long_layout:
+            entries.append((number, {"mobile": mobile, "weekday": cell(weekday_col), "minutes": cell(minutes_col),
+                                     "column": table[0][minutes_col], "weekday_column": table[0][weekday_col]}))
+            continue
+        filled = [(index, name) for index, name in weekday_cols.items() if cell(index)]
+        if not filled:
+            entries.append((number, {"mobile": mobile, "weekday": "", "minutes": "", "column": table[0][mobile_col],
+                                     "weekday_column": "周一 … 周五"}))
+        for index, name in filled:
+            entries.append((number, {"mobile": mobile, "weekday": name, "minutes": cell(index), "column": name,
+                                     "weekday_column": name}))
+    if not entries:
+        raise ImportFileError(_l("The file has column names but no rows to import."))
+    if len(entries) > MAX_ROWS:
+        raise ImportFileError(_l("At most %(count)d rows at a time; please split the file.", count=MAX_ROWS))
+    return entries
+
+
+def check_teaching_minutes(school: School, entries: list[tuple[int, dict]]):
+    """Check every entry against the school's staff: known mobile, a school weekday, whole minutes within the
+    daily limit, each person and weekday once. Returns an importing.DryRun; writes nothing."""
+    from app.schools.importing import DryRun, Problem
+
+    staff = {user.mobile: user for user in staff_of(school) if user.is_active_account}
+    codes = _weekday_codes()
+    problems: list[Problem] = []
+    clean: list[dict] = []
+    seen: dict[tuple[str, int], int] = {}
+    for number, entry in entries:
+        row_problems = []
+        mobile = entry["mobile"]
+        user = staff.get(mobile)
+        if not mobile:
+            row_problems.append(Problem(number, "mobile", str(_l("Missing value."))))
+        elif user is None:
+            row_problems.append(Problem(number, "mobile", str(_l("No active staff member of this school has this "
+                                                                 "mobile number."))))
+        weekday = codes.get(entry["weekday"].strip().lower()) if entry["weekday"] else None
+        if weekday is None or weekday not in TEACHING_WEEKDAYS:
+            row_problems.append(Problem(number, entry["weekday_column"], str(
+                _l("Not a school day (use 周一 … 周五).") if entry["weekday"] else _l("Missing value."))))
+        text = entry["minutes"].strip()
+        minutes = int(text) if text.isdigit() else None
+        if entry["weekday"] and (minutes is None or minutes > TEACHER_MAX_DAILY_MINUTES):
+            row_problems.append(Problem(number, entry["column"], str(_l(
+                "Minutes must be a whole number from 0 to %(max)d.", max=TEACHER_MAX_DAILY_MINUTES))))
+        if user is not None and weekday is not None:
+            key = (mobile, weekday)
+            if key in seen:
+                row_problems.append(Problem(number, entry["column"], str(
+                    _l("Duplicate in the file (also in row %(row)d).", row=seen[key]))))
+            seen.setdefault(key, number)
+        if row_problems:
+            problems.extend(row_problems)
+        else:
+            clean.append({"row": number, "user_id": user.id, "name": user.name, "mobile": mobile,
+                          "weekday": weekday, "minutes": minutes})
+    return DryRun(TEACHING_IMPORT_KIND, clean, problems)
+
+
+def write_teaching_minutes(school: School, rows: list[dict]) -> int:
+    """Write checked rows (flushes only); returns how many people's timetables changed."""
+    users = {user.id: user for user in staff_of(school)}
+    by_user: dict[int, dict[int, int]] = {}
+    for row in rows:
+        by_user.setdefault(row["user_id"], {})[row["weekday"]] = row["minutes"]
+    for user_id, minutes in by_user.items():
+        set_teaching_minutes(users[user_id].staff_profile, minutes)
+    logger.info("school %s imported teaching minutes for %d staff", school.id, len(by_user))
+    return len(by_user)
+
+
+def teaching_minutes_template_csv() -> bytes:
+    """A CSV template in the wide layout, UTF-8 with BOM so that Excel shows the Chinese names."""
+    header = [MOBILE_HEADERS[0], *(WEEKDAY_LABELS[d][0] for d in TEACHING_WEEKDAYS)]
+    return ("\ufeff" + ",".join(header) + "\r\n").encode("utf-8")

@@ -1,9 +1,12 @@
 """Matrix cases for the staff pages: the school's staff list and profiles, and a teacher's own participation."""
 
+import io
+
 from tests.authz import Case
 
 ADMIN = frozenset({"school_admin"})
 TEACHERS = frozenset({"class_teacher", "teacher"})
+STAFF_SELF = TEACHERS | {"provider_staff"}
 
 
 def _member(world, which):
@@ -30,4 +33,21 @@ CASES = [
     Case("staff.my_profile", TEACHERS),
     Case("staff.my_profile", TEACHERS, method="POST", ok=302,
          data=lambda world, which: {"opted_in": "y", "skills": ["supervision", "reading"]}),
+    # Availability and teaching minutes (issue 6)
+    Case("staff.my_availability", STAFF_SELF),
+    Case("staff.my_availability", STAFF_SELF, method="POST", ok=302,
+         data=lambda world, which: {"regular-weekday": "2", "regular-starts_at": "15:00", "regular-ends_at": "17:00",
+                                    "regular-submit": "y"}),
+    Case("staff.remove_my_window", STAFF_SELF, method="POST", ok=302, data=lambda world, which: {"window_id": "1"}),
+    Case("staff.availability", ADMIN, scoped=True, args=_member),
+    Case("staff.availability", ADMIN, method="POST", ok=302, scoped=True, args=_member,
+         data=lambda world, which: {"teaching-day0": "240", "teaching-submit": "y"}),
+    Case("staff.remove_window", ADMIN, method="POST", ok=302, scoped=True, args=_member,
+         data=lambda world, which: {"window_id": "1"}),
+    Case("staff.import_teaching_minutes", ADMIN),
+    Case("staff.teaching_minutes_template", ADMIN),
+    Case("staff.upload_teaching_minutes", ADMIN, method="POST",
+         data=lambda world, which: {"file": (io.BytesIO("手机号,周一\n13900000000,240\n".encode()), "t.csv")}),
+    Case("staff.confirm_teaching_minutes", ADMIN, method="POST", ok=302,
+         data=lambda world, which: {"token": "x" * 32}),
 ]
