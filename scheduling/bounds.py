@@ -137,3 +137,113 @@ def _matching(options: list[list[str]]) -> int:
         return False
 
     return sum(1 for i in range(len(options)) if augment(i, set()))
+
+
+def load_cap_refuted(problem: Problem, sids: list[str], candidates: dict[str, list[str]], limit: int,
+                     staffed_count: int, time_limit: float, deterministic: bool = False) -> tuple[bool, float]:
+    """(refuted, deterministic time used): refuted is True when CP-SAT proves that no roster staffing at
+    least staffed_count of sids keeps every in-service teacher's weekly load ≤ limit (then limit + 1 is a
+    lower bound of the largest load).
+
+    The model is a relaxation of the roster model over the full candidate lists, aggregated by class:
+    sessions with the same date, times, kind (evening/morning), staff_needed, candidates and qualified
+    candidates are interchangeable, and nobody can be in two of them (same times), so y[class, person] is
+    a 0/1 "serves one of them" and z[class] the number staffed: Σ y = staff_needed × z, Σ qualified y ≥ z.
+    Kept per person: NO_OVERLAP (one class per overlapping times), weekly caps, daily budgets, days caps,
+    REST_AFTER_EVENING, providers' weekly sessions (a served session holds at most its provider places).
+    Every roster maps onto a solution, so infeasibility is a proof for the full problem.
+    """
+    from ortools.sat.python import cp_model  # noqa: PLC0415  (OR-Tools only when a proof is wanted)
+
+    model = cp_model.CpModel()
+    needs_school = problem.policy.provider_needs_school_staff
+    classes: dict[tuple, list] = {}
+    for sid in sids:
+        people = candidates.get(sid)
+        if not people:
+            continue
+        s = problem.sessions[sid]
+        qualified = frozenset(p for p in people if rules.is_qualified(problem, problem.staff[p], s))
+        key = (s.date, s.start, s.end, s.kind == policy.EVENING_KIND, s.kind == policy.MORNING_KIND,
+               s.staff_needed, frozenset(people), qualified)
+        classes.setdefault(key, []).append(s)
+    staffed_terms = []
+    person_items: dict[str, list] = {}  # pid -> [(key, minutes, y)]
+    provider_serves: dict[tuple[str, dt.date], list] = {}
+    for n, (key, members) in enumerate(sorted(classes.items(), key=lambda kv: _members_key(kv[1]))):
+        day, _start, _end, _ev, _mo, k, people, qualified = key
+        z = model.new_int_var(0, len(members), f"z{n}")
+        staffed_terms.append(z)
+        ys = {p: model.new_bool_var(f"y{n}_{p}") for p in sorted(people)}
+        model.add(sum(ys.values()) == k * z)
+        model.add(sum(ys[p] for p in qualified) >= z)
+        minutes = members[0].minutes
+        by_prov: dict[str, list] = {}
+        for p, y in ys.items():
+            person_items.setdefault(p, []).append((key, minutes, y))
+            prov = problem.staff[p].provider
+            if prov is not None and problem.staff[p].type == policy.PROVIDER_TYPE:
+                by_prov.setdefault(prov, []).append(y)
+        for prov, yp in by_prov.items():
+            places = min(len(yp), k - (1 if needs_school else 0))
+            if places <= 0:
+                for y in yp:
+                    model.add(y == 0)
+                continue
+            served = model.new_int_var(0, len(members), f"sv{n}_{prov}")
+            model.add(sum(yp) <= places * served)
+            provider_serves.setdefault((prov, week_of(day)), []).append(served)
+    model.add(sum(staffed_terms) >= staffed_count)
+    for (prov, _week), served in provider_serves.items():
+        cap = problem.providers[prov].max_weekly_sessions
+        if cap is not None:
+            model.add(sum(served) <= cap)
+    for pid, items in person_items.items():
+        person = problem.staff[pid]
+        weeks: dict[dt.date, list] = {}
+        for item in items:
+            weeks.setdefault(week_of(item[0][0]), []).append(item)
+        for wk_items in weeks.values():
+            load = sum(m * y for _k, m, y in wk_items)
+            cap = rules.weekly_cap(problem, person)
+            if cap is not None:
+                model.add(load <= cap)
+            if person.type == policy.TEACHER:
+                model.add(load <= limit)
+            days: dict[dt.date, list] = {}
+            for item in wk_items:
+                days.setdefault(item[0][0], []).append(item)
+            cap_days = rules.days_cap(problem, person)
+            works = []
+            for day, its in days.items():
+                model.add(sum(m * y for _k, m, y in its) <= rules.daily_budget(problem, person, day))
+                for t in sorted({key[1] for key, _m, _y in its}):
+                    active = [y for key, _m, y in its if key[1] <= t < key[2]]
+                    if len(active) > 1:
+                        model.add_at_most_one(active)
+                if cap_days is not None and cap_days < len(days):
+                    w = model.new_bool_var(f"w_{pid}_{day}")
+                    for _k, _m, y in its:
+                        model.add_implication(y, w)
+                    works.append(w)
+            if works:
+                model.add(sum(works) <= cap_days)
+        for key, _m, y in items:
+            if key[3]:  # evening: no morning the next date
+                for key2, _m2, y2 in items:
+                    if key2[4] and key2[0] == key[0] + dt.timedelta(days=1):
+                        model.add_bool_or([y.negated(), y2.negated()])
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = 1  # measured: the single-worker search refutes far faster than a 2-worker portfolio
+    params.random_seed = 1
+    params.max_time_in_seconds = max(0.05, time_limit) * (30 if deterministic else 1)
+    if deterministic:
+        params.max_deterministic_time = max(0.05, time_limit)
+    status = solver.solve(model)
+    return status == cp_model.INFEASIBLE, solver.deterministic_time
+
+
+def _members_key(members) -> str:
+    """A stable order for classes (the model, and so the search, is the same for the same input)."""
+    return min(s.id for s in members)
