@@ -28,10 +28,15 @@ def flask(env: dict, *args: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_database(tmp_path_factory) -> Path:
+    """The SQLite file the live server serves (tests may read it, e.g. for what a guardian knows offline)."""
+    return tmp_path_factory.mktemp("live") / "live.sqlite"
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database):
     """Base URL of gunicorn serving wsgi:app on a database built as the README says (db upgrade, then demo)."""
-    workdir = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "APP_CONFIG": "development", "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite'}",
+    env = {**os.environ, "APP_CONFIG": "development", "DATABASE_URL": f"sqlite:///{live_database}",
            "SECRET_KEY": "browser-test-secret", "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     flask(env, "db", "upgrade")
     flask(env, "demo")
