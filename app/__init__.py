@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
+    from app.rosters import bp as rosters_bp
     from app.schools import bp as schools_bp
     from app.staff import bp as staff_bp
 
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(providers_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(enrolment_bp)
+    app.register_blueprint(rosters_bp)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -155,5 +157,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Flask CLI commands (flask demo, ...)."""
     from app.cli import register
+    from app.rosters.jobs import cli as rosters_cli
 
     register(app)
+    app.cli.add_command(rosters_cli)

@@ -1,0 +1,562 @@
+"""The one translator between the database and the roster engine (scheduling/), and the roster work.
+
+Services only flush; the request (or the job runner) commits once.
+"""
+
+import logging
+import math
+from collections import defaultdict
+from datetime import date, time, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import scheduling
+from app.accounts.models import Role, User
+from app.enrolment.models import Application, ApplicationStatus, Seat
+from app.enrolment.services import notify
+from app.extensions import db
+from app.models_base import utcnow
+from app.programs.models import Offering
+from app.providers.models import Provider, ProviderStatus
+from app.rosters.models import (
+    Assignment,
+    PlannedSession,
+    RosterSettings,
+    RosterVersion,
+    SessionTemplate,
+    Week,
+    group_key,
+    id_of,
+    provider_key,
+    staff_key,
+)
+from app.schools.models import HolidayKind, School, SchoolClass, Student
+from app.staff.models import StaffProfile, StaffType
+from scheduling import plan as scheduling_plan
+from scheduling import policy
+
+# scheduling.validate the function is shadowed by its submodule once that is imported: use the module's function.
+from scheduling.validate import validate as validate_roster
+
+logger = logging.getLogger(__name__)
+
+# What each rule means, in words for the coordinator (the rule itself lives in scheduling/).
+RULE_MEANINGS = {
+    "NO_OVERLAP": _l("this person is already in another session at that time"),
+    "AVAILABILITY": _l("this person said they are unavailable at that time"),
+    "OPT_IN": _l("this person has not opted in, or is exempt"),
+    "QUALIFICATION": _l("nobody left in the session is qualified for its activity"),
+    "SCHOOL_STAFF_ONLY": _l("homework help, tutoring and self-study are for teachers and retired teachers only"),
+    "PROVIDER_VETTED": _l("the provider is not vetted for that date"),
+    "PROVIDER_NON_SUBJECT": _l("provider staff may not take care, homework or subject sessions"),
+    "PROVIDER_NEEDS_SCHOOL_STAFF": _l("a session with provider staff needs a teacher in it too"),
+    "PROVIDER_WEEKLY_SESSIONS": _l("the provider has reached its sessions for the week"),
+    "TEACHER_WEEKLY_LIMIT": _l("this person would go over their weekly minutes"),
+    "TEACHER_DAYS_LIMIT": _l("this person would serve on more days than their limit"),
+    "TEACHER_DAILY_LIMIT": _l("teaching plus service would go over the daily limit"),
+    "REST_AFTER_EVENING": _l("this person rests the morning after an evening session"),
+    "CAMPUS": _l("this person serves another campus"),
+}
+# Assignment rules a single change can break (coverage is shown as "understaffed", not refused).
+CHANGE_RULES = frozenset(policy.ASSIGNMENT_RULES) - {"COVERAGE", "PINNED"}
+PLAN_FIX_HINTS = {
+    "NO_NEW_LESSONS": _l("Choose homework help, tutoring or an activity instead of a new lesson."),
+    "HOLIDAY_ACTIVITY": _l("Holiday care is mainly supervision: choose supervision, reading, sports, arts or games."),
+    "HOLIDAY_WEEKEND": _l("Move holiday care to a weekday."),
+    "SCHOOL_DAY": _l("Remove this session, or move it to a school day."),
+    "EVENING_END": _l("Let evening self-study end earlier."),
+    "EVENING_JUNIOR_ONLY": _l("Evening self-study is for junior-high classes: remove the primary classes."),
+    "TWO_HOUR_MINIMUM": _l("Add or lengthen sessions so the class has one continuous block of two hours."),
+    "END_BEFORE_WORK_END": _l("Let the last session end no earlier than the local end of work."),
+}
+
+
+class ChangeRefused(Exception):
+    """A pin, swap or removal that would break a rule; `reasons` are sentences for the coordinator."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+class PublishConflict(Exception):
+    """Someone published this week while the coordinator was looking at an older version."""
+
+
+# --- Weeks, settings, calendar -----------------------------------------------------------------
+
+
+def monday_of(day: date) -> date:
+    """The Monday of a date's week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_dates(week: Week) -> list[date]:
+    """Monday to Sunday of the week."""
+    return [week.monday + timedelta(days=i) for i in range(7)]
+
+
+def settings_for(school: School) -> RosterSettings:
+    """The school's roster settings, created with defaults on first use."""
+    settings = db.session.scalar(select(RosterSettings).filter_by(school_id=school.id))
+    if settings is None:
+        settings = RosterSettings(school_id=school.id, ratios={})
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def open_week(school: School, day: date) -> Week:
+    """The school's week containing a date, created if new."""
+    monday = monday_of(day)
+    week = db.session.scalar(select(Week).filter_by(school_id=school.id, monday=monday))
+    if week is None:
+        week = Week(school_id=school.id, monday=monday)
+        db.session.add(week)
+        db.session.flush()
+    return week
+
+
+def _in_any(day: date, spans) -> bool:
+    return any(s.starts_on <= day <= s.ends_on for s in spans)
+
+
+def calendar_of(week: Week) -> dict:
+    """The contract's calendar: weekdays inside a term (when terms exist) and outside every holiday."""
+    school = week.school
+    days = week_dates(week)
+    public = [d for d in days if _in_any(d, [h for h in school.holidays if h.kind is HolidayKind.PUBLIC])]
+    school_days = [
+        d for d in days[:5]
+        if not _in_any(d, school.holidays) and (not school.terms or _in_any(d, school.terms))
+    ]
+    return {"school_days": [d.isoformat() for d in school_days], "public_holidays": [d.isoformat() for d in public]}
+
+
+# --- Planning: sessions from templates ---------------------------------------------------------
+
+
+def enrolled_for(template: SessionTemplate, day: date) -> int:
+    """Children expected: approved places (activity seats, or approved applications of the classes)."""
+    if template.activity_id is not None:
+        count = db.session.scalar(select(func.count(Seat.id)).where(Seat.activity_id == template.activity_id))
+    else:
+        class_ids = [c.id for c in template.classes]
+        rows = db.session.execute(
+            select(Application.weekdays, Application.evening_study)
+            .join(Student, Student.id == Application.student_id)
+            .join(Offering, Offering.id == Application.offering_id)
+            .where(Student.class_id.in_(class_ids), Application.status == ApplicationStatus.APPROVED,
+                   Offering.starts_on <= day, Offering.ends_on >= day)
+        ).all() if class_ids else []
+        count = sum(
+            1 for weekdays, evening in rows
+            if (not weekdays or day.weekday() in weekdays) and (template.kind != policy.EVENING_KIND or evening)
+        )
+    return count or (template.typed_enrolled or 0)
+
+
+def staff_needed_for(template: SessionTemplate, enrolled: int, settings: RosterSettings) -> int:
+    """A fixed number from the template, else one person per `ratio` children (at least one)."""
+    if template.staff_needed:
+        return template.staff_needed
+    return max(1, math.ceil(enrolled / settings.ratio_for(template.kind)))
+
+
+def generate_sessions(week: Week) -> tuple[int, int]:
+    """Replace the week's sessions with those of the school's active templates; (made, skipped days)."""
+    school_days = set(calendar_of(week)["school_days"])
+    settings = settings_for(week.school)
+    for session in list(week.sessions):
+        week.sessions.remove(session)
+    db.session.flush()
+    templates = db.session.scalars(
+        select(SessionTemplate).filter_by(school_id=week.school_id, active=True).order_by(SessionTemplate.id)
+    ).all()
+    made = skipped = 0
+    for template in templates:
+        for weekday in sorted(template.weekdays):
+            day = week.monday + timedelta(days=weekday)
+            if template.kind in policy.SCHOOL_DAY_KINDS and day.isoformat() not in school_days:
+                skipped += 1
+                continue
+            enrolled = enrolled_for(template, day)
+            week.sessions.append(PlannedSession(
+                template=template, activity_id=template.activity_id, on_date=day,
+                starts_at=template.starts_at, ends_at=template.ends_at, kind=template.kind,
+                activity=template.activity, subject=template.subject, room=template.room,
+                series=template.series, enrolled=enrolled,
+                staff_needed=staff_needed_for(template, enrolled, settings), classes=list(template.classes),
+            ))
+            made += 1
+    week.solved_roster = None
+    db.session.flush()
+    return made, skipped
+
+
+# --- The problem (database → contract) ---------------------------------------------------------
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _group_label(school_class: SchoolClass) -> str:
+    return f"{school_class.grade.number}年级{school_class.number}班"
+
+
+def roster_staff(school: School, on: date) -> list[StaffProfile]:
+    """Everyone who may be asked: the school's staff profiles and staff of the county's active providers."""
+    own = db.session.scalars(select(StaffProfile).filter_by(school_id=school.id).order_by(StaffProfile.id)).all()
+    providers = db.session.scalars(
+        select(StaffProfile).join(User, User.id == StaffProfile.user_id).join(Provider, Provider.id == User.provider_id)
+        .where(User.role == Role.PROVIDER_STAFF, Provider.county_id == school.county_id,
+               Provider.status == ProviderStatus.ACTIVE, Provider.vetted_until >= on, User.is_active_account)
+        .order_by(StaffProfile.id)
+    ).all()
+    return list(own) + [p for p in providers if p not in own]
+
+
+def _staff_entry(profile: StaffProfile, dates: list[date]) -> dict:
+    teaching = {tm.weekday: tm.minutes for tm in profile.teaching_minutes}
+    unavailable = [
+        {"date": d.isoformat(), "start": _hhmm(w.starts_at), "end": _hhmm(w.ends_at)}
+        for w in profile.unavailability for d in dates if w.applies_on(d)
+    ]
+    provider = profile.user.provider if profile.staff_type is StaffType.PROVIDER else None
+    return {
+        "id": staff_key(profile.id), "name": profile.user.name, "type": profile.staff_type.value,
+        "opted_in": profile.opted_in and profile.user.is_active_account, "exempt": profile.exempt,
+        "skills": list(profile.skills or []), "subjects": list(profile.subjects or []),
+        "max_weekly_minutes": profile.max_weekly_minutes, "max_days": profile.max_days,
+        "teaching_minutes": {d.isoformat(): teaching[d.weekday()] for d in dates if teaching.get(d.weekday())},
+        "unavailable": unavailable,
+        "provider": provider_key(provider.id) if provider else None,
+    }
+
+
+def _apply_whatif(problem: dict, changes: dict) -> None:
+    """Add what-if volunteers and extra days to a problem (never to the database)."""
+    for n, extra in enumerate(changes.get("add_volunteers") or [], start=1):
+        problem["staff"].append({
+            "id": f"whatif-{n}", "name": extra.get("name") or _("Extra volunteer %(n)s", n=n), "type": "volunteer",
+            "opted_in": True, "skills": list(extra.get("skills") or ["supervision"]), "subjects": [],
+            "max_weekly_minutes": extra.get("max_weekly_minutes"), "max_days": extra.get("max_days"),
+        })
+    for key, more in (changes.get("extra_days") or {}).items():
+        for person in problem["staff"]:
+            if person["id"] == key:
+                base = person["max_days"]
+                if base is None:
+                    base = problem["policy"]["teacher_max_days"] if person["type"] == policy.TEACHER else 7
+                person["max_days"] = min(7, base + int(more))
+
+
+def build_problem(week: Week, *, extra: dict | None = None) -> dict:
+    """The week as the engine's problem (ROSTER_FORMAT.md); `extra` holds what-if changes."""
+    school = week.school
+    dates = week_dates(week)
+    classes = db.session.scalars(
+        select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.id)).all()
+    people = roster_staff(school, week.monday)
+    provider_ids = sorted({p.user.provider_id for p in people if p.staff_type is StaffType.PROVIDER})
+    providers = [db.session.get(Provider, pid) for pid in provider_ids]
+    staff_keys = {staff_key(p.id) for p in people}
+    session_keys = {s.key for s in week.sessions}
+    pinned = [
+        {"session": s.key, "staff": staff_key(a.profile_id)}
+        for s in week.sessions for a in s.assignments if a.pinned and staff_key(a.profile_id) in staff_keys
+    ]
+    published = week.published
+    previous = [
+        dict(a) for a in (published.roster.get("assignments", []) if published else [])
+        if a["session"] in session_keys and a["staff"] in staff_keys
+    ]
+    problem = {
+        "school": {"id": f"school-{school.id}", "name": school.name,
+                   "work_end": _hhmm(school.work_end_on(week.monday))},
+        "calendar": calendar_of(week),
+        "policy": dict(policy.DEFAULT_POLICY),
+        "groups": [{"id": group_key(c.id), "label": _group_label(c), "grade": c.grade.number} for c in classes],
+        "sessions": [{
+            "id": s.key, "date": s.on_date.isoformat(), "start": _hhmm(s.starts_at), "end": _hhmm(s.ends_at),
+            "kind": s.kind, "activity": s.activity, "subject": s.subject or None,
+            "groups": [group_key(c.id) for c in s.classes], "enrolled": s.enrolled, "staff_needed": s.staff_needed,
+            "room": s.room or None, "series": s.series or None,
+        } for s in week.sessions],
+        "staff": [_staff_entry(p, dates) for p in people],
+        "providers": [{
+            "id": provider_key(p.id), "name": p.name, "categories": list(p.categories or []),
+            "status": p.status.value, "vetted_until": p.vetted_until.isoformat() if p.vetted_until else None,
+        } for p in providers],
+        "pinned": pinned,
+        "previous": previous,
+    }
+    if extra:
+        _apply_whatif(problem, extra)
+    return problem
+
+
+# --- Plan problems (before any roster is asked for) --------------------------------------------
+
+
+def plan_problems(week: Week) -> list[dict]:
+    """Every plan rule the week's sessions break, with rule code, reason and fix hint (engine's plan rules)."""
+    if not week.sessions:
+        return []
+    try:
+        problem = scheduling.parse_problem(build_problem(week))
+    except scheduling.ProblemError as error:  # e.g. a session without classes: say so rather than fail
+        return [{"rule": "PROBLEM", "date": week.monday, "reason": str(error), "hint": ""}]
+    rejected = scheduling_plan.reject_sessions(problem)
+    out = []
+    for sid, findings in rejected.items():
+        for f in findings:
+            out.append({"rule": f.rule, "session": id_of(sid), "date": problem.sessions[sid].date,
+                        "reason": f.reason, "hint": PLAN_FIX_HINTS.get(f.rule, "")})
+    for gd in scheduling_plan.group_days(problem, rejected):
+        for f in gd.findings:
+            out.append({"rule": f.rule, "group": gd.group, "date": gd.date, "reason": f.reason,
+                        "hint": PLAN_FIX_HINTS.get(f.rule, "")})
+    return sorted(out, key=lambda p: (p["date"], p["rule"]))
+
+
+# --- Rosters (contract → database) -------------------------------------------------------------
+
+
+def store_roster(week: Week, roster: dict) -> int:
+    """Make a solved roster the week's working assignments (pins stay); the number of assignments stored."""
+    sessions = {s.key: s for s in week.sessions}
+    profiles = {staff_key(p.id) for p in roster_staff(week.school, week.monday)}
+    for session in sessions.values():
+        for a in list(session.assignments):
+            if not a.pinned:
+                session.assignments.remove(a)
+    db.session.flush()
+    stored = 0
+    for a in roster.get("assignments", []):
+        session = sessions.get(a["session"])
+        if session is None or a["staff"] not in profiles:
+            continue  # the week changed while the engine ran: that session or person is gone
+        if any(staff_key(x.profile_id) == a["staff"] for x in session.assignments):
+            continue
+        session.assignments.append(Assignment(profile_id=id_of(a["staff"]), pinned=False))
+        stored += 1
+    week.solved_roster = roster
+    db.session.flush()
+    return stored
+
+
+def working_roster(week: Week, assignments: list[tuple[str, str]] | None = None) -> dict:
+    """The working assignments as a contract roster (partly staffed sessions are also listed as unstaffed)."""
+    problem = scheduling.parse_problem(build_problem(week))
+    rejected = scheduling_plan.reject_sessions(problem)
+    if assignments is None:
+        assignments = [(s.key, staff_key(a.profile_id)) for s in week.sessions for a in s.assignments]
+    staff_of = defaultdict(list)
+    for sid, pid in assignments:
+        staff_of[sid].append(pid)
+    solved = {u["session"]: u for u in (week.solved_roster or {}).get("unstaffed", [])}
+    unstaffed = []
+    for s in week.sessions:
+        if s.key in rejected or len(staff_of[s.key]) >= s.staff_needed:
+            continue
+        entry = solved.get(s.key) or {"session": s.key, "rules": ["COVERAGE"],
+                                      "reason": "人员不足 / not enough people assigned"}
+        unstaffed.append(dict(entry, partial=bool(staff_of[s.key])))
+    return {
+        "status": "feasible",
+        "assignments": [{"session": sid, "staff": pid} for sid, pid in assignments],
+        "unstaffed": unstaffed,
+        "rejected": [{"session": sid, "rules": [f.rule for f in fs], "reason": "; ".join(f.reason for f in fs)}
+                     for sid, fs in rejected.items()],
+        "plan_errors": [],
+    }
+
+
+def _violations(problem, pairs: list[tuple[str, str]]) -> set[tuple]:
+    roster = {"status": "feasible", "assignments": [{"session": s, "staff": p} for s, p in pairs],
+              "unstaffed": [], "rejected": [], "plan_errors": []}
+    return {(v["rule"], v["session"], v["staff"]) for v in validate_roster(problem, roster)
+            if v["rule"] in CHANGE_RULES}
+
+
+def validate_change(week: Week, before: list[tuple[str, str]], after: list[tuple[str, str]]) -> list[str]:
+    """Reasons (in the user's language) for the rules the change from `before` to `after` would break."""
+    problem = scheduling.parse_problem(build_problem(week))
+    new = _violations(problem, after) - _violations(problem, before)
+    names = {p.id: p.name for p in problem.staff.values()}
+    sessions = {s.key: s for s in week.sessions}
+    reasons = []
+    for rule, sid, pid in sorted(new, key=lambda v: (v[0], v[1] or "", v[2] or "")):
+        session = sessions.get(sid)
+        where = _("%(day)s %(start)s–%(end)s %(series)s", day=session.on_date.isoformat(),
+                  start=_hhmm(session.starts_at), end=_hhmm(session.ends_at),
+                  series=session.series) if session else ""
+        reasons.append(_("%(rule)s — %(who)s %(where)s: %(meaning)s", rule=rule, who=names.get(pid, ""),
+                         where=where, meaning=RULE_MEANINGS.get(rule, rule)))
+    return reasons
+
+
+def _pairs(week: Week) -> list[tuple[str, str]]:
+    return [(s.key, staff_key(a.profile_id)) for s in week.sessions for a in s.assignments]
+
+
+def pin(week: Week, session: PlannedSession, profile: StaffProfile) -> Assignment:
+    """Pin a person to a session (kept by every re-solve); refused with reasons if it breaks a rule."""
+    existing = next((a for a in session.assignments if a.profile_id == profile.id), None)
+    if existing is not None:
+        existing.pinned = True
+        db.session.flush()
+        return existing
+    if len(session.assignments) >= session.staff_needed:
+        raise ChangeRefused([_("This session already has the people it needs: remove someone first, or swap.")])
+    before = _pairs(week)
+    reasons = validate_change(week, before, before + [(session.key, staff_key(profile.id))])
+    if reasons:
+        raise ChangeRefused(reasons)
+    assignment = Assignment(profile_id=profile.id, pinned=True)
+    session.assignments.append(assignment)
+    db.session.flush()
+    return assignment
+
+
+def unpin(assignment: Assignment) -> None:
+    """Let the solver move this person again."""
+    assignment.pinned = False
+    db.session.flush()
+
+
+def swap(week: Week, first: Assignment, second: Assignment) -> None:
+    """Exchange the people of two assignments (both end up pinned); refused with reasons if a rule breaks."""
+    if first.session_id == second.session_id or first.profile_id == second.profile_id:
+        raise ChangeRefused([_("Choose two different people in two different sessions.")])
+    a_key, b_key = first.session.key, second.session.key
+    x_key, y_key = staff_key(first.profile_id), staff_key(second.profile_id)
+    before = _pairs(week)
+    after = [p for p in before if p not in ((a_key, x_key), (b_key, y_key))] + [(a_key, y_key), (b_key, x_key)]
+    if len(set(after)) != len(after):
+        raise ChangeRefused([_("One of the two people is already in the other session.")])
+    reasons = validate_change(week, before, after)
+    if reasons:
+        raise ChangeRefused(reasons)
+    first.profile_id, second.profile_id = second.profile_id, first.profile_id
+    first.pinned = second.pinned = True
+    db.session.flush()
+
+
+def remove(week: Week, assignment: Assignment) -> None:
+    """Take a person out of a session; refused if the people left are not qualified for it."""
+    before = _pairs(week)
+    key = (assignment.session.key, staff_key(assignment.profile_id))
+    reasons = validate_change(week, before, [p for p in before if p != key])
+    if reasons:
+        raise ChangeRefused(reasons)
+    assignment.session.assignments.remove(assignment)
+    db.session.flush()
+
+
+# --- Views of a roster -------------------------------------------------------------------------
+
+
+def teacher_loads(week: Week) -> list[dict]:
+    """Each assigned person's minutes and days this week against their caps."""
+    problem = build_problem(week)
+    people = {p["id"]: p for p in problem["staff"]}
+    minutes, days = defaultdict(int), defaultdict(set)
+    for s in week.sessions:
+        for a in s.assignments:
+            minutes[staff_key(a.profile_id)] += s.minutes
+            days[staff_key(a.profile_id)].add(s.on_date)
+    out = []
+    for key in sorted(minutes, key=lambda k: -minutes[k]):
+        person = people.get(key)
+        if person is None:
+            continue
+        teacher = person["type"] == policy.TEACHER
+        cap = person["max_weekly_minutes"] or (policy.TEACHER_MAX_WEEKLY_MINUTES if teacher else None)
+        max_days = person["max_days"] or (policy.TEACHER_MAX_DAYS if teacher else None)
+        out.append({"name": person["name"], "type": person["type"], "minutes": minutes[key], "cap": cap,
+                    "days": len(days[key]), "max_days": max_days})
+    return out
+
+
+def snapshot(week: Week, roster: dict) -> dict:
+    """A roster made self-contained for publishing: sessions and people as they are now."""
+    names = {staff_key(p.id): {"name": p.user.name, "user_id": p.user_id}
+             for p in roster_staff(week.school, week.monday)}
+    sessions = {s.key: {
+        "date": s.on_date.isoformat(), "start": _hhmm(s.starts_at), "end": _hhmm(s.ends_at), "kind": s.kind,
+        "activity": s.activity, "subject": s.subject, "room": s.room, "series": s.series,
+        "classes": [_group_label(c) for c in s.classes], "staff_needed": s.staff_needed,
+    } for s in week.sessions}
+    return dict(roster, sessions=sessions, staff={k: v for k, v in names.items()
+                                                   if any(a["staff"] == k for a in roster["assignments"])})
+
+
+def _describe(entry: dict) -> str:
+    return f"{entry.get('date', '')} {entry.get('start', '')}–{entry.get('end', '')} {entry.get('series', '')}".strip()
+
+
+def version_diff(old: RosterVersion | None, new: RosterVersion) -> dict[str, dict[str, list[str]]]:
+    """Per staff key: {"added": [...], "removed": [...]} session descriptions between two versions."""
+    def pairs(v):
+        return {(a["session"], a["staff"]) for a in (v.roster.get("assignments", []) if v else [])}
+
+    sessions = dict(old.roster.get("sessions", {}) if old else {})
+    sessions.update(new.roster.get("sessions", {}))
+    before, after = pairs(old), pairs(new)
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"added": [], "removed": []})
+    for sid, pid in sorted(after - before):
+        out[pid]["added"].append(_describe(sessions.get(sid, {})))
+    for sid, pid in sorted(before - after):
+        out[pid]["removed"].append(_describe(sessions.get(sid, {})))
+    return dict(out)
+
+
+def publish(week: Week, actor: User, *, seen_number: int, note: str = "") -> RosterVersion:
+    """Publish the working roster as version N+1 and notify everyone whose sessions changed.
+
+    `seen_number` is the latest version the coordinator saw; if someone published meanwhile, or two
+    publish at the same moment (the unique (week, number) pair), PublishConflict is raised and nothing is lost.
+    """
+    latest = db.session.scalar(select(func.max(RosterVersion.number)).filter_by(week_id=week.id)) or 0
+    if latest != seen_number:
+        raise PublishConflict()
+    previous = week.published
+    version = RosterVersion(week_id=week.id, number=latest + 1, roster=snapshot(week, working_roster(week)),
+                            note=note, published_by_id=actor.id, published_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(version)
+            db.session.flush()
+    except IntegrityError as error:
+        raise PublishConflict() from error
+    db.session.refresh(week)
+    for key, change in version_diff(previous, version).items():
+        user = db.session.get(User, version.roster.get("staff", {}).get(key, {}).get("user_id")
+                              or (previous.roster.get("staff", {}).get(key, {}).get("user_id") if previous else None)
+                              or 0)
+        if user is None:
+            continue
+        lines = [_("New: %(what)s", what=w) for w in change["added"]]
+        lines += [_("No longer: %(what)s", what=w) for w in change["removed"]]
+        notify(user, _("Your after-school roster for the week of %(monday)s has changed (version %(n)s)",
+                       monday=week.monday.isoformat(), n=version.number), "\n".join(lines))
+    logger.info("week %s: published version %s", week.id, version.number)
+    return version
+
+
+def grid(week: Week) -> tuple[list[date], list[dict]]:
+    """The roster as a grid: days that have sessions × rows of (time, label), sessions in the cells."""
+    days = sorted({s.on_date for s in week.sessions})
+    rows: dict[tuple, dict] = {}
+    for s in week.sessions:
+        key = (s.starts_at, s.ends_at, s.series)
+        row = rows.setdefault(key, {"time": f"{_hhmm(s.starts_at)}–{_hhmm(s.ends_at)}", "label": s.series,
+                                    "cells": defaultdict(list)})
+        row["cells"][s.on_date].append(s)
+    return days, [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], k[2]))]
