@@ -148,6 +148,7 @@ def delete_demo(county: County) -> None:
     school_ids = [s.id for s in county.schools]
     provider_ids = db.session.scalars(db.select(Provider.id).filter_by(county_id=county.id)).all()
     students = db.select(Student.id).where(Student.school_id.in_(school_ids))
+    delete_roster_demo(school_ids)
     delete_enrolment_demo(school_ids)
     db.session.execute(db.delete(GuardianLink).where(GuardianLink.student_id.in_(students)))
     db.session.execute(db.delete(Student).where(Student.school_id.in_(school_ids)))
@@ -235,6 +236,7 @@ def build_demo() -> County:
                     verified=builder.rng.random() < 0.7))
     db.session.flush()
     build_enrolment_demo(primary, junior, providers[0])
+    build_roster_demo(primary)
     return county
 
 
@@ -345,3 +347,53 @@ def delete_enrolment_demo(school_ids: list[int]) -> None:
         db.delete(Notification).where(Notification.link.like("/enrolment/%")),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+# --- Weekly roster templates (issue 6, coordinator side) ---
+
+DEMO_ACTIVITY_BY_GRADE = {1: "supervision", 2: "reading", 3: "supervision", 4: "sports", 5: "arts", 6: "science"}
+
+
+def build_roster_demo(primary: School) -> None:
+    """Weekly templates for 实验小学: homework help per class 15:40–16:40, an activity per grade 16:40–17:40
+    and the enrolment clubs, plus roster settings, so a coordinator can plan and generate at once (flushes)."""
+    from app.programs.models import Activity
+    from app.rosters.models import RosterSettings, SessionTemplate
+
+    db.session.add(RosterSettings(school_id=primary.id, default_ratio=30, ratios={"holiday_care": 20},
+                                  subsidy_cents_per_hour=3000, rest_threshold_minutes=120, rest_earned_minutes=60))
+    for grade in primary.grades:
+        for school_class in grade.classes:
+            db.session.add(SessionTemplate(
+                school_id=primary.id, series=f"{grade.number}年级{school_class.number}班作业辅导",
+                weekdays=[0, 1, 2, 3, 4], starts_at=time(15, 40), ends_at=time(16, 40), kind="after_school",
+                activity="homework_help", room=f"{grade.number}0{school_class.number}", typed_enrolled=28,
+                classes=[school_class]))
+        activity = DEMO_ACTIVITY_BY_GRADE[grade.number]
+        db.session.add(SessionTemplate(
+            school_id=primary.id, series=f"{grade.number}年级拓展活动（{ACTIVITY_NAMES[activity]}）",
+            weekdays=[0, 1, 2, 3, 4], starts_at=time(16, 40), ends_at=time(17, 40), kind="after_school",
+            activity=activity, room=f"{grade.number}楼活动室", typed_enrolled=50, classes=list(grade.classes)))
+    clubs = db.session.scalars(db.select(Activity).filter_by(school_id=primary.id).order_by(Activity.id)).all()
+    for club in clubs:
+        classes = [c for g in primary.grades if g.number in (club.grades or []) for c in g.classes]
+        db.session.add(SessionTemplate(
+            school_id=primary.id, series=f"{club.name}社团", weekdays=list(club.weekdays), starts_at=time(16, 40),
+            ends_at=time(17, 40), kind="after_school", activity=club.activity, room=club.room, activity_id=club.id,
+            typed_enrolled=club.capacity, staff_needed=2 if club.provider_id else None, classes=classes))
+    db.session.flush()
+
+
+ACTIVITY_NAMES = {"supervision": "看护", "reading": "阅读", "sports": "体育", "arts": "艺术", "science": "科学"}
+
+
+def delete_roster_demo(school_ids: list[int]) -> None:
+    """Remove the demo schools' roster templates, settings and weeks (sessions, jobs, versions cascade)."""
+    from app.rosters.models import RosterSettings, SessionTemplate, Week
+
+    for week in db.session.scalars(db.select(Week).where(Week.school_id.in_(school_ids))):
+        db.session.delete(week)
+    db.session.flush()
+    for model in (SessionTemplate, RosterSettings):
+        db.session.execute(db.delete(model).where(model.school_id.in_(school_ids))
+                           .execution_options(synchronize_session=False))

@@ -1,0 +1,51 @@
+"""The demo's 实验小学 can plan a normal week from its templates and generate a roster straight away."""
+
+from datetime import date
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from app.rosters import jobs, services
+from app.rosters.models import RosterJob, RosterJobStatus, SessionTemplate, Week
+from app.schools.models import School
+from scheduling.validate import validate as validate_roster
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    def cheap_hash(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
+        return generate_password_hash(password, method="scrypt:1024:8:1", salt_length=salt_length)
+
+    monkeypatch.setattr("app.accounts.models.generate_password_hash", cheap_hash)
+
+
+def test_demo_week_plans_cleanly_and_solves(app, runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.test_request_context():
+        primary = db.session.scalar(db.select(School).filter_by(name="实验小学"))
+        assert db.session.scalar(db.select(db.func.count(SessionTemplate.id)).filter_by(school_id=primary.id)) > 12
+        week = services.open_week(primary, date(2026, 11, 23))
+        made, skipped = services.generate_sessions(week)
+        assert made > 60 and skipped == 0
+        assert services.plan_problems(week) == []
+        job = jobs.enqueue(week, None, time_limit=5)
+        db.session.commit()
+        jobs.run_queued()
+        db.session.expire_all()
+        job = db.session.get(RosterJob, job.id)
+        assert job.status is RosterJobStatus.DONE, job.error
+        assert validate_roster(job.problem, job.result) == []
+        assert job.result["metrics"]["staffed_sessions"] >= 0.8 * len(job.problem["sessions"])
+
+
+def test_demo_reset_removes_roster_rows(app, runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.test_request_context():
+        primary = db.session.scalar(db.select(School).filter_by(name="实验小学"))
+        services.open_week(primary, date(2026, 11, 23))
+        services.generate_sessions(db.session.scalar(db.select(Week)))
+        db.session.commit()
+    result = runner.invoke(args=["demo", "--reset"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert db.session.scalar(db.select(db.func.count(Week.id))) == 0
