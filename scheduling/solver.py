@@ -22,11 +22,12 @@ log = logging.getLogger(__name__)
 STAGES = (
     ("coverage", 0.35),  # pins kept, then sessions staffed, then 2-hour blocks complete
     ("changes", 0.10),  # previous pairs kept
-    ("max_load", 0.45),  # largest weekly load of an in-service teacher (search, then the proof)
-    ("spread", 0.04),  # loads spread evenly (convex penalty)
-    ("continuity", 0.03),  # distinct people per series + sessions on avoid_days
-    ("cost", 0.03),  # provider cost
+    ("max_load", 0.50),  # largest weekly load of an in-service teacher (search, then the proof)
+    ("spread", 0.02),  # loads spread evenly (convex penalty)
+    ("continuity", 0.02),  # distinct people per series + sessions on avoid_days
+    ("cost", 0.01),  # provider cost
 )
+PROOF_GAP = 60  # minutes: the largest gap between search value and bound for which the proof is tried
 MAX_LOAD_SEARCH = 0.55  # part of the max_load stage for the search; the rest for the proof (bounds.load_cap_refuted)
 SPREAD_STEP = 60  # minutes between the thresholds of the convex load penalty
 
@@ -484,12 +485,26 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
     return value, bound, status == cp_model.OPTIMAL
 
 
-def _prove_max_load(problem, todo, candidates, summary, stage_end, clock) -> None:
+def _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock, workers, on_progress) -> None:
     """The global largest load is max over components, so one component whose largest load V cannot be
     lowered proves V: refute "every teacher load ≤ V − 1" on the relaxation over the full candidate lists
-    (bounds.load_cap_refuted), largest components first, within the rest of the max_load stage's time."""
+    (bounds.load_cap_refuted), largest components first, within the rest of the max_load stage's time.
+    When V is more than PROOF_GAP above the bound (a proof is unlikely, the search is probably still far
+    from the optimum) that time goes to more search on the components at V instead."""
+    def search_more():
+        top = [c for c in todo if c.max_load is not None and c.current_max_load() >= summary["value"]]
+        for i, c in enumerate(top):
+            budget = (stage_end - clock.elapsed()) / (len(top) - i)
+            if budget >= 0.05:
+                staffed_else = sum(sum(o.values[len(o.x):len(o.x) + len(o.staffed)])
+                                   for o in comps if o is not c and o.values is not None)
+                _run(c, "max_load", budget, workers, clock, on_progress, staffed_else)
+        summary["value"] = max(c.current_max_load() for c in todo if c.max_load is not None)
+
     value = summary["value"]
-    if value > summary["bound"]:
+    if value - summary["bound"] > PROOF_GAP:
+        search_more()
+    elif value > summary["bound"]:
         for c in todo:
             left = stage_end - clock.elapsed()
             if c.max_load is None or c.current_max_load() < value or left < 0.05:
@@ -501,6 +516,9 @@ def _prove_max_load(problem, todo, candidates, summary, stage_end, clock) -> Non
             if refuted:
                 summary["bound"] = value
                 break
+        else:  # not proven (the relaxation allows less, or no time): the time left goes to the search
+            search_more()
+    value = summary["value"]
     summary["optimal"] = value <= summary["bound"]
 
 
@@ -774,7 +792,7 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
                 summary["bound"] += value if ok or bound is None else bound
             summary["optimal"] = summary["optimal"] and ok
         if stage == "max_load":
-            _prove_max_load(problem, todo, candidates, summary, stage_end, clock)
+            _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock, workers, on_progress)
         proven[stage] = summary["optimal"]
         stage_results[stage] = summary
     # "optimal" = the contract's objectives 1-3 (coverage, changes, largest load) proven; see README.
