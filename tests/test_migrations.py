@@ -15,18 +15,14 @@ from sqlalchemy import inspect
 from app.extensions import db
 from tests.conftest import build_app, dispose_engines
 
-pytestmark = [
-    pytest.mark.both_databases,
-    # migrations/env.py (Flask-Migrate's template) tries the deprecated db.get_engine() before db.engine.
-    pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning"),
-]
+pytestmark = [pytest.mark.both_databases]
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 @pytest.fixture
 def keep_logging():
-    """migrations/env.py calls fileConfig(), which disables every logger that exists; put them back afterwards."""
+    """migrations/env.py calls fileConfig(), which resets the root logger and levels; put them back afterwards."""
     loggers = {name: (logger.disabled, logger.level) for name, logger in logging.root.manager.loggerDict.items()
                if isinstance(logger, logging.Logger)}
     root_handlers, root_level = logging.root.handlers[:], logging.root.level

@@ -10,9 +10,14 @@ from app.extensions import db, limiter
 
 
 def _safe_next(default: str) -> str:
-    """Only follow a 'next' that stays on this site."""
+    """Only follow a 'next' that stays on this site: a plain path, no scheme, host or control character."""
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(ch.isprintable() for ch in target)
+    ):
         return target
     return default
 
