@@ -45,7 +45,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "(role IN ('teacher', 'school_admin') AND school_id IS NOT NULL) OR role NOT IN ('teacher', 'school_admin')",
+            "(role IN ('teacher', 'school_admin') AND school_id IS NOT NULL)"
+            " OR role NOT IN ('teacher', 'school_admin')",
             name="school_staff_have_school",
         ),
         CheckConstraint(
