@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
     from app.rosters import bp as rosters_bp
+    from app.rosters.teacher_views import bp as myweek_bp
     from app.schools import bp as schools_bp
     from app.staff import bp as staff_bp
 
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(programs_bp)
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(rosters_bp)
+    app.register_blueprint(myweek_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -236,6 +236,7 @@ def build_demo() -> County:
                     verified=builder.rng.random() < 0.7))
     db.session.flush()
     build_enrolment_demo(primary, junior, providers[0])
+    build_staff_demo(primary, junior)
     build_roster_demo(primary)
     return county
 
@@ -347,6 +348,37 @@ def delete_enrolment_demo(school_ids: list[int]) -> None:
         db.delete(Notification).where(Notification.link.like("/enrolment/%")),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+# --- Staff availability (issue 6) ---
+
+DEMO_TEACHING_MINUTES = (240, 200, 160, 280, 120)  # a week's lessons, Monday first, shifted per teacher
+DEMO_REGULAR_UNAVAILABLE = {  # mobile: (weekday, start, end, reason)
+    "13800000020": (2, time(15, 30), time(17, 30), "年级教研"),
+    "13900000020": (4, time(16, 0), time(18, 0), "家访"),
+    "13800000030": (0, time(7, 0), time(8, 0), "晨练带队"),
+}
+
+
+def build_staff_demo(*schools: School) -> None:
+    """Teaching minutes from the timetable for every in-service demo teacher, and some regular unavailable times
+    (flushes). Removed with the profiles by delete_demo (the foreign keys cascade)."""
+    from app.staff.models import StaffUnavailability, TeachingMinutes
+
+    for school in schools:
+        profiles = db.session.scalars(db.select(StaffProfile).filter_by(school_id=school.id,
+                                                                         staff_type=StaffType.TEACHER)
+                                      .order_by(StaffProfile.id)).all()
+        for index, profile in enumerate(profiles):
+            for weekday in range(5):
+                minutes = DEMO_TEACHING_MINUTES[(weekday + index) % len(DEMO_TEACHING_MINUTES)]
+                profile.teaching_minutes.append(TeachingMinutes(weekday=weekday, minutes=minutes))
+            window = DEMO_REGULAR_UNAVAILABLE.get(profile.user.mobile)
+            if window is not None:
+                weekday, starts_at, ends_at, reason = window
+                profile.unavailability.append(StaffUnavailability(weekday=weekday, starts_at=starts_at,
+                                                                  ends_at=ends_at, reason=reason))
+    db.session.flush()
 
 
 # --- Weekly roster templates (issue 6, coordinator side) ---

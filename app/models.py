@@ -17,6 +17,7 @@ from app.enrolment.models import (
 )
 from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
+from app.rosters.absence import AbsenceStatus, SessionAbsence
 from app.rosters.models import (
     Assignment,
     PlannedSession,
@@ -40,4 +41,5 @@ __all__ = [
     "StaffProfile", "StaffType", "StaffUnavailability", "Student", "TeachingMinutes", "Term", "User",
     "Assignment", "PlannedSession", "RosterJob", "RosterJobKind", "RosterJobStatus", "RosterSettings", "RosterVersion",
     "SessionTemplate", "Week",
+    "AbsenceStatus", "SessionAbsence",
 ]

@@ -1,0 +1,224 @@
+"""My week: the person's published sessions, minutes against the caps, compensatory rest and subsidy;
+"I can't make it" with the coordinator's replacements."""
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models_base import local_today
+from app.rosters.absence import AbsenceStatus, SessionAbsence
+from app.rosters.models import Assignment, PlannedSession, RosterSettings, RosterVersion, Week, staff_key
+from scheduling.policy import TEACHER_MAX_WEEKLY_MINUTES
+from tests import factories
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def publish_week(school, monday: date, plan: list[tuple], *, number: int = 1) -> tuple[Week, list[PlannedSession]]:
+    """A week with sessions and a published version. `plan`: (weekday, "HH:MM", "HH:MM", kind, activity,
+    [profiles], room, [classes]) per session; the working assignments match the published ones."""
+    week = db.session.scalar(db.select(Week).filter_by(school_id=school.id, monday=monday))
+    if week is None:
+        week = Week(school_id=school.id, monday=monday)
+        db.session.add(week)
+        db.session.flush()
+    sessions = []
+    for weekday, start, end, kind, activity, profiles, room, classes in plan:
+        session = PlannedSession(week=week, on_date=monday + timedelta(days=weekday),
+                                 starts_at=time.fromisoformat(start), ends_at=time.fromisoformat(end), kind=kind,
+                                 activity=activity, room=room, series=f"{activity}-{room}", enrolled=30,
+                                 staff_needed=len(profiles) or 1)
+        session.classes = list(classes)
+        for profile in profiles:
+            session.assignments.append(Assignment(profile_id=profile.id))
+        db.session.add(session)
+        sessions.append(session)
+    db.session.flush()
+    roster = {
+        "status": "feasible",
+        "assignments": [{"session": s.key, "staff": staff_key(a.profile_id)} for s in week.sessions
+                        for a in s.assignments],
+        "unstaffed": [], "rejected": [], "plan_errors": [], "metrics": {},
+        "sessions": {s.key: {"date": s.on_date.isoformat(), "start": s.starts_at.strftime("%H:%M"),
+                             "end": s.ends_at.strftime("%H:%M"), "kind": s.kind, "activity": s.activity,
+                             "subject": "", "room": s.room, "series": s.series,
+                             "classes": [f"{c.grade.number}年级{c.number}班" for c in s.classes],
+                             "staff_needed": s.staff_needed} for s in week.sessions},
+        "staff": {staff_key(a.profile_id): {"name": a.profile.user.name, "user_id": a.profile.user_id}
+                  for s in week.sessions for a in s.assignments},
+    }
+    db.session.add(RosterVersion(week=week, number=number, roster=roster))
+    db.session.commit()
+    return week, sessions
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.post("/language", data={"locale": "en"})
+
+
+@pytest.fixture
+def this_monday() -> date:
+    return monday_of(local_today())
+
+
+def test_my_week_lists_published_sessions_with_details(client, world, login, this_monday):
+    teacher = world.users["teacher"]
+    other = world.users["class_teacher"]
+    publish_week(world.own_school, this_monday, [
+        (1, "15:40", "16:40", "after_school", "homework_help", [teacher.staff_profile], "101", [world.own_class]),
+        (2, "15:40", "17:40", "after_school", "sports", [other.staff_profile], "操场", []),
+    ])
+    login(teacher)
+    page = client.get("/my-week").get_data(as_text=True)
+    assert "15:40–16:40" in page and "Room 101" in page and "1年级1班" in page
+    assert "30 children expected" in page and "homework help" in page
+    assert "操场" not in page  # someone else's session
+    assert f"60 minutes on 1 days · at most {TEACHER_MAX_WEEKLY_MINUTES} minutes" in " ".join(page.split())
+
+
+def test_unpublished_assignments_are_not_shown(client, world, login, this_monday):
+    teacher = world.users["teacher"]
+    week = Week(school_id=world.own_school.id, monday=this_monday)
+    session = PlannedSession(week=week, on_date=this_monday, starts_at=time(15, 40), ends_at=time(16, 40),
+                             kind="after_school", activity="supervision", room="Room-Z9")
+    session.assignments.append(Assignment(profile_id=teacher.staff_profile.id))
+    db.session.add(week)
+    db.session.commit()
+    login(teacher)
+    page = client.get("/my-week").get_data(as_text=True)
+    assert "No published sessions for you this week." in page and "Room-Z9" not in page
+
+
+def test_latest_published_version_wins(client, world, login, this_monday):
+    teacher, other = world.users["teacher"], world.users["class_teacher"]
+    week, [session] = publish_week(world.own_school, this_monday, [
+        (0, "15:40", "16:40", "after_school", "reading", [teacher.staff_profile], "301", [])])
+    roster = dict(week.published.roster, assignments=[{"session": session.key,
+                                                       "staff": staff_key(other.staff_profile.id)}])
+    db.session.add(RosterVersion(week=week, number=2, roster=roster))
+    db.session.commit()
+    login(teacher)
+    assert "301" not in client.get("/my-week").get_data(as_text=True)
+
+
+def test_rest_and_subsidy_from_school_settings(client, world, login, this_monday):
+    junior = factories.create_school(world.county)
+    teacher = factories.create_teacher(junior)
+    db.session.add(RosterSettings(school_id=junior.id, subsidy_cents_per_hour=3000, rest_threshold_minutes=120,
+                                  rest_earned_minutes=60))
+    publish_week(junior, this_monday, [
+        (0, "18:30", "20:30", "evening_study", "self_study", [teacher.staff_profile], "701", []),
+        (1, "15:40", "16:40", "after_school", "supervision", [teacher.staff_profile], "702", []),
+    ])
+    login(teacher)
+    page = client.get("/my-week").get_data(as_text=True)
+    # 120 evening minutes earn 60 of rest; 180 service minutes at ¥30/hour make ¥90.
+    assert "60 minutes this week" in page
+    assert "¥90.00 this week" in page
+
+
+def test_term_totals(client, world, login, this_monday):
+    teacher = world.users["teacher"]
+    factories.create_term(world.own_school, name="本学期", starts_on=this_monday - timedelta(days=30),
+                          ends_on=this_monday + timedelta(days=60))
+    publish_week(world.own_school, this_monday - timedelta(days=7), [
+        (0, "15:40", "17:40", "after_school", "supervision", [teacher.staff_profile], "1", [])])
+    publish_week(world.own_school, this_monday, [
+        (0, "15:40", "16:40", "after_school", "supervision", [teacher.staff_profile], "1", [])])
+    login(teacher)
+    page = client.get("/my-week").get_data(as_text=True)
+    assert "This term (本学期)" in page and "180 minutes in 2 sessions" in page
+
+
+def test_provider_staff_see_only_their_own_sessions(client, world, login, this_monday):
+    provider_staff = world.users["provider_staff"]
+    teacher = world.users["teacher"]
+    publish_week(world.own_school, this_monday, [
+        (2, "16:00", "17:00", "after_school", "sports", [provider_staff.staff_profile, teacher.staff_profile],
+         "体育馆", []),
+        (3, "16:00", "17:00", "after_school", "arts", [teacher.staff_profile], "美术室", []),
+    ])
+    login(provider_staff)
+    page = client.get("/my-week").get_data(as_text=True)
+    assert "体育馆" in page and "美术室" not in page
+    assert "Subsidy earned" not in page  # paid by their provider
+
+
+def test_other_weeks_and_bad_week(client, world, login, this_monday):
+    teacher = world.users["teacher"]
+    publish_week(world.own_school, this_monday + timedelta(days=7), [
+        (0, "15:40", "16:40", "after_school", "reading", [teacher.staff_profile], "next-room", [])])
+    login(teacher)
+    assert "next-room" not in client.get("/my-week").get_data(as_text=True)
+    url = f"/my-week?week={(this_monday + timedelta(days=9)).isoformat()}"
+    assert "next-room" in client.get(url).get_data(as_text=True)
+    assert client.get("/my-week?week=notadate").status_code == 404
+
+
+# --- I can't make it ---
+
+
+def _future_week(world, teacher, this_monday, extra_people=()):
+    monday = this_monday + timedelta(days=7)
+    return publish_week(world.own_school, monday, [
+        (0, "15:40", "16:40", "after_school", "supervision", [teacher.staff_profile], "101", [world.own_class]),
+        (1, "15:40", "16:40", "after_school", "supervision", list(extra_people), "102", [world.own_class]),
+    ])
+
+
+def test_flag_withdraw_and_only_own_sessions(client, world, login, this_monday):
+    teacher, other = world.users["teacher"], world.users["class_teacher"]
+    _, [mine, theirs] = _future_week(world, teacher, this_monday, [other.staff_profile])
+    login(teacher)
+    assert client.post(f"/my-week/sessions/{theirs.id}/absence", data={"reason": "x"}).status_code == 404
+    response = client.post(f"/my-week/sessions/{mine.id}/absence", data={"reason": "  "})
+    assert response.status_code == 302 and db.session.scalar(db.select(SessionAbsence)) is None
+    client.post(f"/my-week/sessions/{mine.id}/absence", data={"reason": "孩子生病"})
+    flag = db.session.scalar(db.select(SessionAbsence))
+    assert (flag.reason, flag.status, flag.profile_id) == ("孩子生病", AbsenceStatus.OPEN, teacher.staff_profile.id)
+    page = client.get(f"/my-week?week={mine.on_date.isoformat()}").get_data(as_text=True)
+    assert "you cannot make it" in page
+    client.post(f"/my-week/sessions/{mine.id}/absence/withdraw")
+    db.session.refresh(flag)
+    assert flag.status is AbsenceStatus.WITHDRAWN
+
+
+def test_coordinator_sees_flag_with_replacements_and_replaces(client, world, login, this_monday):
+    teacher, spare = world.users["teacher"], world.users["class_teacher"]
+    _, [mine, _other] = _future_week(world, teacher, this_monday)
+    login(teacher)
+    client.post(f"/my-week/sessions/{mine.id}/absence", data={"reason": "培训"})
+    client.post("/account/logout")
+    login(world.users["school_admin"])
+    page = client.get("/absences").get_data(as_text=True)
+    assert "培训" in page and teacher.name in page
+    flag = db.session.scalar(db.select(SessionAbsence))
+    page = client.get(f"/absences/{flag.id}").get_data(as_text=True)
+    # The spare teacher (opted in, can supervise, free) is offered; the absent teacher is not.
+    assert f'value="{staff_key(spare.staff_profile.id)}"' in page
+    assert f'value="{staff_key(teacher.staff_profile.id)}"' not in page
+    response = client.post(f"/absences/{flag.id}/replace", data={"staff": staff_key(spare.staff_profile.id)})
+    assert response.status_code == 302
+    db.session.refresh(flag)
+    assert flag.status is AbsenceStatus.RESOLVED
+    people = {a.profile_id for a in db.session.scalars(db.select(Assignment).filter_by(session_id=mine.id))}
+    assert people == {spare.staff_profile.id}
+
+
+def test_coordinator_cannot_put_other_schools_staff(client, world, login, this_monday):
+    teacher = world.users["teacher"]
+    _, [mine, _other] = _future_week(world, teacher, this_monday)
+    flag = SessionAbsence(session_id=mine.id, profile_id=teacher.staff_profile.id, school_id=world.own_school.id,
+                          reason="r")
+    db.session.add(flag)
+    db.session.commit()
+    login(world.users["school_admin"])
+    stranger = world.other_users["teacher"].staff_profile
+    assert client.post(f"/absences/{flag.id}/replace", data={"staff": staff_key(stranger.id)}).status_code == 404
+    client.post("/account/logout")
+    login(world.other_users["school_admin"])
+    assert client.get(f"/absences/{flag.id}").status_code == 404
