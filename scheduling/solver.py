@@ -27,7 +27,7 @@ STAGES = (
     ("continuity", 0.02),  # distinct people per series + sessions on avoid_days
     ("cost", 0.01),  # provider cost
 )
-PROOF_GAP = 60  # minutes: the largest gap between search value and bound for which the proof is tried
+PROOF_GAP = 30  # minutes: the largest gap between search value and bound for which the proof is tried
 MAX_LOAD_SEARCH = 0.55  # part of the max_load stage for the search; the rest for the proof (bounds.load_cap_refuted)
 SPREAD_STEP = 60  # minutes between the thresholds of the convex load penalty
 
@@ -491,33 +491,42 @@ def _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock,
     (bounds.load_cap_refuted), largest components first, within the rest of the max_load stage's time.
     When V is more than PROOF_GAP above the bound (a proof is unlikely, the search is probably still far
     from the optimum) that time goes to more search on the components at V instead."""
-    def search_more():
+    def search_more(share):
         top = [c for c in todo if c.max_load is not None and c.current_max_load() >= summary["value"]]
+        end = clock.elapsed() + (stage_end - clock.elapsed()) * share
+        ran = False
         for i, c in enumerate(top):
-            budget = (stage_end - clock.elapsed()) / (len(top) - i)
+            budget = (end - clock.elapsed()) / (len(top) - i)
             if budget >= 0.05:
                 staffed_else = sum(sum(o.values[len(o.x):len(o.x) + len(o.staffed)])
                                    for o in comps if o is not c and o.values is not None)
                 _run(c, "max_load", budget, workers, clock, on_progress, staffed_else)
+                ran = True
         summary["value"] = max(c.current_max_load() for c in todo if c.max_load is not None)
+        return ran
 
-    value = summary["value"]
-    if value - summary["bound"] > PROOF_GAP:
-        search_more()
-    elif value > summary["bound"]:
-        for c in todo:
-            left = stage_end - clock.elapsed()
-            if c.max_load is None or c.current_max_load() < value or left < 0.05:
-                continue
-            staffed_now = sum(c.values[len(c.x):len(c.x) + len(c.staffed)])
-            refuted, det_time = bounds.load_cap_refuted(problem, c.sids, candidates, value - 1, staffed_now,
-                                                        left, clock.deterministic)
-            clock.used += det_time if clock.deterministic else 0.0
-            if refuted:
-                summary["bound"] = value
-                break
-        else:  # not proven (the relaxation allows less, or no time): the time left goes to the search
-            search_more()
+    tried = set()
+    while summary["value"] > summary["bound"] and stage_end - clock.elapsed() >= 0.05:
+        value = summary["value"]
+        if value - summary["bound"] <= PROOF_GAP and value not in tried:
+            tried.add(value)
+            for c in todo:
+                left = stage_end - clock.elapsed()
+                if c.max_load is None or c.current_max_load() < value or left < 0.05:
+                    continue
+                staffed_now = sum(c.values[len(c.x):len(c.x) + len(c.staffed)])
+                refuted, det_time = bounds.load_cap_refuted(problem, c.sids, candidates, value - 1, staffed_now,
+                                                            left, clock.deterministic)
+                clock.used += det_time if clock.deterministic else 0.0
+                if refuted:
+                    summary["bound"] = value
+                    break
+            continue
+        # Far from the bound, or the proof failed (the relaxation allows less): search more, half the time
+        # left while a proof could still follow, else all of it.
+        ran = search_more(1.0 if value in tried else 0.5)
+        if not ran or (summary["value"] == value and value in tried):
+            break
     value = summary["value"]
     summary["optimal"] = value <= summary["bound"]
 
