@@ -1,5 +1,6 @@
 """Weekly rosters, the coordinator's side: translator, planning, background jobs, adjustments, publishing."""
 
+import re
 from datetime import date, time
 
 import pytest
@@ -295,7 +296,7 @@ def test_remove_makes_the_session_understaffed(solved, client, login):
     db.session.expire_all()
     assert db.session.get(Assignment, assignment_id) is None
     page = client.get(f"/rosters/weeks/{week.id}/roster").get_data(as_text=True)
-    assert "0 of 1" in page
+    assert re.search(r"0 (of|/) 1", page)
 
 
 # --- Publishing ---------------------------------------------------------------------------------
@@ -354,3 +355,72 @@ def test_previous_version_feeds_the_next_solve(solved):
 def test_provider_staff_type_maps_to_contract(solved):
     coach = next(p for p in services.build_problem(solved["week"])["staff"] if p["name"] == "教练")
     assert coach["type"] == StaffType.PROVIDER.value
+
+
+# --- Counts, pages, the inline runner ---------------------------------------------------------------
+
+
+def test_enrolled_counts_come_from_approved_places(school_week):
+    from app.enrolment.models import ApplicationStatus, Seat
+
+    school, first = school_week["school"], school_week["classes"][0]
+    offering = factories.create_offering(school)
+    club = factories.create_activity(offering)
+    students = [factories.create_student(first) for _ in range(3)]
+    for student in students:
+        db.session.add(Seat(activity_id=club.id, student_id=student.id))
+    factories.create_application(students[0], offering, status=ApplicationStatus.APPROVED)
+    factories.create_application(students[1], offering)  # only submitted: not counted
+    db.session.add(SessionTemplate(school_id=school.id, series="足球", weekdays=[0], starts_at=time(16, 40),
+                                   ends_at=time(17, 40), kind="after_school", activity="sports",
+                                   activity_id=club.id, typed_enrolled=99, classes=[first]))
+    db.session.flush()
+    services.generate_sessions(school_week["week"])
+    by_series = {s.series: s.enrolled for s in school_week["week"].sessions if s.on_date == MONDAY}
+    assert by_series["足球"] == 3  # seats, not the typed number
+    assert by_series["1班作业辅导"] == 1  # one approved application in class 1
+    assert by_series["2班作业辅导"] == 25  # none approved: the typed number
+
+
+def test_templates_and_settings_pages_save(school_week, client, login):
+    login(school_week["admin"])
+    response = client.post("/rosters/templates/new", data={
+        "series": "阅读", "weekdays": [1, 3], "starts_at": "16:40", "ends_at": "17:40", "kind": "after_school",
+        "activity": "reading", "classes": [school_week["classes"][1].id], "typed_enrolled": "40"})
+    assert response.status_code == 302
+    template = db.session.scalar(db.select(SessionTemplate).filter_by(series="阅读"))
+    assert template.weekdays == [1, 3] and [c.id for c in template.classes] == [school_week["classes"][1].id]
+    assert "阅读" in client.get(f"/rosters/templates/{template.id}/edit").get_data(as_text=True)
+    response = client.post("/rosters/settings", data={
+        "default_ratio": "15", "ratio_evening_study": "40", "subsidy_yuan_per_hour": "30",
+        "rest_threshold_minutes": "120", "rest_earned_minutes": "60"})
+    assert response.status_code == 302
+    settings = services.settings_for(school_week["school"])
+    assert (settings.default_ratio, settings.ratio_for("evening_study"), settings.subsidy_cents_per_hour) == (
+        15, 40, 3000)
+
+
+@pytest.mark.settings(ROSTER_JOB_RUNNER="inline")
+def test_whatif_page_shows_the_result_without_saving(school_week, client, login):
+    week = school_week["week"]
+    services.generate_sessions(week)
+    db.session.commit()
+    login(school_week["admin"])
+    response = client.post(f"/rosters/weeks/{week.id}/whatif", data={"volunteers": "1",
+                                                                     "volunteer_skill": "supervision"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    job = db.session.scalar(db.select(RosterJob))
+    assert job.status is RosterJobStatus.DONE and job.kind is RosterJobKind.WHATIF
+    assert re.search(r"(Sessions staffed|已安排时段)：? ?:? ?10", page)
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
+
+
+def test_a_session_without_classes_is_refused_by_the_form(school_week, client, login):
+    week = school_week["week"]
+    login(school_week["admin"])
+    response = client.post(f"/rosters/weeks/{week.id}/sessions/new", data={
+        "series": "x", "on_date": "2026-11-23", "starts_at": "15:40", "ends_at": "17:40", "kind": "after_school",
+        "activity": "supervision", "enrolled": "10", "staff_needed": "1"})
+    assert response.status_code == 200
+    assert db.session.scalar(db.select(db.func.count(PlannedSession.id))) == 0
