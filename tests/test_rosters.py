@@ -311,15 +311,18 @@ def test_publish_creates_versions_and_notifies_changed_people(solved, client, lo
     assert len(first.roster["assignments"]) == 10
     told = db.session.scalar(db.select(db.func.count(Notification.id)))
     assert told == len({a["staff"] for a in first.roster["assignments"]})
+    assert "课后服务安排有变动" in db.session.scalar(db.select(Notification.subject).limit(1))
 
     # Move one person out; only they are told about version 2.
     gone = week.sessions[0].assignments[0]
     person = gone.profile.user
+    person.locale = "en"  # told in their own language, whoever publishes
     db.session.delete(gone)
     db.session.commit()
     client.post(f"/rosters/weeks/{week.id}/publish", data={"seen": "1"})
     notes = db.session.scalars(db.select(Notification).order_by(Notification.id)).all()[told:]
     assert [n.user_id for n in notes] == [person.id]
+    assert notes[0].subject.startswith("Your after-school roster") and "No longer:" in notes[0].body
     diff = client.get(f"/rosters/weeks/{week.id}/diff?a=1&b=2").get_data(as_text=True)
     assert person.name in diff
     assert client.get(f"/rosters/weeks/{week.id}/versions/1").status_code == 200

@@ -8,6 +8,8 @@ import math
 from collections import defaultdict
 from datetime import date, time, timedelta
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -542,10 +544,12 @@ def publish(week: Week, actor: User, *, seen_number: int, note: str = "") -> Ros
                               or 0)
         if user is None:
             continue
-        lines = [_("New: %(what)s", what=w) for w in change["added"]]
-        lines += [_("No longer: %(what)s", what=w) for w in change["removed"]]
-        notify(user, _("Your after-school roster for the week of %(monday)s has changed (version %(n)s)",
-                       monday=week.monday.isoformat(), n=version.number), "\n".join(lines))
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):  # the reader's language
+            lines = [_("New: %(what)s", what=w) for w in change["added"]]
+            lines += [_("No longer: %(what)s", what=w) for w in change["removed"]]
+            subject = _("Your after-school roster for the week of %(monday)s has changed (version %(n)s)",
+                        monday=week.monday.isoformat(), n=version.number)
+        notify(user, subject, "\n".join(lines))
     logger.info("week %s: published version %s", week.id, version.number)
     return version
 
