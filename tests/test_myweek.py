@@ -197,6 +197,10 @@ def test_coordinator_sees_flag_with_replacements_and_replaces(client, world, log
     page = client.get("/absences").get_data(as_text=True)
     assert "培训" in page and teacher.name in page
     flag = db.session.scalar(db.select(SessionAbsence))
+    from app.enrolment.models import Notification
+
+    [note] = db.session.scalars(db.select(Notification).filter_by(user_id=world.users["school_admin"].id)).all()
+    assert teacher.name in note.subject and note.link == f"/absences/{flag.id}" and note.body == "培训"
     page = client.get(f"/absences/{flag.id}").get_data(as_text=True)
     # The spare teacher (opted in, can supervise, free) is offered; the absent teacher is not.
     assert f'value="{staff_key(spare.staff_profile.id)}"' in page
@@ -222,3 +226,28 @@ def test_coordinator_cannot_put_other_schools_staff(client, world, login, this_m
     client.post("/account/logout")
     login(world.other_users["school_admin"])
     assert client.get(f"/absences/{flag.id}").status_code == 404
+
+
+def test_direct_replacements_valid_and_least_loaded_first(app, world, this_monday):
+    from app.rosters.absence import MAX_DIRECT, replacements
+
+    teacher = world.users["teacher"]
+    busy = factories.create_teacher(world.own_school)
+    idle = factories.create_teacher(world.own_school)
+    for person in (teacher, busy, idle):
+        person.staff_profile.skills = ["supervision", "reading"]
+    monday = this_monday + timedelta(days=7)
+    _, [flagged, _busy_session] = publish_week(world.own_school, monday, [
+        (0, "15:40", "16:40", "after_school", "reading", [teacher.staff_profile], "101", [world.own_class]),
+        (1, "15:40", "17:40", "after_school", "supervision", [busy.staff_profile], "102", [world.own_class]),
+    ])
+    flag = SessionAbsence(session_id=flagged.id, profile_id=teacher.staff_profile.id, school_id=world.own_school.id,
+                          reason="r")
+    db.session.add(flag)
+    db.session.commit()
+    direct = replacements(flag)["direct"]
+    keys = [c["staff"] for c in direct]
+    assert keys == [staff_key(idle.staff_profile.id), staff_key(busy.staff_profile.id)]
+    # The class teacher cannot lead reading (QUALIFICATION), the absent teacher is not offered.
+    assert staff_key(world.users["class_teacher"].staff_profile.id) not in keys
+    assert len(direct) <= MAX_DIRECT and [c["minutes"] for c in direct] == [0, 120]

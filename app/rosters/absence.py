@@ -92,6 +92,12 @@ def open_absences(school_id: int) -> list[SessionAbsence]:
 # --- Replacements ---
 
 REPLACEMENT_TIME_LIMIT = 3.0  # seconds for the engine's re-solve; the coordinator is waiting on the page
+MAX_DIRECT = 5  # direct swaps offered, best first
+
+
+def _minutes(start: str, end: str) -> int:
+    (sh, sm), (eh, em) = (map(int, start.split(":")), map(int, end.split(":")))
+    return (eh * 60 + em) - (sh * 60 + sm)
 
 
 def _published_roster(week) -> dict:
@@ -115,8 +121,8 @@ def replacements(absence: SessionAbsence) -> dict:
 
     `engine`: the engine's re-solve of the week with the person made unavailable for the session, starting from
     the published roster (so it changes as little as it can): who it puts into the session, and how many other
-    places it changes. `direct`: everyone who could take the person's place with nothing else changed (each such
-    swap checked by scheduling.validate against every hard rule)."""
+    places it changes. `direct`: up to MAX_DIRECT people who could take the person's place with nothing else changed
+    (each such swap checked by scheduling.validate against every hard rule), qualified and least loaded first."""
     from app.rosters.models import session_key, staff_key
     from app.rosters.services import build_problem
     from scheduling.problem import parse_problem
@@ -139,6 +145,10 @@ def replacements(absence: SessionAbsence) -> dict:
     parsed = parse_problem(problem)
 
     in_session = {a["staff"] for a in current["assignments"] if a["session"] == target}
+    minutes = {item["id"]: _minutes(item["start"], item["end"]) for item in problem["sessions"]}
+    load: dict[str, int] = {}
+    for a in current["assignments"]:
+        load[a["staff"]] = load.get(a["staff"], 0) + minutes.get(a["session"], 0)
     before = {(v["rule"], v.get("session"), v.get("staff")) for v in validate(parsed, current)}
     direct = []
     for person in problem["staff"]:
@@ -150,7 +160,12 @@ def replacements(absence: SessionAbsence) -> dict:
         after = {(v["rule"], v.get("session"), v.get("staff"))
                  for v in validate(parsed, dict(current, assignments=swapped))}
         if not (after - before):
-            direct.append({"staff": candidate, "name": names[candidate]})
+            direct.append({"staff": candidate, "name": names[candidate],
+                           "qualified": session.activity in (person.get("skills") or []),
+                           "minutes": load.get(candidate, 0)})
+    # Best first: qualified for the activity itself, then the lightest week so far (fair load).
+    direct.sort(key=lambda c: (not c["qualified"], c["minutes"], c["name"]))
+    direct = direct[:MAX_DIRECT]
 
     roster = solve(parsed, time_limit=REPLACEMENT_TIME_LIMIT, workers=1)
     solved = {(a["session"], a["staff"]) for a in roster.assignments}
@@ -179,3 +194,15 @@ def replace(absence: SessionAbsence, replacement_profile_id: int) -> None:
     absence.status = AbsenceStatus.RESOLVED
     absence.resolved_at = utcnow()
     db.session.flush()
+
+
+def tell_coordinators(absence: SessionAbsence, subject: str, link: str) -> int:
+    """Put the notice in the inbox of every active administrator of the session's school; returns how many."""
+    from app.accounts.models import Role, User
+    from app.enrolment.services import notify
+
+    admins = db.session.scalars(select(User).filter_by(school_id=absence.school_id, role=Role.SCHOOL_ADMIN,
+                                                       is_active_account=True).order_by(User.id)).all()
+    for admin in admins:
+        notify(admin, subject, body=absence.reason, link=link)
+    return len(admins)

@@ -336,7 +336,11 @@ def flag_absence(session_id: int):
     if session.on_date < local_today():
         flash(_("This session is over."), "error")
     elif form.validate_on_submit():
-        absence.flag(profile, session, form.reason.data)
+        flagged = absence.flag(profile, session, form.reason.data)
+        subject = _("%(name)s cannot make it on %(date)s %(start)s–%(end)s", name=profile.user.name,
+                    date=session.on_date.isoformat(), start=session.starts_at.strftime("%H:%M"),
+                    end=session.ends_at.strftime("%H:%M"))
+        absence.tell_coordinators(flagged, subject, url_for("myweek.absence_detail", absence_id=flagged.id))
         db.session.commit()
         flash(_("The coordinator has been told that you cannot make it."), "success")
     else:
