@@ -1,0 +1,93 @@
+"""Two coordinators publishing one week at the same moment: one version is written, the other is told, nothing lost.
+
+Each thread has its own app context (own session and connection); a barrier releases them together.
+"""
+
+import threading
+from datetime import date, time
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from app.accounts.models import User
+from app.extensions import db
+from app.rosters import services
+from app.rosters.models import Assignment, PlannedSession, RosterVersion, Week
+from tests import factories
+from tests.conftest import build_app, dispose_engines, empty_tables
+
+COORDINATORS = 4
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_app(request, tmp_path):
+    """An app on a database that separate connections share: a SQLite file (busy timeout) or PostgreSQL."""
+    if request.param == "sqlite":
+        app = build_app(f"sqlite:///{tmp_path / 'rosters.sqlite'}",
+                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 60}, "pool_size": COORDINATORS})
+        with app.app_context():
+            db.create_all()
+    else:
+        app = build_app(request.getfixturevalue("postgres_url"),
+                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": COORDINATORS})
+        with app.app_context():
+            empty_tables()
+    yield app
+    with app.app_context():
+        if request.param == "postgresql":
+            empty_tables()
+        dispose_engines()
+
+
+def test_simultaneous_publishing_writes_one_version(shared_app):
+    with shared_app.app_context():
+        school = factories.create_school()
+        factories.create_term(school)
+        school_class = factories.create_class(school)
+        teacher = factories.create_teacher(school)
+        admins = [factories.create_school_admin(school).id for _ in range(COORDINATORS)]
+        week = Week(school_id=school.id, monday=date(2026, 11, 23))
+        session = PlannedSession(week=week, on_date=week.monday, starts_at=time(15, 40), ends_at=time(17, 40),
+                                 kind="after_school", activity="supervision", series="看护", enrolled=20,
+                                 staff_needed=1, classes=[school_class])
+        session.assignments.append(Assignment(profile_id=teacher.staff_profile.id))
+        db.session.add(week)
+        db.session.commit()
+        week_id = week.id
+
+    barrier = threading.Barrier(COORDINATORS)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def publish(admin_id: int) -> None:
+        try:
+            with shared_app.test_request_context():
+                week = db.session.get(Week, week_id)
+                actor = db.session.get(User, admin_id)
+                barrier.wait()
+                try:
+                    services.publish(week, actor, seen_number=0)
+                    db.session.commit()
+                    outcome = "published"
+                except (services.PublishConflict, OperationalError):  # SQLite may refuse the write lock
+                    db.session.rollback()
+                    outcome = "told"
+                with lock:
+                    outcomes.append(outcome)
+        except BaseException as error:  # noqa: BLE001 - reported by the test, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=publish, args=(admin_id,)) for admin_id in admins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors, errors
+    assert sorted(outcomes) == ["published"] + ["told"] * (COORDINATORS - 1)
+    with shared_app.app_context():
+        versions = db.session.scalars(db.select(RosterVersion).filter_by(week_id=week_id)).all()
+        assert [v.number for v in versions] == [1]
+        assert len(versions[0].roster["assignments"]) == 1
+        assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 1  # the working roster is kept
