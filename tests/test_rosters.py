@@ -427,3 +427,17 @@ def test_a_session_without_classes_is_refused_by_the_form(school_week, client, l
         "activity": "supervision", "enrolled": "10", "staff_needed": "1"})
     assert response.status_code == 200
     assert db.session.scalar(db.select(db.func.count(PlannedSession.id))) == 0
+
+
+def test_roster_page_shows_a_running_job_and_then_a_failed_one(school_week, client, login):
+    week = school_week["week"]
+    services.generate_sessions(week)
+    job = jobs.enqueue(week, None, time_limit=TIME_LIMIT)
+    job.problem = {"school": {}}  # not a valid problem
+    db.session.commit()
+    login(school_week["admin"])
+    page = client.get(f"/rosters/weeks/{week.id}/roster").get_data(as_text=True)
+    assert f"/rosters/jobs/{job.id}.json" in page and "roster-progress.js" in page
+    jobs.run_queued()
+    page = client.get(f"/rosters/weeks/{week.id}/roster").get_data(as_text=True)
+    assert "roster-progress.js" not in page and "ProblemError" in page

@@ -230,7 +230,7 @@ def roster(week_id: int):
                for s in week.sessions for a in s.assignments]
     swap_form.first.choices = swap_form.second.choices = choices
     whatif_form = WhatIfForm(people=[(staff_key(pid), name) for pid, name in people])
-    latest_job = week.jobs[-1] if week.jobs else None
+    latest_job = next((j for j in reversed(week.jobs) if j.kind is RosterJobKind.GENERATE), None)
     return render_template(
         "rosters/roster.html", week=week, working=working, loads=services.teacher_loads(week),
         unstaffed={u["session"]: u for u in (working or {}).get("unstaffed", [])},

@@ -18,7 +18,7 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         show(data);
-        if (data.finished) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
+        if (data.finished) { window.location.assign(data.url); } else { window.setTimeout(poll, 1000); }
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
