@@ -441,3 +441,15 @@ def test_roster_page_shows_a_running_job_and_then_a_failed_one(school_week, clie
     jobs.run_queued()
     page = client.get(f"/rosters/weeks/{week.id}/roster").get_data(as_text=True)
     assert "roster-progress.js" not in page and "ProblemError" in page
+
+
+def test_nobody_is_pinned_to_a_session_the_plan_rules_refuse(school_week):
+    week = school_week["week"]
+    lesson = PlannedSession(on_date=MONDAY, starts_at=time(15, 40), ends_at=time(17, 40), kind="after_school",
+                            activity="new_lesson", series="新课", enrolled=10, staff_needed=1,
+                            classes=[school_week["classes"][0]])
+    week.sessions.append(lesson)
+    db.session.flush()
+    with pytest.raises(services.ChangeRefused) as refused:
+        services.pin(week, lesson, school_week["teachers"][0].staff_profile)
+    assert "NO_NEW_LESSONS" in refused.value.reasons[0]

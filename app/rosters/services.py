@@ -416,6 +416,9 @@ def pin(week: Week, session: PlannedSession, profile: StaffProfile) -> Assignmen
         return existing
     if len(session.assignments) >= session.staff_needed:
         raise ChangeRefused([_("This session already has the people it needs: remove someone first, or swap.")])
+    findings = scheduling_plan.reject_sessions(scheduling.parse_problem(build_problem(week))).get(session.key)
+    if findings:  # the rules refuse the session itself: nobody may be put in it
+        raise ChangeRefused([f"{f.rule}: {f.reason}" for f in findings])
     before = _pairs(week)
     reasons = validate_change(week, before, before + [(session.key, staff_key(profile.id))])
     if reasons:
