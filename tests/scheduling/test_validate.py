@@ -89,3 +89,21 @@ def test_validator_catches_dropped_pin():
     doc = make_problem([make_session("x")], [make_staff("t-1"), make_staff("t-2")],
                        pinned=[{"session": "x", "staff": "t-2"}])
     assert "PINNED" in rules_of(doc, roster(("x", "t-1")))
+
+
+def test_package_validate_stays_the_function_after_the_submodule_is_imported():
+    import importlib
+
+    import scheduling
+
+    importlib.import_module("scheduling.validate")
+    assert callable(scheduling.validate)
+    problem = scheduling.parse_problem({
+        "school": {"id": "s"}, "groups": [{"id": "g", "grade": 3}],
+        "sessions": [{"id": "x", "date": "2026-11-23", "start": "15:40", "end": "16:40", "kind": "after_school",
+                      "activity": "supervision", "groups": ["g"], "staff_needed": 1}],
+        "staff": [{"id": "t", "type": "teacher"}],
+    })
+    roster = scheduling.roster_from_dict({"status": "feasible", "assignments": [], "unstaffed": [], "rejected": [],
+                                          "plan_errors": [], "metrics": {}})
+    assert scheduling.validate(problem, roster), "a session missing from the roster must be reported"
