@@ -38,6 +38,8 @@ def live_server(live_database):
     """Base URL of gunicorn serving wsgi:app on a database built as the README says (db upgrade, then demo)."""
     env = {**os.environ, "APP_CONFIG": "development", "DATABASE_URL": f"sqlite:///{live_database}",
            "SECRET_KEY": "browser-test-secret", "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    # Roster jobs run in a thread of the server (the development default), never on a Redis queue of the shell's.
+    env.pop("REDIS_URL", None)
     flask(env, "db", "upgrade")
     flask(env, "demo")
     port = free_port()
