@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the site (and, with --test, the test suite) needs on a fresh Debian machine:
 # a virtual environment with the pinned dependencies, compiled translations, and for tests Debian's
-# PostgreSQL server and Chromium (installed with apt-get when missing).
+# PostgreSQL and Redis servers and Chromium (installed with apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,11 +27,12 @@ echo "==> compiling translations"
 PYBABEL=.venv/bin/pybabel scripts/i18n.sh compile >/dev/null
 
 if $want_tests; then
-  # PostgreSQL's server (the tests start their own throwaway one), Chromium for the browser tests, and a
+  # PostgreSQL's and Redis's servers (the tests start their own throwaway ones), Chromium for the browser tests, and a
   # Chinese font so that screenshots show characters rather than empty boxes.
   missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then

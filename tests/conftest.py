@@ -20,6 +20,7 @@ from app.extensions import db as _db
 from config import TestingConfig
 from tests import factories
 from tests.pg import PostgresServer, PostgresUnavailable
+from tests.redis_server import RedisServer, RedisUnavailable
 
 
 class IsolatedClient(FlaskClient):
@@ -118,6 +119,20 @@ def postgres_server():
     try:
         server = PostgresServer()
     except PostgresUnavailable as error:
+        unavailable(str(error))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server for this test process (one per xdist worker), stopped at the end of the session."""
+    try:
+        server = RedisServer()
+    except RedisUnavailable as error:
         unavailable(str(error))
     try:
         server.start()

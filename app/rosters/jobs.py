@@ -1,21 +1,28 @@
 """Running the engine in the background: a database-backed job queue.
 
 How a job runs, by setting:
-- ``REDIS_URL`` set: the job id is put on an RQ queue (``rq worker rosters``) that calls ``run_job``;
+- ``REDIS_URL`` set (in the config, or else in the environment): the job id is put on an RQ queue
+  (``rq worker --url $REDIS_URL rosters``, started with the web app's environment: ``APP_CONFIG``, ``DATABASE_URL``,
+  ``SECRET_KEY``) whose jobs call ``run_job`` in an app built from that environment;
 - otherwise ``ROSTER_JOB_RUNNER``: ``"worker"`` (production default) leaves it queued for
   ``flask rosters worker``; ``"thread"`` (development default, so ``flask run`` alone is enough)
   runs it in a background thread of the web process; ``"inline"`` runs it inside the request (tests).
 
 Claiming is atomic (``UPDATE … WHERE status = 'queued'``), so two workers never run one job.
 Progress is written to the job row in its own short transactions while the solver runs.
+A job left ``running`` by a worker that died (killed, out of memory, machine restarted) is marked failed once it
+has run ``ROSTER_JOB_STALE_MINUTES`` (default 5) past its time limit: checked when its page polls and when a
+worker starts.
 """
 
 import logging
+import os
 import threading
 import time as time_module
+from datetime import UTC, timedelta
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
@@ -29,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds the engine may think about one week
 WORKERS = 2  # CP-SAT search workers per job
+RQ_QUEUE = "rosters"
+STALE_MINUTES = 5  # a running job this long past its time limit has lost its worker
 
 
 def enqueue(week: Week, actor, *, kind: RosterJobKind = RosterJobKind.GENERATE, changes: dict | None = None,
@@ -46,9 +55,16 @@ def enqueue(week: Week, actor, *, kind: RosterJobKind = RosterJobKind.GENERATE, 
     return job
 
 
+def redis_url(app: Flask) -> str | None:
+    """The Redis that RQ jobs go to: the config's REDIS_URL, else the environment's (never for a testing app)."""
+    if "REDIS_URL" in app.config:
+        return app.config["REDIS_URL"] or None
+    return None if app.testing else os.environ.get("REDIS_URL") or None
+
+
 def runner_mode(app: Flask) -> str:
     """How jobs run in this app: 'rq', 'worker', 'thread' or 'inline'."""
-    if app.config.get("REDIS_URL"):
+    if redis_url(app):
         return "rq"
     return app.config.get("ROSTER_JOB_RUNNER") or ("thread" if app.debug and not app.testing else "worker")
 
@@ -61,8 +77,12 @@ def dispatch(job_id: int) -> str:
         from redis import Redis  # optional: only when REDIS_URL is set
         from rq import Queue
 
-        Queue("rosters", connection=Redis.from_url(app.config["REDIS_URL"])).enqueue(
-            "app.rosters.jobs.run_job_standalone", job_id, job_timeout=600)
+        # The worker's own limit: the solver's time plus room to build and store, so RQ never kills a healthy job.
+        with db.session.no_autoflush:
+            limit = db.session.get(RosterJob, job_id).time_limit
+        with Redis.from_url(redis_url(app)) as connection:
+            Queue(RQ_QUEUE, connection=connection).enqueue(
+                run_job_standalone, job_id, job_timeout=int(limit) + 300, description=f"roster job {job_id}")
     elif mode == "thread":
         threading.Thread(target=_run_in_app, args=(app, job_id), daemon=True, name=f"roster-job-{job_id}").start()
     elif mode == "inline":
@@ -77,10 +97,18 @@ def _run_in_app(app: Flask, job_id: int) -> None:
 
 
 def run_job_standalone(job_id: int) -> None:
-    """RQ entry point: build the app from the environment and run one job."""
+    """RQ entry point: run one job in the current app, else in one built from the environment (APP_CONFIG)."""
+    if has_app_context():
+        run_job(job_id)
+        return
     from app import create_app
 
-    _run_in_app(create_app("production"), job_id)
+    app = create_app(os.environ.get("APP_CONFIG", "production"))
+    try:
+        _run_in_app(app, job_id)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def claim(job_id: int) -> bool:
@@ -136,6 +164,39 @@ def run_job(job_id: int) -> bool:
     return True
 
 
+def _aware(moment):
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment  # SQLite: naive
+
+
+def fail_stale(job_id: int | None = None) -> int:
+    """Mark failed the running jobs (or the one job) whose worker must have died; the number marked.
+
+    The solver stops at the job's time limit, so a job still running ``ROSTER_JOB_STALE_MINUTES`` after that has
+    lost its thread or worker. The update only touches rows still running, so a job finishing meanwhile keeps its
+    result.
+    """
+    grace = timedelta(minutes=current_app.config.get("ROSTER_JOB_STALE_MINUTES", STALE_MINUTES))
+    query = select(RosterJob.id, RosterJob.started_at, RosterJob.time_limit).where(
+        RosterJob.status == RosterJobStatus.RUNNING)
+    if job_id is not None:
+        query = query.where(RosterJob.id == job_id)
+    now = utcnow()
+    stale = [row.id for row in db.session.execute(query)
+             if row.started_at is None or _aware(row.started_at) + timedelta(seconds=row.time_limit) + grace < now]
+    marked = 0
+    for stale_id in stale:
+        marked += db.session.execute(
+            update(RosterJob).where(RosterJob.id == stale_id, RosterJob.status == RosterJobStatus.RUNNING)
+            .values(status=RosterJobStatus.FAILED, finished_at=now,
+                    error=f"WorkerLost: no result {int(grace.total_seconds() // 60)} minutes after the time limit; "
+                          "the worker running this job stopped (restarted or killed). Start the job again.")
+        ).rowcount
+        logger.warning("roster job %s was still running long after its time limit: marked failed", stale_id)
+    if stale:
+        db.session.commit()
+    return marked
+
+
 def next_queued() -> int | None:
     """The oldest queued job's id."""
     return db.session.scalar(
@@ -160,6 +221,8 @@ cli = AppGroup("rosters", help="Roster jobs: run the background worker.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks at the queue.")
 def worker_command(poll: float) -> None:
     """Run queued roster jobs until stopped (Ctrl-C)."""
+    if stale := fail_stale():
+        click.echo(f"Marked {stale} abandoned roster job(s) failed.")
     click.echo("Roster worker: waiting for jobs.")
     while True:
         if not run_queued():
@@ -170,4 +233,6 @@ def worker_command(poll: float) -> None:
 @cli.command("run-once")
 def run_once_command() -> None:
     """Run every queued roster job once, then stop."""
+    if stale := fail_stale():
+        click.echo(f"Marked {stale} abandoned roster job(s) failed.")
     click.echo(f"Ran {run_queued()} roster job(s).")

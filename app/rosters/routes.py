@@ -278,6 +278,8 @@ def whatif(week_id: int):
 @admin_only
 def job(job_id: int):
     job = _week_child_or_404(RosterJob, job_id)
+    if jobs.fail_stale(job.id):
+        db.session.refresh(job)
     names = {p["id"]: p["name"] for p in (job.problem or {}).get("staff", [])}
     sessions = {s["id"]: s for s in (job.problem or {}).get("sessions", [])}
     extra_names = [names.get(key, key) for key in (job.changes or {}).get("extra_days", {})]
@@ -289,6 +291,8 @@ def job(job_id: int):
 @admin_only
 def job_status(job_id: int):
     job = _week_child_or_404(RosterJob, job_id)
+    if jobs.fail_stale(job.id):
+        db.session.refresh(job)
     return jsonify(id=job.id, kind=job.kind.value, status=job.status.value, progress=job.progress or {},
                    error=job.error, finished=job.finished,
                    url=url_for("rosters.roster", week_id=job.week_id) if job.kind is RosterJobKind.GENERATE
