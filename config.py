@@ -43,13 +43,16 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads (CSV/XLSX imports) up to 5 MB
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
         self.SQLALCHEMY_DATABASE_URI = _database_url("kehou.sqlite")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Roster jobs: "worker" (flask rosters worker), "thread" (inside the web process) or "inline"; unset means
+        # thread in development and worker in production (app/rosters/jobs.py). REDIS_URL switches to RQ.
+        self.ROSTER_JOB_RUNNER = os.environ.get("ROSTER_JOB_RUNNER") or None
 
 
 class DevelopmentConfig(Config):
