@@ -300,3 +300,26 @@ def login(client):
         return response
 
     return do_login
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def racing_app(request, tmp_path):
+    """An app on a database that separate connections share, for tests that race threads against each other.
+
+    A SQLite file (with a busy timeout) or PostgreSQL; the pool holds the module's POOL_SIZE connections.
+    """
+    pool_size = getattr(request.module, "POOL_SIZE", 8)
+    if request.param == "sqlite":
+        app = build_app(f"sqlite:///{tmp_path / 'shared.sqlite'}",
+                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 60}, "pool_size": pool_size})
+        with app.app_context():
+            _db.create_all()
+    else:
+        app = build_app(request.getfixturevalue("postgres_url"), SQLALCHEMY_ENGINE_OPTIONS={"pool_size": pool_size})
+        with app.app_context():
+            empty_tables()
+    yield app
+    with app.app_context():
+        if request.param == "postgresql":
+            empty_tables()
+        dispose_engines()

@@ -6,7 +6,6 @@ together. The seat counter is a guarded UPDATE checked by its row count, and (ac
 
 import threading
 
-import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.enrolment import services
@@ -14,35 +13,16 @@ from app.enrolment.models import Seat
 from app.extensions import db
 from app.programs.models import Activity
 from tests import factories
-from tests.conftest import build_app, dispose_engines, empty_tables
 
 SEATS = 5
 STUDENTS = 24
 DUPLICATES = 8  # extra attempts for children who already try once: no child may end up with two seats
 THREADS = STUDENTS + DUPLICATES
+POOL_SIZE = THREADS  # connections the racing_app fixture pools
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_app(request, tmp_path):
-    """An app on a database that separate connections share: a SQLite file (busy timeout) or PostgreSQL."""
-    if request.param == "sqlite":
-        app = build_app(f"sqlite:///{tmp_path / 'seats.sqlite'}",
-                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 60}, "pool_size": THREADS})
-        with app.app_context():
-            db.create_all()
-    else:
-        app = build_app(request.getfixturevalue("postgres_url"), SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS})
-        with app.app_context():
-            empty_tables()
-    yield app
-    with app.app_context():
-        if request.param == "postgresql":
-            empty_tables()
-        dispose_engines()
-
-
-def test_last_seats_are_never_sold_twice(shared_app):
-    with shared_app.app_context():
+def test_last_seats_are_never_sold_twice(racing_app):
+    with racing_app.app_context():
         school = factories.create_school()
         school_class = factories.create_class(school)
         students = [factories.create_student(school_class).id for _ in range(STUDENTS)]
@@ -59,7 +39,7 @@ def test_last_seats_are_never_sold_twice(shared_app):
 
     def attempt(student_id: int) -> None:
         try:
-            with shared_app.app_context():
+            with racing_app.app_context():
                 barrier.wait()
                 try:
                     placed = services.take_seat(activity_id, student_id)
@@ -81,7 +61,7 @@ def test_last_seats_are_never_sold_twice(shared_app):
     assert not errors, errors
     assert len(results) == THREADS
     assert results.count(True) == SEATS
-    with shared_app.app_context():
+    with racing_app.app_context():
         seats = db.session.scalars(db.select(Seat.student_id).filter_by(activity_id=activity_id)).all()
         assert db.session.get(Activity, activity_id).taken == SEATS + 2
         assert len(seats) == SEATS

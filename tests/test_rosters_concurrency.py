@@ -6,7 +6,6 @@ Each thread has its own app context (own session and connection); a barrier rele
 import threading
 from datetime import date, time
 
-import pytest
 from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import User
@@ -14,33 +13,13 @@ from app.extensions import db
 from app.rosters import services
 from app.rosters.models import Assignment, PlannedSession, RosterVersion, Week
 from tests import factories
-from tests.conftest import build_app, dispose_engines, empty_tables
 
 COORDINATORS = 4
+POOL_SIZE = COORDINATORS  # connections the racing_app fixture pools
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_app(request, tmp_path):
-    """An app on a database that separate connections share: a SQLite file (busy timeout) or PostgreSQL."""
-    if request.param == "sqlite":
-        app = build_app(f"sqlite:///{tmp_path / 'rosters.sqlite'}",
-                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 60}, "pool_size": COORDINATORS})
-        with app.app_context():
-            db.create_all()
-    else:
-        app = build_app(request.getfixturevalue("postgres_url"),
-                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": COORDINATORS})
-        with app.app_context():
-            empty_tables()
-    yield app
-    with app.app_context():
-        if request.param == "postgresql":
-            empty_tables()
-        dispose_engines()
-
-
-def test_simultaneous_publishing_writes_one_version(shared_app):
-    with shared_app.app_context():
+def test_simultaneous_publishing_writes_one_version(racing_app):
+    with racing_app.app_context():
         school = factories.create_school()
         factories.create_term(school)
         school_class = factories.create_class(school)
@@ -62,7 +41,7 @@ def test_simultaneous_publishing_writes_one_version(shared_app):
 
     def publish(admin_id: int) -> None:
         try:
-            with shared_app.test_request_context():
+            with racing_app.test_request_context():
                 week = db.session.get(Week, week_id)
                 actor = db.session.get(User, admin_id)
                 barrier.wait()
@@ -86,7 +65,7 @@ def test_simultaneous_publishing_writes_one_version(shared_app):
 
     assert not errors, errors
     assert sorted(outcomes) == ["published"] + ["told"] * (COORDINATORS - 1)
-    with shared_app.app_context():
+    with racing_app.app_context():
         versions = db.session.scalars(db.select(RosterVersion).filter_by(week_id=week_id)).all()
         assert [v.number for v in versions] == [1]
         assert len(versions[0].roster["assignments"]) == 1

@@ -118,7 +118,10 @@ class ParticipationForm(FlaskForm):
 
 
 class _WindowForm(FlaskForm):
-    """A time the person cannot serve; `profile` is whose it is (for the duplicate check)."""
+    """A time the person cannot serve; `profile` is whose it is (for the duplicate check).
+
+    Each subclass says when the window falls with `_when()`: {"weekday": ..., "on_date": ...}.
+    """
 
     starts_at = TimeField(_l("From"), validators=[InputRequired(message=_l("Please fill this in."))])
     ends_at = TimeField(_l("Until"), validators=[InputRequired(message=_l("Please fill this in."))])
@@ -129,9 +132,6 @@ class _WindowForm(FlaskForm):
     def __init__(self, *args, profile: StaffProfile, **kwargs):
         super().__init__(*args, **kwargs)
         self.profile = profile
-
-    def _when(self) -> dict:
-        raise NotImplementedError
 
     def validate_ends_at(self, field) -> None:
         if self.starts_at.data is None or field.data is None:
