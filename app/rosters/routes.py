@@ -299,8 +299,15 @@ def job_status(job_id: int):
                    else url_for("rosters.job", job_id=job.id))
 
 
-def _refused(error: services.ChangeRefused) -> None:
-    flash(_("Not changed:") + " " + " ".join(error.reasons), "error")
+def _apply_change(change, done: str) -> None:
+    """Make one roster change: commit and say so, or roll back and say which rule refused it."""
+    try:
+        change()
+        db.session.commit()
+        flash(done, "success")
+    except services.ChangeRefused as error:
+        db.session.rollback()
+        flash(_("Not changed:") + " " + " ".join(error.reasons), "error")
 
 
 @bp.route("/weeks/<int:week_id>/pin", methods=["POST"])
@@ -312,13 +319,9 @@ def pin(week_id: int):
     form.profile_id.choices = _people_choices(week)
     if form.validate_on_submit():
         session = next(s for s in week.sessions if s.id == form.session_id.data)
-        try:
-            services.pin(week, session, db.session.get(StaffProfile, form.profile_id.data))
-            db.session.commit()
-            flash(_("Pinned: every re-solve keeps this person in this session."), "success")
-        except services.ChangeRefused as error:
-            db.session.rollback()
-            _refused(error)
+        person = db.session.get(StaffProfile, form.profile_id.data)
+        _apply_change(lambda: services.pin(week, session, person),
+                      _("Pinned: every re-solve keeps this person in this session."))
     return redirect(url_for("rosters.roster", week_id=week.id))
 
 
@@ -341,14 +344,8 @@ def swap(week_id: int):
     ids = [a.id for s in week.sessions for a in s.assignments]
     form.first.choices = form.second.choices = [(i, "") for i in ids]
     if form.validate_on_submit():
-        try:
-            first, second = (db.session.get(Assignment, i) for i in (form.first.data, form.second.data))
-            services.swap(week, first, second)
-            db.session.commit()
-            flash(_("Swapped (both are now pinned)."), "success")
-        except services.ChangeRefused as error:
-            db.session.rollback()
-            _refused(error)
+        first, second = (db.session.get(Assignment, i) for i in (form.first.data, form.second.data))
+        _apply_change(lambda: services.swap(week, first, second), _("Swapped (both are now pinned)."))
     else:
         flash(_("Choose two assignments of this week."), "error")
     return redirect(url_for("rosters.roster", week_id=week.id))
@@ -360,13 +357,7 @@ def remove(assignment_id: int):
     assignment = _week_child_or_404(Assignment, assignment_id)
     week = assignment.session.week
     if ConfirmForm().validate_on_submit():
-        try:
-            services.remove(week, assignment)
-            db.session.commit()
-            flash(_("Removed from the session."), "success")
-        except services.ChangeRefused as error:
-            db.session.rollback()
-            _refused(error)
+        _apply_change(lambda: services.remove(week, assignment), _("Removed from the session."))
     return redirect(url_for("rosters.roster", week_id=week.id))
 
 
