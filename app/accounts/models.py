@@ -21,6 +21,7 @@ class Role(enum.Enum):
     SCHOOL_ADMIN = "school_admin"
     PROVIDER_STAFF = "provider_staff"
     COUNTY_OFFICER = "county_officer"
+    FINANCE = "finance"  # a school's finance officer: fees, payments and hardship waivers, nothing else
 
 
 class AdminTitle(enum.Enum):
@@ -45,8 +46,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "(role IN ('teacher', 'school_admin') AND school_id IS NOT NULL)"
-            " OR role NOT IN ('teacher', 'school_admin')",
+            "(role IN ('teacher', 'school_admin', 'finance') AND school_id IS NOT NULL)"
+            " OR role NOT IN ('teacher', 'school_admin', 'finance')",
             name="school_staff_have_school",
         ),
         CheckConstraint(

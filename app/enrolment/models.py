@@ -1,6 +1,7 @@
 """Applications and their activity choices, seats, lotteries, fee ledger, notifications and the audit trail."""
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -8,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import TimestampColumn, enum_column, utcnow
+
+
+def new_ticket() -> str:
+    """A random ticket: the draw's record names applicants by it, never by child or application."""
+    return secrets.token_hex(5)
 
 
 class ApplicationStatus(enum.Enum):
@@ -28,6 +34,7 @@ class Pickup(enum.Enum):
 class ChoiceStatus(enum.Enum):
     PENDING = "pending"  # not yet allocated
     PLACED = "placed"
+    OFFERED = "offered"  # a freed place held for the child until the offer expires
     WAITING = "waiting"
     DROPPED = "dropped"  # placed elsewhere, withdrawn, or given up
 
@@ -44,6 +51,7 @@ class Application(db.Model):
 
     __table_args__ = (
         UniqueConstraint("offering_id", "student_id"),
+        UniqueConstraint("offering_id", "ticket"),
         CheckConstraint("pickup <> 'walks_alone' OR walk_alone_consent", name="walk_alone_needs_consent"),
     )
 
@@ -55,6 +63,8 @@ class Application(db.Model):
     status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus), index=True,
                                                       default=ApplicationStatus.SUBMITTED)
     notice_version: Mapped[int]  # the published notice the guardian read
+    ticket: Mapped[str] = mapped_column(String(16), default=new_ticket)  # the opaque name the draw knows it by
+    sibling_group: Mapped[str | None] = mapped_column(String(16), index=True)  # linked siblings share one
     weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
     evening_study: Mapped[bool] = mapped_column(default=False)
     pickup: Mapped[Pickup] = mapped_column(enum_column(Pickup), default=Pickup.COLLECTED)
@@ -110,10 +120,21 @@ class ActivityChoice(db.Model):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
     rank: Mapped[int]
     status: Mapped[ChoiceStatus] = mapped_column(enum_column(ChoiceStatus), default=ChoiceStatus.PENDING)
-    wait_position: Mapped[int | None]  # order on the waiting list (from the lottery)
+    wait_position: Mapped[int | None]  # order on the waiting list (from the draw; late arrivals after it)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # why the status is what it is (see explain.py)
+    lottery_id: Mapped[int | None] = mapped_column(ForeignKey("lottery.id", ondelete="SET NULL"))
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))  # group held
 
     application: Mapped[Application] = relationship(back_populates="choices")
-    activity: Mapped["Activity"] = relationship()  # noqa: F821
+    activity: Mapped["Activity"] = relationship(foreign_keys=[activity_id])  # noqa: F821
+    section: Mapped["Activity | None"] = relationship(foreign_keys=[section_id])  # noqa: F821
+    lottery: Mapped["Lottery | None"] = relationship()
+
+    @property
+    def seat_activity(self) -> "Activity":  # noqa: F821
+        """The group whose seat the child holds or is offered (the chosen activity unless another group)."""
+        return self.section or self.activity
 
     def __repr__(self) -> str:
         return f"<ActivityChoice {self.application_id} #{self.rank} {self.status.value}>"

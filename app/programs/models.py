@@ -23,6 +23,13 @@ class FeePeriod(enum.Enum):
     TERM = "term"
 
 
+class AllocationMode(enum.Enum):
+    """How an offering's over-subscribed activities are shared out."""
+
+    DRAW = "draw"  # every application in the window is equal; one recorded draw when the window closes
+    FIRST_COME = "first_come"  # places given in the order applications arrive, while there are any
+
+
 class PriorityGroup(enum.Enum):
     """Groups a school may put first when an activity is over-subscribed."""
 
@@ -38,6 +45,9 @@ class Offering(db.Model):
         CheckConstraint("ends_at > starts_at", name="offering_times_ordered"),
         CheckConstraint("ends_on >= starts_on", name="offering_dates_ordered"),
         CheckConstraint("basic_fee_cents >= 0", name="offering_fee_nonnegative"),
+        CheckConstraint("offer_hours > 0", name="offering_offer_hours_positive"),
+        CheckConstraint("window_closes_at IS NULL OR window_opens_at IS NULL OR window_closes_at > window_opens_at",
+                        name="offering_window_ordered"),
         CheckConstraint(
             "(kind = 'after_school' AND term_id IS NOT NULL) OR (kind = 'holiday_care' AND holiday_id IS NOT NULL)",
             name="offering_period_matches_kind",
@@ -66,6 +76,13 @@ class Offering(db.Model):
     hardship_rule: Mapped[str] = mapped_column(Text, default="")
     safety_measures: Mapped[str] = mapped_column(Text, default="")
     priority_groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # PriorityGroup values, in order
+    allocation: Mapped[AllocationMode] = mapped_column(enum_column(AllocationMode), default=AllocationMode.DRAW)
+    window_opens_at: Mapped[datetime | None] = mapped_column(TimestampColumn())  # None: from publication
+    window_closes_at: Mapped[datetime | None] = mapped_column(TimestampColumn())  # None: end of apply_deadline
+    first_come_after_draw: Mapped[bool] = mapped_column(default=False)  # places left go first-come until deadline
+    siblings_together: Mapped[bool] = mapped_column(default=True)
+    offer_hours: Mapped[int] = mapped_column(default=48)  # how long a waiting-list offer stays open
+    drawn_at: Mapped[datetime | None] = mapped_column(TimestampColumn())  # set once, by the draw at the close
     published_version: Mapped[int] = mapped_column(default=0)  # 0 = never published
     changed_since_publish: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
@@ -124,11 +141,19 @@ class Activity(db.Model):
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     fee_cents: Mapped[int] = mapped_column(default=0)
+    # Another group of an over-subscribed activity (加开): it shares the first group's waiting list.
+    section_of_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
 
     offering: Mapped[Offering] = relationship(back_populates="activities")
     school: Mapped["School"] = relationship()  # noqa: F821
     leader: Mapped["User | None"] = relationship()  # noqa: F821
     provider: Mapped["Provider | None"] = relationship()  # noqa: F821
+    section_of: Mapped["Activity | None"] = relationship(remote_side=[id])
+
+    @property
+    def queue_id(self) -> int:
+        """The activity whose waiting list this one shares (itself, or the first group)."""
+        return self.section_of_id or self.id
 
     @property
     def free_seats(self) -> int:
