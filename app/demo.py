@@ -3,7 +3,8 @@
 import logging
 import random
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.extensions import db
@@ -41,6 +42,7 @@ DEMO_LOGINS = [
     DemoLogin("county_officer", "13800000001", "周科长", "示范县教育局 county education officer"),
     DemoLogin("school_admin", "13800000010", "林校长", "实验小学 principal"),
     DemoLogin("school_admin", "13800000011", "陈主任", "实验小学 after-school coordinator"),
+    DemoLogin("finance", "13800000012", "王会计", "实验小学 finance officer (fees and hardship waivers)"),
     DemoLogin("class_teacher", "13800000020", "王老师", "实验小学 class teacher of 一年级1班"),
     DemoLogin("teacher", "13800000030", "赵老师", "实验小学 PE teacher, opted in"),
     DemoLogin("guardian", "13800000100", "张家长", "guardian of 张子涵 (一年级1班, link confirmed)"),
@@ -201,6 +203,7 @@ def build_demo() -> County:
 
     builder.user("13800000010", "林校长", Role.SCHOOL_ADMIN, school=primary, admin_title=AdminTitle.PRINCIPAL)
     builder.user("13800000011", "陈主任", Role.SCHOOL_ADMIN, school=primary, admin_title=AdminTitle.COORDINATOR)
+    builder.user("13800000012", "王会计", Role.FINANCE, school=primary)
     builder.user("13900000010", "郑校长", Role.SCHOOL_ADMIN, school=junior, admin_title=AdminTitle.PRINCIPAL)
 
     # Named demo teachers: the class teacher of 一年级1班 / 七年级1班, and a PE teacher without a class.
@@ -227,6 +230,11 @@ def build_demo() -> County:
     guardian = builder.user("13800000100", "张家长", Role.GUARDIAN)
     guardian.guardian_links.append(GuardianLink(student=first_child, relationship_kind=Relationship.MOTHER,
                                                 verified=True, verified_by=primary_1_1.class_teacher))
+    sibling_class = primary.grades[1].classes[0]  # a brother in grade 2, so siblings can be linked
+    sibling_class.students[0].name = "张子轩"
+    guardian.guardian_links.append(GuardianLink(student=sibling_class.students[0], verified=True,
+                                                relationship_kind=Relationship.MOTHER,
+                                                verified_by=sibling_class.class_teacher))
     for school in (primary, junior):
         for school_class in [c for g in school.grades for c in g.classes]:
             for student in school_class.students[1:4]:
@@ -241,6 +249,10 @@ def build_demo() -> County:
     return county
 
 
+DEMO_ZONE = ZoneInfo("Asia/Shanghai")
+DEMO_WINDOW_OPENS = datetime(2026, 8, 25, 8, 0, tzinfo=DEMO_ZONE)
+DEMO_DRAW_AT = datetime(2026, 9, 1, 18, 0, tzinfo=DEMO_ZONE)
+DEMO_WINTER_DRAW_AT = datetime(2027, 1, 10, 18, 0, tzinfo=DEMO_ZONE)
 DEMO_AGREEMENT = (
     "课后服务协议书\n一、学生自愿参加，家长申请，学校审核后实施；家长可随时申请退出。\n"
     "二、学校按公示内容组织看护、作业辅导和拓展活动，不讲授新课。\n"
@@ -251,10 +263,11 @@ DEMO_AGREEMENT = (
 
 def build_enrolment_demo(primary: School, junior: School, coach_provider: Provider) -> None:
     """Published notices, an agreement, winter holiday care and applications in several states (flushes)."""
+    from app.enrolment import allocation
     from app.enrolment import services as enrolment
-    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus
+    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, HardshipStatus
     from app.models_base import utcnow
-    from app.programs.models import Activity, AgreementText, NoticeVersion, Offering, OfferingKind
+    from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering, OfferingKind
     from app.programs.services import notice_content
 
     for school in (primary, junior):
@@ -270,7 +283,9 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
             evening_ends_at=time(20, 30) if junior_school else None, basic_fee_cents=20000,
             fee_rules="按月收取，每次预收不超过三个月", refund_rule="退出时，尚未开始月份的费用全额退还",
             hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
-            priority_groups=["hardship", "left_behind", "late_working"])
+            priority_groups=["hardship", "left_behind", "late_working"],
+            # The term's window closed with its draw; places left since then go first come.
+            window_opens_at=DEMO_WINDOW_OPENS, window_closes_at=DEMO_DRAW_AT, first_come_after_draw=True)
         db.session.add(offering)
         db.session.flush()
         grades = [g.number for g in school.grades]
@@ -294,12 +309,20 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
                         title=f"{school.name}寒假托管", starts_on=winter.starts_on,
                         ends_on=winter.starts_on + timedelta(days=13), weekdays=[0, 1, 2, 3, 4], starts_at=time(8, 30),
                         ends_at=time(17, 30), basic_content="以看护为主，开展阅读、体育和游戏，不组织集体补课",
-                        apply_deadline=date(2027, 1, 15), basic_fee_cents=30000)
+                        apply_deadline=date(2027, 1, 15), basic_fee_cents=30000,
+                        priority_groups=["left_behind", "late_working"],
+                        # Winter care: the primary school's window is open now (one draw at the close);
+                        # the junior high gives places first come.
+                        allocation=AllocationMode.FIRST_COME if junior_school else AllocationMode.DRAW,
+                        window_closes_at=DEMO_WINTER_DRAW_AT)
         db.session.add(care)
         db.session.flush()
         care.activities.append(Activity(school_id=school.id, name="趣味体育", activity="sports", grades=grades,
                                         weekdays=[0, 2, 4], starts_at=time(9, 0), ends_at=time(10, 30),
                                         capacity=25, room="体育馆", leader_id=teachers[3].id))
+        care.activities.append(Activity(school_id=school.id, name="围棋", activity="club", grades=grades,
+                                        weekdays=[1, 3], starts_at=time(14, 0), ends_at=time(15, 30),
+                                        capacity=2, room="棋艺室", leader_id=teachers[4].id))
         db.session.flush()
         care.published_version = 1
         db.session.add(NoticeVersion(offering_id=care.id, version=1, content=notice_content(care)))
@@ -316,14 +339,37 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
                 status=status, notice_version=1, weekdays=[0, 1, 2, 3, 4], pickup_people=link.student.name[0] + "家长",
                 agreement_id=agreement.id, signed_at=utcnow(), signed_by_id=link.guardian_id,
                 return_reason="请补充接送人电话" if status is ApplicationStatus.RETURNED else "")
+            if status is ApplicationStatus.SUBMITTED:  # for the principal and the finance officer to decide
+                application.hardship = HardshipStatus.REQUESTED
+                application.priority_groups = ["hardship"]
+            if status is ApplicationStatus.APPROVED:  # for the staff on the child's sessions
+                application.health_notes = "花生过敏，随身携带肾上腺素笔"
             application.choices.append(ActivityChoice(activity_id=offering.activities[0].id, rank=1))
             application.choices.append(ActivityChoice(activity_id=offering.activities[1].id, rank=2))
             db.session.add(application)
         db.session.flush()
-        approved = [a for a in db.session.scalars(db.select(Application).filter_by(offering_id=offering.id))
-                    if a.status is ApplicationStatus.APPROVED]
-        if approved:
-            enrolment.allocate_offering(offering, None, seed="demo-2026")
+        # The draw ran when the window closed; afterwards a placed family withdrew, so the first child on the
+        # football waiting list has an open offer.
+        allocation.draw_offering(offering, None, seed="demo-2026", now=DEMO_DRAW_AT)
+        placed = [a for a in db.session.scalars(db.select(Application).filter_by(offering_id=offering.id))
+                  if a.placed_choice is not None and a.placed_choice.activity_id == offering.activities[0].id
+                  and a.status is not ApplicationStatus.APPROVED]
+        if placed:
+            enrolment.withdraw(placed[0], placed[0].guardian, DEMO_DRAW_AT.date())
+        # Winter care: two left-behind children have asked for the two 围棋 places.
+        winter_links = [link for g in school.grades[2:3] for c in g.classes for s in c.students
+                        for link in s.guardian_links if link.verified]
+        for link in winter_links[:2]:
+            application = Application(
+                school_id=school.id, offering_id=care.id, student_id=link.student_id, guardian_id=link.guardian_id,
+                status=ApplicationStatus.SUBMITTED, notice_version=1, weekdays=[0, 1, 2, 3, 4],
+                pickup_people=link.student.name[0] + "家长", agreement_id=agreement.id, signed_at=utcnow(),
+                signed_by_id=link.guardian_id, priority_groups=["left_behind"])
+            application.choices.append(ActivityChoice(activity_id=care.activities[1].id, rank=1))
+            db.session.add(application)
+            db.session.flush()
+            if allocation.needs_arrival_placement(care):
+                allocation.place_on_arrival(application)
     logger.info("enrolment demo built")
 
 

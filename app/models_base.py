@@ -30,9 +30,23 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
     )
 
 
-def local_today() -> date:
-    """Today's date where the schools are (the app's BABEL_DEFAULT_TIMEZONE, Asia/Shanghai), not the server's."""
+def school_zone() -> ZoneInfo:
+    """Where the schools are: the app's BABEL_DEFAULT_TIMEZONE (Asia/Shanghai)."""
     from flask import current_app
 
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return datetime.now(zone).date()
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+
+
+def local_today() -> date:
+    """Today's date where the schools are, not the server's."""
+    return datetime.now(school_zone()).date()
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def local_time(moment: datetime | None) -> datetime | None:
+    """A stored timestamp in the schools' time zone, for showing."""
+    return as_utc(moment).astimezone(school_zone()) if moment is not None else None

@@ -8,7 +8,7 @@ import threading
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.enrolment import services
+from app.enrolment import allocation, services
 from app.enrolment.models import Seat
 from app.extensions import db
 from app.programs.models import Activity
@@ -42,7 +42,7 @@ def test_last_seats_are_never_sold_twice(racing_app):
             with racing_app.app_context():
                 barrier.wait()
                 try:
-                    placed = services.take_seat(activity_id, student_id)
+                    placed = allocation.take_seat(activity_id, student_id)
                     db.session.commit()
                 except (IntegrityError, OperationalError):
                     db.session.rollback()

@@ -1,10 +1,10 @@
 """From application to approved place: bad input refused, review, approval with the lottery, waiting list, money."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from app.enrolment import services
+from app.enrolment import allocation, services
 from app.enrolment.models import (
     Application,
     ApplicationStatus,
@@ -15,6 +15,7 @@ from app.enrolment.models import (
     Notification,
     Seat,
 )
+from app.models_base import utcnow
 from tests import factories
 
 
@@ -70,7 +71,7 @@ def test_after_the_deadline_and_twice_are_refused(client, world, login, db, offe
     offering.apply_deadline = date(2020, 1, 1)
     db.session.commit()
     page = client.post(apply_url(world, offering), data=form_data(world, offering)).get_data(as_text=True)
-    assert "Applications closed on" in page
+    assert "not taking applications now" in page
     offering.apply_deadline = date(2099, 1, 1)
     db.session.commit()
     assert client.post(apply_url(world, offering), data=form_data(world, offering)).status_code == 302
@@ -107,21 +108,34 @@ def test_the_whole_path_with_lottery_and_waiting_list(app, client, world, login,
     assert client.post(f"/enrolment/applications/{application.id}/confirm").status_code == 302
     client.post("/account/logout")
     login(world.users["school_admin"])
-    assert client.post(f"/enrolment/offerings/{offering.id}/approve", data={"seed": "demo"}).status_code == 302
-
+    assert client.post(f"/enrolment/offerings/{offering.id}/approve").status_code == 302
     db.session.expire_all()
     assert application.status is ApplicationStatus.APPROVED
+    assert db.session.scalar(db.select(Lottery)) is None  # approval is not the draw: the window is still open
+
+    # The window closes; the first page that looks at the offering runs the draw, once.
+    offering.window_closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    client.get(f"/enrolment/offerings/{offering.id}")
+    client.get(f"/enrolment/offerings/{offering.id}")
+    db.session.expire_all()
     assert rival.placed_choice is not None
     assert application.choices[0].status is ChoiceStatus.WAITING
     record = db.session.scalar(db.select(Lottery))
-    assert record.seed == "demo" and services.rerun_lottery(record)
+    assert db.session.scalar(db.select(db.func.count(Lottery.id))) == 1
+    assert allocation.rerun_lottery(record)
     client.post("/language", data={"locale": "en"})
     assert "same result" in client.get(f"/enrolment/lotteries/{record.id}").get_data(as_text=True)
 
-    # The rival withdraws: the place goes to the waiting guardian's child, who is told.
+    # The rival withdraws: the place is offered to the waiting guardian's child, who is told and accepts.
     with app.test_request_context():
         services.withdraw(rival, rival.guardian, date.today())
     db.session.commit()
+    db.session.expire_all()
+    assert application.choices[0].status is ChoiceStatus.OFFERED
+    client.post("/account/logout")
+    login(guardian)
+    assert client.post(f"/enrolment/choices/{application.choices[0].id}/accept").status_code == 302
     db.session.expire_all()
     assert application.choices[0].status is ChoiceStatus.PLACED
     assert offering.activities[0].taken == 1
@@ -129,7 +143,7 @@ def test_the_whole_path_with_lottery_and_waiting_list(app, client, world, login,
     subjects = [n.subject for n in db.session.scalars(db.select(Notification).filter_by(user_id=guardian.id))]
     assert any("足球" in s for s in subjects)
     actions = [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
-    assert actions[:1] == ["apply"] and "lottery" in actions and "promote" in actions
+    assert actions[:1] == ["apply"] and "lottery" in actions and "offer" in actions and "accept_offer" in actions
 
 
 def test_class_teacher_returns_with_a_reason_and_guardian_changes(client, world, login, db, offering):

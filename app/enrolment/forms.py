@@ -16,10 +16,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from app.enrolment.allocation import accepts_applications
 from app.enrolment.models import Pickup
 from app.enrolment.services import application_for, months_charged_ahead
+from app.models_base import utcnow
 from app.programs.forms import MultiCheckboxField, as_choices, priority_group_choices, stripped, weekday_choices
 from app.programs.models import Offering
 from app.schools.models import Student
@@ -56,7 +58,7 @@ class ApplicationForm(FlaskForm):
         self.student, self.offering, self.today, self.editing = student, offering, today, editing
         self.grade = student.school_class.grade.number
         self.weekdays.choices = weekday_choices(offering.weekdays)
-        self.open_activities = [a for a in offering.activities if self.grade in a.grades]
+        self.open_activities = [a for a in offering.activities if self.grade in a.grades and a.section_of_id is None]
         choices = [(0, "—")] + [(a.id, a.name) for a in self.open_activities]
         for field in self.choice_fields:
             field.choices = choices
@@ -80,8 +82,9 @@ class ApplicationForm(FlaskForm):
         if field.data != self.student.student_number:
             raise ValidationError(_l("This is not %(name)s's student number. Check it with the class teacher.",
                                      name=self.student.name))
-        if not self.offering.is_open_for_applications(self.today):
-            raise ValidationError(_l("Applications closed on %(day)s.", day=self.offering.apply_deadline))
+        if not accepts_applications(self.offering, utcnow()):
+            raise ValidationError(_l("This offering is not taking applications now (last day: %(day)s).",
+                                     day=self.offering.apply_deadline))
         existing = application_for(self.student, self.offering)
         if existing is not None and existing is not self.editing:
             raise ValidationError(_l("%(name)s already has an application for this offering.",
@@ -153,9 +156,26 @@ class ActionForm(FlaskForm):
 
 
 class ApproveForm(FlaskForm):
-    seed = StringField(_l("Lottery seed (empty: a random one, recorded)"), validators=[Optional(), Length(max=64)],
-                       filters=[stripped])
-    submit = SubmitField(_l("Approve the confirmed applications and allocate"))
+    submit = SubmitField(_l("Approve the confirmed applications"))
+
+
+class RemovePlaceForm(FlaskForm):
+    reason = StringField(_l("Why the place is removed (the guardian sees it)"),
+                         validators=[DataRequired(message=_l("Please give a reason.")), Length(max=200)],
+                         filters=[stripped])
+    submit = SubmitField(_l("Remove the place and offer it to the next child"))
+
+
+class SiblingForm(FlaskForm):
+    """Link this application with a sibling's for the same offering (the guardian's other children)."""
+
+    other = SelectField(_l("Keep together with"), coerce=int,
+                        validators=[InputRequired(message=_l("Please choose the sibling's application."))])
+    submit = SubmitField(_l("Link the siblings"))
+
+    def __init__(self, *args, candidates: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.other.choices = [(a.id, a.student.name) for a in candidates]
 
 
 class ChargeForm(FlaskForm):

@@ -3,13 +3,15 @@
 from datetime import date
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
-from app.enrolment import bp, services
+from app.enrolment import allocation, bp, need_to_know, records, services
+from app.enrolment.explain import explain_choice, may_see_draw
 from app.enrolment.forms import (
     ActionForm,
     ApplicationForm,
@@ -17,27 +19,43 @@ from app.enrolment.forms import (
     ChargeForm,
     HardshipDecisionForm,
     PaymentForm,
+    RemovePlaceForm,
     ReturnForm,
+    SiblingForm,
 )
-from app.enrolment.models import Application, ApplicationStatus, AuditEvent, Lottery, Notification
+from app.enrolment.models import (
+    ActivityChoice,
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    ChoiceStatus,
+    HardshipStatus,
+    Lottery,
+    Notification,
+)
 from app.extensions import db
-from app.models_base import utcnow
+from app.models_base import local_time, utcnow
 from app.programs.models import Offering
 from app.programs.services import current_agreement
 from app.schools.models import SchoolClass, Student
 
 guardian_only = roles_required(Role.GUARDIAN)
 admin_only = roles_required(Role.SCHOOL_ADMIN)
+fees_only = roles_required(Role.FINANCE, principal=True)  # need_to_know.handles_fees: fees show hardship
 
 
 @bp.app_template_global()
 def application_status_label(status) -> str:
-    return str(services.STATUS_LABELS[status])
+    return str(records.STATUS_LABELS[status])
 
 
 @bp.app_template_global()
 def choice_status_label(status) -> str:
-    return str(services.CHOICE_LABELS[status])
+    return str(records.CHOICE_LABELS[status])
+
+
+bp.add_app_template_global(local_time, "local_time")
+bp.add_app_template_global(allocation.window_closes, "window_closes")
 
 
 @bp.app_template_global()
@@ -61,16 +79,17 @@ def my_student_or_404(student_id: int) -> Student:
 
 
 def application_or_404(application_id: int) -> Application:
-    """An application the current user may see: the guardian's own, the class teacher's class, the admin's school."""
+    """An application the current user may see: the family's own (not a guardian whose link is unconfirmed), the
+    class teacher's class, the school's for its administrators and finance officers."""
     application = db.session.get(Application, application_id)
     if application is None:
         abort(404)
     role = current_user.role
     if role is Role.GUARDIAN:
-        allowed = services.verified_link(current_user, application.student) is not None
+        allowed = need_to_know.is_family(current_user, application)
     elif role is Role.TEACHER:
         allowed = application.student.school_class.class_teacher_id == current_user.id
-    elif role is Role.SCHOOL_ADMIN:
+    elif role in (Role.SCHOOL_ADMIN, Role.FINANCE):
         allowed = application.school_id == current_user.school_id
     else:
         allowed = False
@@ -91,7 +110,7 @@ def index():
         applications = db.session.scalars(db.select(Application).filter_by(student_id=link.student_id)
                                           .order_by(Application.id.desc())).all()
         applied = {a.offering_id for a in applications}
-        offerings = [o for o in services.open_offerings(link.student, today()) if o.id not in applied]
+        offerings = [o for o in services.open_offerings(link.student, utcnow()) if o.id not in applied]
         rows.append((link, applications, offerings))
     return render_template("enrolment/index.html", rows=rows)
 
@@ -103,6 +122,8 @@ def apply(student_id: int, offering_id: int):
     offering = db.session.get(Offering, offering_id)
     if offering is None or offering.school_id != student.school_id or not offering.is_published:
         abort(404)
+    allocation.run_due(offering=offering)
+    db.session.commit()
     link = services.verified_link(current_user, student)
     if not link.verified:
         flash(_("Waiting for the class teacher to confirm that you are %(name)s's guardian.", name=student.name),
@@ -122,23 +143,115 @@ def apply(student_id: int, offering_id: int):
         flash(_("Application sent. The class teacher reviews it next."), "success")
         return redirect(url_for("enrolment.application", application_id=application.id))
     return render_template("enrolment/apply.html", form=form, student=student, offering=offering,
-                           agreement=agreement, application=None)
+                           agreement=agreement, application=None, places=allocation.places_left(offering))
 
 
 @bp.route("/applications/<int:application_id>")
 @roles_required(Role.GUARDIAN, Role.SCHOOL_ADMIN, class_teacher=True)
 def application(application_id: int):
     application = application_or_404(application_id)
+    allocation.run_due(offering=application.offering)
+    db.session.commit()
+    siblings = services.linked_siblings(application)
+    candidates = services.sibling_candidates(application, utcnow()) if current_user.role is Role.GUARDIAN else []
     return render_template("enrolment/application.html", application=application, return_form=ReturnForm(),
-                           action_form=ActionForm(), editable=application.status in services.EDITABLE
-                           and application.offering.is_open_for_applications(today()))
+                           action_form=ActionForm(), editable=services.may_change(application, utcnow()),
+                           show_reasons=may_see_draw(current_user, application),
+                           reasons={c.id: explain_choice(c) for c in application.choices},
+                           remove_form=RemovePlaceForm(), siblings=siblings,
+                           sibling_form=SiblingForm(candidates=candidates) if candidates or siblings else None)
+
+
+def _choice_of(choice_id: int) -> ActivityChoice:
+    """A choice of an application the current user may see (404 otherwise)."""
+    choice = db.session.get(ActivityChoice, choice_id)
+    if choice is None:
+        abort(404)
+    application_or_404(choice.application_id)
+    return choice
+
+
+@bp.route("/choices/<int:choice_id>/accept", methods=["POST"])
+@guardian_only
+def accept_offer(choice_id: int):
+    choice = _choice_of(choice_id)
+    if ActionForm().validate_on_submit():
+        allocation.run_due(offering=choice.application.offering)
+        if choice.status is ChoiceStatus.OFFERED and allocation.accept_offer(choice, current_user):
+            flash(_("Place accepted: %(activity)s.", activity=choice.seat_activity.name), "success")
+        else:
+            flash(_("This offer is no longer open."), "error")
+        db.session.commit()
+    return redirect(url_for("enrolment.application", application_id=choice.application_id))
+
+
+@bp.route("/choices/<int:choice_id>/decline", methods=["POST"])
+@guardian_only
+def decline_offer(choice_id: int):
+    choice = _choice_of(choice_id)
+    if ActionForm().validate_on_submit():
+        if choice.status is ChoiceStatus.OFFERED and allocation.decline_offer(choice, current_user):
+            flash(_("Declined. The place goes to the next child on the waiting list."), "success")
+        else:
+            flash(_("This offer is no longer open."), "error")
+        db.session.commit()
+    return redirect(url_for("enrolment.application", application_id=choice.application_id))
+
+
+@bp.route("/choices/<int:choice_id>/remove", methods=["POST"])
+@admin_only
+def remove_place(choice_id: int):
+    choice = _choice_of(choice_id)
+    form = RemovePlaceForm()
+    if not form.validate_on_submit():
+        flash(_("Please give a reason."), "error")
+    elif choice.status not in allocation.HOLDING:
+        flash(_("This child holds no place in that activity now."), "error")
+    else:
+        allocation.remove_place(choice, current_user, form.reason.data)
+        db.session.commit()
+        flash(_("Place removed; it is offered to the next child on the waiting list."), "success")
+    return redirect(url_for("enrolment.application", application_id=choice.application_id))
+
+
+@bp.route("/applications/<int:application_id>/siblings", methods=["POST"])
+@guardian_only
+def link_siblings(application_id: int):
+    application = application_or_404(application_id)
+    candidates = services.sibling_candidates(application, utcnow())
+    form = SiblingForm(candidates=candidates)
+    if not candidates:
+        flash(_("Siblings can be linked only before the draw, for applications to the same offering."), "error")
+    elif form.validate_on_submit():
+        other = next(a for a in candidates if a.id == form.other.data)
+        services.link_siblings(application, other, current_user)
+        db.session.commit()
+        flash(_("Linked: the draw keeps %(a)s and %(b)s together.", a=application.student.name,
+                b=other.student.name), "success")
+    else:
+        flash(_("Please choose the sibling's application."), "error")
+    return redirect(url_for("enrolment.application", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/siblings/unlink", methods=["POST"])
+@guardian_only
+def unlink_siblings(application_id: int):
+    application = application_or_404(application_id)
+    if ActionForm().validate_on_submit():
+        if not allocation.before_draw(application.offering, utcnow()):
+            flash(_("The draw has run; links can no longer change."), "error")
+        else:
+            services.unlink_siblings(application, current_user)
+            db.session.commit()
+            flash(_("Unlinked."), "success")
+    return redirect(url_for("enrolment.application", application_id=application.id))
 
 
 @bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
 @guardian_only
 def edit_application(application_id: int):
     application = application_or_404(application_id)
-    if application.status not in services.EDITABLE:
+    if not services.may_change(application, utcnow()):
         flash(_("This application can no longer be changed; you may withdraw it."), "error")
         return redirect(url_for("enrolment.application", application_id=application.id))
     offering = application.offering
@@ -173,7 +286,7 @@ def withdraw(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/statement")
-@roles_required(Role.GUARDIAN, Role.SCHOOL_ADMIN)
+@roles_required(Role.GUARDIAN, Role.FINANCE, principal=True)
 def statement(application_id: int):
     application = application_or_404(application_id)
     return render_template("enrolment/statement.html", application=application,
@@ -236,12 +349,16 @@ def return_application(application_id: int):
 @admin_only
 def approvals(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
+    allocation.run_due(offering=offering)
+    db.session.commit()
     applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)
                                       .order_by(Application.status, Application.id)).all()
     lotteries = db.session.scalars(db.select(Lottery).filter_by(offering_id=offering.id)
                                    .order_by(Lottery.id.desc())).all()
     return render_template("enrolment/approvals.html", offering=offering, applications=applications,
-                           lotteries=lotteries, form=ApproveForm())
+                           lotteries=lotteries, form=ApproveForm(),
+                           show_reasons=may_see_draw(current_user, None),
+                           reasons={c.id: explain_choice(c) for a in applications for c in a.choices})
 
 
 @bp.route("/offerings/<int:offering_id>/approve", methods=["POST"])
@@ -250,16 +367,14 @@ def approve(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
     form = ApproveForm()
     if form.validate_on_submit():
-        count, record = services.approve_offering(offering, current_user, form.seed.data or None)
+        count = services.approve_offering(offering, current_user)
         db.session.commit()
         flash(_("%(count)d applications approved.", count=count), "success")
-        if record is not None:
-            flash(_("Activities allocated by lottery %(id)d (seed %(seed)s).", id=record.id, seed=record.seed), "info")
     return redirect(url_for("enrolment.approvals", offering_id=offering.id))
 
 
 @bp.route("/applications/<int:application_id>/charge", methods=["POST"])
-@admin_only
+@fees_only
 def charge(application_id: int):
     application = application_or_404(application_id)
     form = ChargeForm(application=application, today=today())
@@ -275,7 +390,7 @@ def charge(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/payment", methods=["POST"])
-@admin_only
+@fees_only
 def payment(application_id: int):
     application = application_or_404(application_id)
     form = PaymentForm()
@@ -290,7 +405,7 @@ def payment(application_id: int):
 
 
 @bp.route("/applications/<int:application_id>/hardship", methods=["POST"])
-@admin_only
+@fees_only
 def hardship(application_id: int):
     application = application_or_404(application_id)
     form = HardshipDecisionForm()
@@ -301,11 +416,28 @@ def hardship(application_id: int):
     return redirect(url_for("enrolment.statement", application_id=application.id))
 
 
+@bp.route("/finance")
+@fees_only
+def finance():
+    """The school's applications with what each family owes, hardship waiver requests first."""
+    applications = db.session.scalars(
+        db.select(Application).filter_by(school_id=current_user.school_id)
+        .options(selectinload(Application.ledger), selectinload(Application.student),
+                 selectinload(Application.offering))
+        .order_by(Application.id.desc())
+    ).all()
+    rows = sorted(((a, services.balance_cents(a)) for a in applications),
+                  key=lambda row: row[0].hardship is not HardshipStatus.REQUESTED)
+    return render_template("enrolment/finance.html", rows=rows)
+
+
 @bp.route("/audit")
 @admin_only
 def audit_trail():
-    events = db.session.scalars(db.select(AuditEvent).filter_by(school_id=current_user.school_id)
-                                .order_by(AuditEvent.id.desc()).limit(300)).all()
+    query = db.select(AuditEvent).filter_by(school_id=current_user.school_id)
+    if not need_to_know.handles_fees(current_user):  # a coordinator: hardship decisions are not theirs to see
+        query = query.filter(AuditEvent.action.not_like("hardship%"))
+    events = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(300)).all()
     return render_template("enrolment/audit.html", events=events)
 
 
@@ -316,7 +448,16 @@ def audit_trail():
 def lottery(lottery_id: int):
     """A recorded lottery, public: its seed, inputs and result, and whether re-running it gives the same."""
     record = db.get_or_404(Lottery, lottery_id)
-    return render_template("enrolment/lottery.html", record=record, same=services.rerun_lottery(record))
+    return render_template("enrolment/lottery.html", record=record, same=allocation.rerun_lottery(record))
+
+
+@bp.route("/lotteries/<int:lottery_id>.json")
+def lottery_record(lottery_id: int):
+    """A recorded draw to download and re-run: python -m app.enrolment.lottery RECORD.json."""
+    record = db.get_or_404(Lottery, lottery_id)
+    body = {"lottery": record.id, "offering": record.offering.title, "drawn_at": record.run_at.isoformat(),
+            "seed": record.seed, "inputs": record.inputs, "result": record.result}
+    return jsonify(body)
 
 
 @bp.route("/inbox")

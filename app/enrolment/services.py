@@ -1,99 +1,33 @@
-"""Enrolment work: applying, reviewing, approving, allocating seats, waiting lists, withdrawing, fees,
-notifications and the audit trail. Services flush; the request commits once."""
+"""Enrolment work: applying, reviewing, approving, withdrawing and fees (places: allocation.py; inbox and audit:
+records.py). Services flush; the request commits once."""
 
 import logging
-import secrets
-from datetime import date
+from datetime import date, datetime
 
-from flask import current_app, url_for
-from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from flask import url_for
+from flask_babel import gettext
 
 from app.accounts.models import GuardianLink, User
-from app.enrolment import lottery
+from app.enrolment import allocation
 from app.enrolment.models import (
     ActivityChoice,
     Application,
     ApplicationStatus,
-    AuditEvent,
     ChoiceStatus,
     HardshipStatus,
     LedgerEntry,
     LedgerKind,
-    Lottery,
-    Notification,
-    Seat,
+    new_ticket,
 )
+from app.enrolment.records import N_, audit, notify, notify_guardian
 from app.extensions import db
-from app.models_base import utcnow
-from app.programs.models import Activity, FeePeriod, Offering
+from app.models_base import local_today, utcnow
+from app.programs.models import FeePeriod, Offering
 from app.schools.models import Student
 
 logger = logging.getLogger(__name__)
 
-def N_(msgid: str) -> str:
-    """Mark a message for extraction; it is translated later, in the reader's language."""
-    return msgid
-
-
-STATUS_LABELS = {
-    ApplicationStatus.SUBMITTED: _l("waiting for the class teacher's review"),
-    ApplicationStatus.RETURNED: _l("returned to the guardian"),
-    ApplicationStatus.CONFIRMED: _l("confirmed by the class teacher, waiting for the principal"),
-    ApplicationStatus.APPROVED: _l("approved"),
-    ApplicationStatus.WITHDRAWN: _l("withdrawn"),
-}
-CHOICE_LABELS = {
-    ChoiceStatus.PENDING: _l("not yet allocated"),
-    ChoiceStatus.PLACED: _l("place given"),
-    ChoiceStatus.WAITING: _l("on the waiting list"),
-    ChoiceStatus.DROPPED: _l("not taken up"),
-}
 EDITABLE = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED, ApplicationStatus.CONFIRMED)
-
-
-# --- Notifications and audit ---
-
-
-def notify(user: User, subject: str, body: str = "", link: str = "") -> Notification:
-    """Put a message in the outbox: the person's inbox now, e-mail when a mail server is configured."""
-    note = Notification(user_id=user.id, subject=subject, body=body, link=link)
-    db.session.add(note)
-    db.session.flush()
-    return note
-
-
-def deliver_outbox(send=None) -> int:
-    """Send the outbox's unsent messages by e-mail with `send(note)` when MAIL_SERVER is configured."""
-    if send is None or not current_app.config.get("MAIL_SERVER"):
-        return 0
-    notes = db.session.scalars(db.select(Notification).filter(Notification.emailed_at.is_(None))).all()
-    for note in notes:
-        send(note)
-        note.emailed_at = utcnow()
-    db.session.flush()
-    return len(notes)
-
-
-def audit(school_id: int, actor: User | None, action: str, obj, reason: str = "") -> AuditEvent:
-    """Record who decided what, when and why."""
-    event = AuditEvent(school_id=school_id, actor_id=actor.id if actor else None, action=action,
-                       object_type=type(obj).__name__.lower(), object_id=obj.id, reason=reason)
-    db.session.add(event)
-    db.session.flush()
-    return event
-
-
-def _notify_guardian(application: Application, subject_msgid: str, **values) -> None:
-    """Tell the guardian, in their language, about a change to the application."""
-    guardian = application.guardian
-    locale = guardian.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
-        subject = gettext(subject_msgid, child=application.student.name, **values)
-        status = str(STATUS_LABELS[application.status])
-    link = f"/enrolment/applications/{application.id}"  # also built outside requests (CLI, demo)
-    notify(guardian, subject, status, link)
 
 
 # --- Guardians ---
@@ -104,12 +38,64 @@ def verified_link(guardian: User, student: Student) -> GuardianLink | None:
     return next((link for link in guardian.guardian_links if link.student_id == student.id), None)
 
 
-def open_offerings(student: Student, today: date) -> list[Offering]:
-    """The child's school's published offerings still taking applications."""
+def open_offerings(student: Student, now: datetime) -> list[Offering]:
+    """The child's school's published offerings taking applications now."""
     offerings = db.session.scalars(db.select(Offering).filter(
-        Offering.school_id == student.school_id, Offering.published_version > 0, Offering.apply_deadline >= today,
+        Offering.school_id == student.school_id, Offering.published_version > 0,
+        Offering.apply_deadline >= local_today(),
     ).order_by(Offering.starts_on)).all()
-    return list(offerings)
+    return [o for o in offerings if allocation.accepts_applications(o, now)]
+
+
+def may_change(application: Application, now: datetime) -> bool:
+    """The guardian may still change the choices: under review, applications open, and nothing allocated yet."""
+    return (application.status in EDITABLE and allocation.accepts_applications(application.offering, now)
+            and all(c.status is ChoiceStatus.PENDING for c in application.choices)
+            and not allocation.needs_arrival_placement(application.offering))
+
+
+# --- Siblings ---
+
+
+def linked_siblings(application: Application) -> list[Application]:
+    """The other applications linked with this one for the draw."""
+    if application.sibling_group is None:
+        return []
+    return list(db.session.scalars(db.select(Application).filter(
+        Application.sibling_group == application.sibling_group, Application.id != application.id,
+        Application.status != ApplicationStatus.WITHDRAWN).order_by(Application.id)))
+
+
+def sibling_candidates(application: Application, now: datetime) -> list[Application]:
+    """The guardian's other children's applications to the same offering that can still be linked with this one."""
+    offering = application.offering
+    if not offering.siblings_together or not allocation.before_draw(offering, now) or not application.is_active:
+        return []
+    children = [link.student_id for link in application.guardian.guardian_links if link.verified]
+    others = db.session.scalars(db.select(Application).filter(
+        Application.offering_id == offering.id, Application.student_id.in_(children),
+        Application.id != application.id, Application.status != ApplicationStatus.WITHDRAWN,
+    ).order_by(Application.id)).all()
+    return [a for a in others if application.sibling_group is None or a.sibling_group != application.sibling_group]
+
+
+def link_siblings(application: Application, other: Application, guardian: User) -> None:
+    """Put two applications (and any already linked to either) in one sibling group for the draw."""
+    group = application.sibling_group or other.sibling_group or new_ticket()
+    for member in {application, other, *linked_siblings(application), *linked_siblings(other)}:
+        member.sibling_group = group
+    db.session.flush()
+    audit(application.school_id, guardian, "link_siblings", application, f"{application.id}+{other.id}")
+
+
+def unlink_siblings(application: Application, guardian: User) -> None:
+    """Take this application out of its sibling group (a group of one is no group)."""
+    rest = linked_siblings(application)
+    application.sibling_group = None
+    if len(rest) == 1:
+        rest[0].sibling_group = None
+    db.session.flush()
+    audit(application.school_id, guardian, "unlink_siblings", application)
 
 
 def application_for(student: Student, offering: Offering) -> Application | None:
@@ -141,7 +127,9 @@ def submit_application(guardian: User, student: Student, offering: Offering, agr
     _copy_choices(application, form)
     db.session.flush()
     audit(offering.school_id, guardian, "apply", application)
-    _notify_guardian(application, N_("Application for %(child)s received"))
+    if allocation.needs_arrival_placement(offering):
+        allocation.place_on_arrival(application)
+    notify_guardian(application, N_("Application for %(child)s received"))
     teacher = student.school_class.class_teacher
     if teacher is not None:
         notify(teacher, gettext("New application to review: %(child)s", child=student.name), "",
@@ -160,7 +148,7 @@ def change_application(application: Application, guardian: User, agreement, form
     application.notice_version = application.offering.published_version
     db.session.flush()
     audit(application.school_id, guardian, "change", application)
-    _notify_guardian(application, N_("Application for %(child)s changed"))
+    notify_guardian(application, N_("Application for %(child)s changed"))
 
 
 # --- The school decides ---
@@ -171,7 +159,7 @@ def confirm_application(application: Application, teacher: User) -> None:
     application.status = ApplicationStatus.CONFIRMED
     db.session.flush()
     audit(application.school_id, teacher, "confirm", application)
-    _notify_guardian(application, N_("Application for %(child)s confirmed by the class teacher"))
+    notify_guardian(application, N_("Application for %(child)s confirmed by the class teacher"))
 
 
 def return_application(application: Application, teacher: User, reason: str) -> None:
@@ -180,143 +168,19 @@ def return_application(application: Application, teacher: User, reason: str) -> 
     application.return_reason = reason
     db.session.flush()
     audit(application.school_id, teacher, "return", application, reason)
-    _notify_guardian(application, N_("Application for %(child)s returned: %(reason)s"), reason=reason)
+    notify_guardian(application, N_("Application for %(child)s returned: %(reason)s"), reason=reason)
 
 
-def approve_offering(offering: Offering, principal: User, seed: str | None = None) -> tuple[int, Lottery | None]:
-    """校长审定: approve every confirmed application of the offering, then allocate their activity choices."""
+def approve_offering(offering: Offering, principal: User) -> int:
+    """校长审定: approve every confirmed application of the offering (places come from the draw or first come)."""
     confirmed = db.session.scalars(db.select(Application).filter_by(
         offering_id=offering.id, status=ApplicationStatus.CONFIRMED).order_by(Application.id)).all()
     for application in confirmed:
         application.status = ApplicationStatus.APPROVED
         audit(offering.school_id, principal, "approve", application)
-        _notify_guardian(application, N_("Application for %(child)s approved"))
+        notify_guardian(application, N_("Application for %(child)s approved"))
     db.session.flush()
-    return len(confirmed), allocate_offering(offering, principal, seed)
-
-
-def allocate_offering(offering: Offering, actor: User | None, seed: str | None = None) -> Lottery | None:
-    """Allocate the pending choices of approved applications by the recorded lottery; None when nothing waits."""
-    pending = db.session.scalars(
-        db.select(Application).filter(
-            Application.offering_id == offering.id, Application.status == ApplicationStatus.APPROVED,
-            Application.id.in_(db.select(ActivityChoice.application_id)
-                               .filter(ActivityChoice.status == ChoiceStatus.PENDING)),
-        ).order_by(Application.id)
-    ).all()
-    if not pending:
-        return None
-    applicants = [lottery.Applicant(a.id, tuple(c.activity_id for c in a.choices if c.status is ChoiceStatus.PENDING),
-                                    tuple(a.priority_groups)) for a in pending]
-    activity_ids = {c for a in applicants for c in a.choices}
-    free = {a.id: a.free_seats for a in offering.activities if a.id in activity_ids}
-    inputs = lottery.make_inputs(applicants, free, list(offering.priority_groups))
-    seed = seed or secrets.token_hex(8)
-    result = lottery.allocate(inputs, seed)
-    record = Lottery(school_id=offering.school_id, offering=offering, seed=seed, inputs=inputs, result=result,
-                     run_by_id=actor.id if actor else None)
-    db.session.add(record)
-    db.session.flush()
-    by_id = {a.id: a for a in pending}
-    positions = {app_id: index for index, app_id in enumerate(result["order"], start=1)}
-    for app_id_text, activity_id in result["placed"].items():
-        application = by_id[int(app_id_text)]
-        if take_seat(activity_id, application.student_id, application.id):
-            for choice in application.choices:
-                choice.status = ChoiceStatus.PLACED if choice.activity_id == activity_id else ChoiceStatus.DROPPED
-    for application in pending:
-        if str(application.id) in result["placed"]:
-            continue
-        for choice in application.choices:
-            if choice.status is ChoiceStatus.PENDING:
-                choice.status = ChoiceStatus.WAITING
-                choice.wait_position = positions[application.id]
-    db.session.flush()
-    audit(offering.school_id, actor, "lottery", record, f"seed {seed}")
-    for application in pending:
-        placed = application.placed_choice
-        if placed is not None:
-            _notify_guardian(application, N_("%(child)s has a place in %(activity)s"), activity=placed.activity.name)
-        else:
-            _notify_guardian(application, N_("%(child)s is on the waiting list"))
-    return record
-
-
-def rerun_lottery(record: Lottery) -> bool:
-    """Run a recorded lottery again from its seed and inputs; True when it gives the recorded result."""
-    return lottery.allocate(record.inputs, record.seed) == record.result
-
-
-# --- Seats: no place sold twice ---
-
-
-def take_seat(activity_id: int, student_id: int, application_id: int | None = None) -> bool:
-    """Take a seat if one is free, by a guarded update checked by its row count; False when full or held."""
-    claimed = db.session.execute(
-        update(Activity).where(Activity.id == activity_id, Activity.taken < Activity.capacity)
-        .values(taken=Activity.taken + 1).execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        return False
-    held = db.session.scalar(db.select(Seat.id).filter_by(activity_id=activity_id, student_id=student_id))
-    if held is not None:
-        _give_back(activity_id)
-        return False
-    # The unique (activity, student) constraint backs this check up under concurrency.
-    db.session.add(Seat(activity_id=activity_id, student_id=student_id, application_id=application_id))
-    db.session.flush()
-    _expire_activity(activity_id)
-    return True
-
-
-def _give_back(activity_id: int) -> None:
-    db.session.execute(
-        update(Activity).where(Activity.id == activity_id, Activity.taken > 0)
-        .values(taken=Activity.taken - 1).execution_options(synchronize_session=False)
-    )
-    _expire_activity(activity_id)
-
-
-def _expire_activity(activity_id: int) -> None:
-    activity = db.session.get(Activity, activity_id)
-    if activity is not None:
-        db.session.refresh(activity, ["taken"])
-
-
-def release_seat(activity_id: int, student_id: int) -> bool:
-    """Give a child's seat back; True when there was one."""
-    deleted = db.session.execute(
-        db.delete(Seat).where(Seat.activity_id == activity_id, Seat.student_id == student_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if deleted:
-        _give_back(activity_id)
-    return bool(deleted)
-
-
-def promote_waiting(activity: Activity, actor: User | None = None) -> list[Application]:
-    """Fill free seats from the waiting list, in lottery order, telling each guardian."""
-    promoted = []
-    waiting = db.session.scalars(
-        db.select(ActivityChoice).join(Application).filter(
-            ActivityChoice.activity_id == activity.id, ActivityChoice.status == ChoiceStatus.WAITING,
-            Application.status == ApplicationStatus.APPROVED,
-        ).order_by(ActivityChoice.wait_position, ActivityChoice.id)
-    ).all()
-    for choice in waiting:
-        if activity.free_seats <= 0:
-            break
-        application = choice.application
-        if not take_seat(activity.id, application.student_id, application.id):
-            continue
-        for other in application.choices:
-            other.status = ChoiceStatus.PLACED if other is choice else ChoiceStatus.DROPPED
-        db.session.flush()
-        audit(application.school_id, actor, "promote", application, activity.name)
-        _notify_guardian(application, N_("A place freed up: %(child)s now has a place in %(activity)s"),
-                         activity=activity.name)
-        promoted.append(application)
-    return promoted
+    return len(confirmed)
 
 
 # --- Withdrawal and money ---
@@ -376,22 +240,17 @@ def refund_due_cents(application: Application, on: date) -> int:
 def withdraw(application: Application, guardian: User, on: date) -> int:
     """Participation is voluntary: end it now, give the seat back (promoting the waiting list), record the refund."""
     refund = refund_due_cents(application, on)
-    freed = []
-    for choice in application.choices:
-        if choice.status is ChoiceStatus.PLACED and release_seat(choice.activity_id, application.student_id):
-            freed.append(choice.activity)
-        choice.status = ChoiceStatus.DROPPED
     application.status = ApplicationStatus.WITHDRAWN
     application.withdrawn_at = utcnow()
+    application.sibling_group = None
     if refund:
         db.session.add(LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.REFUND,
                                    amount_cents=refund, note=gettext("Refund on withdrawal"),
                                    created_by_id=guardian.id))
     db.session.flush()
     audit(application.school_id, guardian, "withdraw", application)
-    _notify_guardian(application, N_("Application for %(child)s withdrawn"))
-    for activity in freed:
-        promote_waiting(activity, guardian)
+    notify_guardian(application, N_("Application for %(child)s withdrawn"))
+    allocation.release_application(application, "withdrawn", guardian)
     return refund
 
 
@@ -423,5 +282,5 @@ def decide_hardship(application: Application, approve: bool, actor: User, reason
     application.hardship = HardshipStatus.APPROVED if approve else HardshipStatus.REFUSED
     db.session.flush()
     audit(application.school_id, actor, "hardship_" + ("approve" if approve else "refuse"), application, reason)
-    _notify_guardian(application, N_("Hardship waiver for %(child)s: %(decision)s"),
+    notify_guardian(application, N_("Hardship waiver for %(child)s: %(decision)s"),
                      decision=gettext("approved") if approve else gettext("refused"))

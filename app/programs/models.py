@@ -105,10 +105,6 @@ class Offering(db.Model):
     def is_holiday_care(self) -> bool:
         return self.kind is OfferingKind.HOLIDAY_CARE
 
-    def is_open_for_applications(self, today: date) -> bool:
-        """Published and the deadline not passed."""
-        return self.is_published and today <= self.apply_deadline
-
     def __repr__(self) -> str:
         return f"<Offering {self.id} {self.kind.value} {self.title}>"
 

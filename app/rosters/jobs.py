@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time as time_module
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 
 import scheduling
 from app.extensions import db
-from app.models_base import utcnow
+from app.models_base import as_utc, utcnow
 from app.rosters.models import RosterJob, RosterJobKind, RosterJobStatus, Week
 from app.rosters.services import build_problem, store_roster
 
@@ -164,10 +164,6 @@ def run_job(job_id: int) -> bool:
     return True
 
 
-def _aware(moment):
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment  # SQLite: naive
-
-
 def fail_stale(job_id: int | None = None) -> int:
     """Mark failed the running jobs (or the one job) whose worker must have died; the number marked.
 
@@ -182,7 +178,7 @@ def fail_stale(job_id: int | None = None) -> int:
         query = query.where(RosterJob.id == job_id)
     now = utcnow()
     stale = [row.id for row in db.session.execute(query)
-             if row.started_at is None or _aware(row.started_at) + timedelta(seconds=row.time_limit) + grace < now]
+             if row.started_at is None or as_utc(row.started_at) + timedelta(seconds=row.time_limit) + grace < now]
     marked = 0
     for stale_id in stale:
         marked += db.session.execute(

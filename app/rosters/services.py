@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 import scheduling
 from app.accounts.models import Role, User
 from app.enrolment.models import Application, ApplicationStatus, Seat
-from app.enrolment.services import notify
+from app.enrolment.records import notify
 from app.extensions import db
 from app.models_base import utcnow
 from app.programs.models import Offering
