@@ -143,8 +143,11 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from app.accounts.models import Role
+    from app.enrolment import need_to_know
     from app.models_base import local_today
     from app.schools.models import class_label
+
+    need_to_know.register_template_globals(app)
 
     @app.context_processor
     def inject_globals():
@@ -159,7 +162,9 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Flask CLI commands (flask demo, ...)."""
     from app.cli import register
+    from app.enrolment.cli import cli as enrolment_cli
     from app.rosters.jobs import cli as rosters_cli
 
     register(app)
     app.cli.add_command(rosters_cli)
+    app.cli.add_command(enrolment_cli)

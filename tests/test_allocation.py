@@ -9,7 +9,7 @@ from app.enrolment import allocation, services
 from app.enrolment.explain import explain_choice, queue_position
 from app.enrolment.models import ActivityChoice, Application, ChoiceStatus, Lottery, Notification, Seat
 from app.models_base import utcnow
-from app.programs.models import AllocationMode
+from app.programs.models import AllocationMode, Offering
 from tests import factories
 
 pytestmark = pytest.mark.both_databases
@@ -260,3 +260,14 @@ def test_linked_siblings_are_drawn_together(db, world, offering):
     assert record.result["numbers"][mine[0].ticket] == record.result["numbers"][mine[1].ticket]
     assert (mine[0].choices[0].status is ChoiceStatus.PLACED) == (mine[1].choices[0].status is ChoiceStatus.PLACED)
     assert services.sibling_candidates(mine[0], utcnow()) == []  # no linking after the draw
+
+
+def test_the_run_due_command_draws_closed_windows(app, db, world, offering):
+    applicants(world, offering, 4)
+    offering.window_closes_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    offering_id = offering.id
+    result = app.test_cli_runner().invoke(args=["enrolment", "run-due"])
+    assert result.exit_code == 0, result.output
+    drawn = db.session.get(Offering, offering_id)
+    assert drawn.drawn_at is not None and drawn.activities[0].taken == 3

@@ -1,0 +1,32 @@
+"""`flask enrolment run-due`: draw every window that has closed and pass on every expired waiting-list offer.
+
+Pages that show an offering do the same for it as they open, so nothing waits for this command; it makes sure a
+draw and an expired offer's next family are not left until somebody looks (run it from cron, or with --every).
+"""
+
+import logging
+import time
+
+import click
+from flask.cli import AppGroup
+
+from app.enrolment import allocation
+from app.extensions import db
+
+logger = logging.getLogger(__name__)
+
+cli = AppGroup("enrolment", help="Enrolment: draws at the close of application windows, waiting-list offers.")
+
+
+@cli.command("run-due")
+@click.option("--every", type=float, default=None, help="Keep running, looking again every this many seconds.")
+def run_due_command(every: float | None) -> None:
+    """Draw the closed windows and pass on the expired offers (once, or every N seconds)."""
+    while True:
+        allocation.run_due()
+        db.session.commit()
+        db.session.remove()
+        if every is None:
+            click.echo("Due draws and expired offers handled.")
+            return
+        time.sleep(every)
