@@ -105,7 +105,7 @@ def test_priority_group_first_then_the_lottery_and_the_reason_in_words(db, world
 
 
 def test_a_waiting_position_moves_up_when_someone_ahead_leaves(db, world, offering):
-    apps = applicants(world, offering, 6)
+    applicants(world, offering, 6)
     db.session.commit()
     close_and_draw(db, offering)
     queue = waiting_in_order(offering.activities[0])

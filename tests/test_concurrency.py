@@ -8,7 +8,7 @@ import threading
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.enrolment import allocation, services
+from app.enrolment import allocation
 from app.enrolment.models import Seat
 from app.extensions import db
 from app.programs.models import Activity
