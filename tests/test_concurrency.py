@@ -66,3 +66,48 @@ def test_last_seats_are_never_sold_twice(racing_app):
         assert db.session.get(Activity, activity_id).taken == SEATS + 2
         assert len(seats) == SEATS
         assert len(set(seats)) == SEATS  # no duplicate enrolment
+
+
+def test_the_draw_runs_once_however_many_requests_see_the_window_close(racing_app):
+    """Everyone opening the offering's pages at the close: one draw, one record, no place given twice."""
+    from datetime import timedelta
+
+    from app.enrolment.models import Lottery
+    from app.enrolment.routes import bring_up_to_date
+    from app.models_base import utcnow
+    from app.programs.models import Offering
+
+    with racing_app.app_context():
+        school = factories.create_school()
+        school_class = factories.create_class(school)
+        offering = factories.create_offering(school)
+        activity = factories.create_activity(offering, capacity=SEATS)
+        for _ in range(STUDENTS):
+            factories.create_application(factories.create_student(school_class), offering, choices=[activity])
+        offering.window_closes_at = utcnow() - timedelta(seconds=1)
+        offering_id, activity_id = offering.id, activity.id
+        db.session.commit()
+
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def look() -> None:
+        try:
+            with racing_app.test_request_context():
+                barrier.wait()
+                bring_up_to_date(db.session.get(Offering, offering_id))
+        except BaseException as error:  # noqa: BLE001 - reported by the test, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=look) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors, errors
+    with racing_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Lottery.id)).filter_by(offering_id=offering_id)) == 1
+        seats = db.session.scalars(db.select(Seat.student_id).filter_by(activity_id=activity_id)).all()
+        assert len(seats) == len(set(seats)) == SEATS
+        assert db.session.get(Activity, activity_id).taken == SEATS

@@ -1,11 +1,13 @@
 """Enrolment pages: guardians apply and withdraw; class teachers review; principals approve; fees; inbox; audit."""
 
+import logging
 from datetime import date
 from decimal import Decimal
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.access import get_for_school_or_404, roles_required
@@ -39,6 +41,7 @@ from app.programs.models import Offering
 from app.programs.services import current_agreement
 from app.schools.models import SchoolClass, Student
 
+logger = logging.getLogger(__name__)
 guardian_only = roles_required(Role.GUARDIAN)
 admin_only = roles_required(Role.SCHOOL_ADMIN)
 fees_only = roles_required(Role.FINANCE, principal=True)  # need_to_know.handles_fees: fees show hardship
@@ -68,6 +71,17 @@ def unread_count() -> int:
 
 def today() -> date:
     return date.today()
+
+
+def bring_up_to_date(offering: Offering) -> None:
+    """Run the offering's draw or pass on its expired offers if due, before showing it. Another request doing the
+    same at the same moment is fine: the draw is guarded to run once, and this request then sees its result."""
+    try:
+        allocation.run_due(offering=offering)
+        db.session.commit()
+    except (IntegrityError, OperationalError):
+        db.session.rollback()
+        logger.info("offering %s: draw or offers handled by another request", offering.id)
 
 
 def my_student_or_404(student_id: int) -> Student:
@@ -122,8 +136,7 @@ def apply(student_id: int, offering_id: int):
     offering = db.session.get(Offering, offering_id)
     if offering is None or offering.school_id != student.school_id or not offering.is_published:
         abort(404)
-    allocation.run_due(offering=offering)
-    db.session.commit()
+    bring_up_to_date(offering)
     link = services.verified_link(current_user, student)
     if not link.verified:
         flash(_("Waiting for the class teacher to confirm that you are %(name)s's guardian.", name=student.name),
@@ -150,8 +163,7 @@ def apply(student_id: int, offering_id: int):
 @roles_required(Role.GUARDIAN, Role.SCHOOL_ADMIN, class_teacher=True)
 def application(application_id: int):
     application = application_or_404(application_id)
-    allocation.run_due(offering=application.offering)
-    db.session.commit()
+    bring_up_to_date(application.offering)
     siblings = services.linked_siblings(application)
     candidates = services.sibling_candidates(application, utcnow()) if current_user.role is Role.GUARDIAN else []
     return render_template("enrolment/application.html", application=application, return_form=ReturnForm(),
@@ -176,7 +188,7 @@ def _choice_of(choice_id: int) -> ActivityChoice:
 def accept_offer(choice_id: int):
     choice = _choice_of(choice_id)
     if ActionForm().validate_on_submit():
-        allocation.run_due(offering=choice.application.offering)
+        bring_up_to_date(choice.application.offering)
         if choice.status is ChoiceStatus.OFFERED and allocation.accept_offer(choice, current_user):
             flash(_("Place accepted: %(activity)s.", activity=choice.seat_activity.name), "success")
         else:
@@ -349,8 +361,7 @@ def return_application(application_id: int):
 @admin_only
 def approvals(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
-    allocation.run_due(offering=offering)
-    db.session.commit()
+    bring_up_to_date(offering)
     applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)
                                       .order_by(Application.status, Application.id)).all()
     lotteries = db.session.scalars(db.select(Lottery).filter_by(offering_id=offering.id)
