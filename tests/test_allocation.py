@@ -271,3 +271,45 @@ def test_the_run_due_command_draws_closed_windows(app, db, world, offering):
     assert result.exit_code == 0, result.output
     drawn = db.session.get(Offering, offering_id)
     assert drawn.drawn_at is not None and drawn.activities[0].taken == 3
+
+
+def test_the_guardian_sees_why_is_offered_a_place_and_takes_it(client, login, db, world, offering):
+    science = offering.activities[0]
+    mine = factories.create_application(world.own_student, offering, choices=[science])
+    for _ in range(3):  # three children of the priority group take the three places, whatever the draw
+        rival = factories.create_application(factories.create_student(world.own_class), offering, choices=[science])
+        rival.priority_groups = ["hardship"]
+    db.session.commit()
+    record = close_and_draw(db, offering)
+    login(world.users["guardian"])
+    page = client.get(f"/enrolment/applications/{mine.id}").get_data(as_text=True)
+    number = record.result["numbers"][mine.ticket]
+    assert f"科技社团未录取：3 个名额，4 人第一志愿，你的抽签号 {number}" in page and "当前候补位次：1" in page
+    assert mine.ticket in page
+
+    _raise_capacity(db.session.get(type(science), science.id), None)
+    db.session.commit()
+    assert "科技社团为你保留了名额" in client.get("/enrolment/").get_data(as_text=True)
+    page = client.get(f"/enrolment/applications/{mine.id}").get_data(as_text=True)
+    assert "接受名额" in page and "逾期将顺延" in page
+    assert client.post(f"/enrolment/choices/{mine.choices[0].id}/accept").status_code == 302
+    db.session.expire_all()
+    assert mine.choices[0].status is ChoiceStatus.PLACED
+    assert "候补递补录取" in client.get(f"/enrolment/applications/{mine.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("role", "sees"), [("school_admin", True), ("finance", False), ("class_teacher", False),
+                                            ("coordinator", False)])
+def test_lottery_numbers_and_tickets_are_need_to_know(client, login, db, world, offering, role, sees):
+    """The draw's public record shows each ticket's priority groups: only the family, the principal and finance
+    may tie a child to a ticket (finance has no application page at all)."""
+    mine = factories.create_application(world.own_student, offering, choices=[offering.activities[0]])
+    applicants(world, offering, 4)
+    db.session.commit()
+    close_and_draw(db, offering)
+    login(world.users[role])
+    response = client.get(f"/enrolment/applications/{mine.id}")
+    page = response.get_data(as_text=True)
+    assert (mine.ticket in page and "抽签号" in page) is sees
+    if response.status_code == 200:
+        assert "科技社团" in page
