@@ -1,12 +1,14 @@
 """Forms for offerings, activities, publishing and the agreement. Every policy number comes from scheduling.policy."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
+    DateTimeLocalField,
     DecimalField,
     IntegerField,
     SelectChoice,
@@ -17,13 +19,22 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.models import Role, User
 from app.extensions import db
-from app.programs.models import Activity, FeePeriod, Offering, OfferingKind, PriorityGroup
-from app.programs.services import activity_label, care_holidays, latest_work_end, weekday_label
+from app.models_base import as_utc, school_zone
+from app.programs.models import Activity, AllocationMode, FeePeriod, Offering, OfferingKind, PriorityGroup
+from app.programs.services import activity_label, applications_end, care_holidays, latest_work_end, weekday_label
 from app.providers.models import Provider
 from app.schools.models import School
 from scheduling.policy import (
@@ -85,6 +96,29 @@ def stripped(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def same_minute(a: datetime | None, b: datetime | None) -> bool:
+    """Two moments (aware, or None) equal to the minute, as a datetime-local input shows them."""
+    if a is None or b is None:
+        return a is b
+    return as_utc(a).replace(second=0, microsecond=0) == as_utc(b).replace(second=0, microsecond=0)
+
+
+MAX_OFFER_HOURS = 336  # two weeks
+
+
+def unchanged_after_draw(form, field) -> None:
+    """Once the offering's draw has run, the window and the mode it ran under stay as they were (even emptied)."""
+    offering = form.offering
+    if offering is None or offering.drawn_at is None:
+        return
+    stored = getattr(offering, field.name)
+    same = field.data == stored.value if isinstance(stored, AllocationMode) else same_minute(field.data, stored)
+    if not same:
+        # StopValidation: an Optional() after this would clear a ValidationError on an emptied field.
+        raise StopValidation(_l("The draw has run: the application window and the way places are shared can no "
+                                "longer change."))
+
+
 class OfferingForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=as_choices([(AFTER_SCHOOL_KIND, _l("After-school service (per term)")),
                                            (HOLIDAY_KIND, _l("Holiday care (per holiday)"))]))
@@ -112,11 +146,30 @@ class OfferingForm(FlaskForm):
     safety_measures = TextAreaField(_l("Safety measures"), validators=[Length(max=2000)])
     priority_groups = MultiCheckboxField(_l("Placed first when an activity is over-subscribed"),
                                          choices=priority_group_choices)
+    allocation = SelectField(_l("How places are shared when an activity is over-subscribed"),
+                             default=AllocationMode.DRAW.value, validators=[unchanged_after_draw], choices=as_choices([
+                                 (AllocationMode.DRAW.value, _l("Draw: every application in the window is equal; "
+                                                                "one recorded draw when it closes")),
+                                 (AllocationMode.FIRST_COME.value, _l("First come: places go in the order "
+                                                                      "applications arrive")),
+                             ]))
+    window_opens_at = DateTimeLocalField(_l("Applications open at"), validators=[unchanged_after_draw, Optional()],
+                                         tz=school_zone,
+                                         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+    window_closes_at = DateTimeLocalField(_l("Applications close (and the draw runs) at"),
+                                          validators=[unchanged_after_draw, Optional()], tz=school_zone,
+                                          format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+    first_come_after_draw = BooleanField(_l("Places left after the draw go first come until the last day to apply"))
+    siblings_together = BooleanField(_l("Keep brothers and sisters together in the draw"), default=True)
+    offer_hours = IntegerField(_l("Hours a waiting-list offer stays open"), default=48, validators=[
+        NumberRange(min=1, max=MAX_OFFER_HOURS,
+                    message=_l("An offer stays open between 1 and %(max)d hours.", max=MAX_OFFER_HOURS))])
     submit = SubmitField(_l("Save"))
 
-    def __init__(self, *args, school: School, **kwargs):
+    def __init__(self, *args, school: School, offering: Offering | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.school = school
+        self.offering = offering  # the offering edited (None: a new one)
         self.term_id.choices = as_choices([(0, "—")] + [(t.id, t.name) for t in school.terms])
         self.holiday_id.choices = as_choices([(0, "—")] + [(h.id, h.name) for h in care_holidays(school)])
         self.period = None  # the chosen Term or Holiday, once validated
@@ -192,6 +245,28 @@ class OfferingForm(FlaskForm):
         if dates is not None and field.data is not None and field.data > dates[1]:
             raise ValidationError(_l("Applications must close before the last day."))
 
+    @property
+    def is_draw(self) -> bool:
+        return self.allocation.data == AllocationMode.DRAW.value
+
+    def validate_window_opens_at(self, field) -> None:
+        if field.data is not None and self.apply_deadline.data is not None \
+                and field.data >= applications_end(self.apply_deadline.data):
+            raise ValidationError(_l("Applications must open before the last day to apply (%(day)s) ends.",
+                                     day=self.apply_deadline.data))
+
+    def validate_window_closes_at(self, field) -> None:
+        if field.data is None:  # not a valid date and time (Optional() stops the chain on an empty one)
+            return
+        if not self.is_draw:
+            raise ValidationError(_l("First come takes applications until the end of the last day to apply: leave "
+                                     "this empty."))
+        if self.window_opens_at.data is not None and field.data <= self.window_opens_at.data:
+            raise ValidationError(_l("Applications must close after they open."))
+        if self.apply_deadline.data is not None and field.data > applications_end(self.apply_deadline.data):
+            raise ValidationError(_l("Applications must close by the end of the last day to apply (%(day)s).",
+                                     day=self.apply_deadline.data))
+
     def populate_offering(self, offering: Offering) -> None:
         """Copy the validated data into an offering."""
         offering.school_id = self.school.id
@@ -212,6 +287,13 @@ class OfferingForm(FlaskForm):
         offering.hardship_rule = self.hardship_rule.data or ""
         offering.safety_measures = self.safety_measures.data or ""
         offering.priority_groups = list(self.priority_groups.data or [])
+        offering.allocation = AllocationMode(self.allocation.data)
+        offering.window_opens_at = self.window_opens_at.data.astimezone(UTC) if self.window_opens_at.data else None
+        offering.window_closes_at = (self.window_closes_at.data.astimezone(UTC) if self.window_closes_at.data
+                                     else None)
+        offering.first_come_after_draw = self.is_draw and self.first_come_after_draw.data
+        offering.siblings_together = self.siblings_together.data
+        offering.offer_hours = self.offer_hours.data
 
     def fill_from(self, offering: Offering) -> None:
         """Show an existing offering's values (GET of the edit page)."""
@@ -224,6 +306,11 @@ class OfferingForm(FlaskForm):
             getattr(self, name).data = getattr(offering, name)
         self.fee_period.data = offering.fee_period.value
         self.basic_fee.data = Decimal(offering.basic_fee_cents) / 100
+        self.allocation.data = offering.allocation.value
+        self.window_opens_at.data = as_utc(offering.window_opens_at)
+        self.window_closes_at.data = as_utc(offering.window_closes_at)
+        for name in ("first_come_after_draw", "siblings_together", "offer_hours"):
+            getattr(self, name).data = getattr(offering, name)
 
 
 class ActivityForm(FlaskForm):
@@ -285,7 +372,8 @@ class ActivityForm(FlaskForm):
 
     def validate_capacity(self, field) -> None:
         if self.existing is not None and field.data is not None and field.data < self.existing.taken:
-            raise ValidationError(_l("%(taken)d places are already taken.", taken=self.existing.taken))
+            raise ValidationError(_l("%(taken)d places are already taken or offered: the activity cannot have fewer "
+                                     "places than that.", taken=self.existing.taken))
 
     def validate_leader_id(self, field) -> None:
         if field.data and self.provider_id.data:
@@ -331,6 +419,20 @@ class ActivityForm(FlaskForm):
         self.leader_id.data = activity.leader_id or 0
         self.provider_id.data = activity.provider_id or 0
         self.fee.data = Decimal(activity.fee_cents) / 100
+
+
+class GroupForm(ActivityForm):
+    """Another group of an activity (加开): its own places, days, time, room and leader. The kind, subject,
+    description, grades and fee are the first group's, whatever is posted (they are not on the page)."""
+
+    fee = DecimalField(_l("Extra fee (yuan)"), places=2)  # the first group's: not asked for
+
+    def __init__(self, *args, original: Activity, **kwargs):
+        super().__init__(*args, offering=original.offering, **kwargs)
+        self.original = original
+        for name in ("activity", "subject", "description", "grades"):
+            getattr(self, name).data = getattr(original, name)
+        self.fee.data = Decimal(original.fee_cents) / 100
 
 
 class PublishForm(FlaskForm):

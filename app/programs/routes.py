@@ -1,14 +1,15 @@
 """Programme pages: the administrator's offerings and activities, the agreement, and the public notice."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
+from app.models_base import utcnow
 from app.programs import bp, services
-from app.programs.forms import ActivityForm, AgreementForm, ConfirmForm, OfferingForm, PublishForm
+from app.programs.forms import ActivityForm, AgreementForm, ConfirmForm, GroupForm, OfferingForm, PublishForm
 from app.programs.models import Activity, NoticeVersion, Offering
 from app.schools.models import School
 
@@ -33,6 +34,12 @@ def weekday_label(day: int) -> str:
 @bp.app_template_filter()
 def yuan(cents: int) -> str:
     return f"¥{cents / 100:.2f}"
+
+
+def flash_offers(offers: list) -> None:
+    """Say how many freed places went to the waiting list."""
+    if offers:
+        flash(_("Places offered to the waiting list, in queue order: %(num)d.", num=len(offers)), "info")
 
 
 @bp.route("/")
@@ -63,14 +70,15 @@ def offering(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
     return render_template("programs/offering.html", offering=offering, publish_form=PublishForm(),
                            confirm_form=ConfirmForm(), days=services.service_days(offering),
-                           agreement=services.current_agreement(offering.school))
+                           agreement=services.current_agreement(offering.school),
+                           window=services.window_summary(offering))
 
 
 @bp.route("/<int:offering_id>/edit", methods=["GET", "POST"])
 @admin_only
 def edit_offering(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
-    form = OfferingForm(school=offering.school)
+    form = OfferingForm(school=offering.school, offering=offering)
     if not form.is_submitted():
         form.fill_from(offering)
     if form.validate_on_submit():
@@ -120,11 +128,35 @@ def edit_activity(activity_id: int):
     if not form.is_submitted():
         form.fill_from(activity)
     if form.validate_on_submit():
-        services.save_activity(activity, activity.offering, form)
+        offers = services.save_activity(activity, activity.offering, form, current_user)
         db.session.commit()
         flash(_("Activity saved."), "success")
+        flash_offers(offers)
         return redirect(url_for("programs.offering", offering_id=activity.offering_id))
     return render_template("programs/activity_form.html", form=form, offering=activity.offering, activity=activity)
+
+
+@bp.route("/activities/<int:activity_id>/new-group", methods=["GET", "POST"])
+@admin_only
+def new_group(activity_id: int):
+    """Open another group of an over-subscribed activity (加开); its places go to the waiting list in order."""
+    original = get_for_school_or_404(Activity, activity_id)
+    if original.section_of_id is not None:
+        abort(404)  # groups are opened from the first group, whose waiting list they share
+    form = GroupForm(original=original)
+    if not form.is_submitted():
+        form.fill_from(original)
+        form.name.data = services.group_name(original)
+    if form.validate_on_submit():
+        group, offers = services.add_group(original, form, current_user)
+        db.session.commit()
+        flash(_("%(name)s opened with %(places)d places.", name=group.name, places=group.capacity), "success")
+        if offers:
+            flash_offers(offers)
+        else:
+            flash(_("Nobody is on the waiting list now: the places are free."), "info")
+        return redirect(url_for("programs.offering", offering_id=original.offering_id))
+    return render_template("programs/group_form.html", form=form, original=original, offering=original.offering)
 
 
 @bp.route("/activities/<int:activity_id>/delete", methods=["POST"])
@@ -135,6 +167,8 @@ def delete_activity(activity_id: int):
     if ConfirmForm().validate_on_submit():
         if activity.taken:
             flash(_("Children hold places in this activity; it cannot be deleted."), "error")
+        elif services.groups_of(activity):
+            flash(_("This activity has other groups: delete them first."), "error")
         else:
             services.delete_activity(activity)
             db.session.commit()
@@ -172,4 +206,20 @@ def notice_version(offering_id: int, version: int):
     notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version))
     if notice is None:
         abort(404)
-    return render_template("programs/notice.html", notice=notice, offering=notice.offering, content=notice.content)
+    offering = notice.offering
+    current = notice.version == offering.published_version
+    return render_template("programs/notice.html", notice=notice, offering=offering, content=notice.content,
+                           places=services.places_left(offering) if current else None)
+
+
+@bp.route("/notice/offering/<int:offering_id>/places.json")
+def places(offering_id: int):
+    """Places left now per activity of a published offering (the notice and the application form refresh them)."""
+    offering = db.get_or_404(Offering, offering_id)
+    if not offering.is_published:
+        abort(404)
+    response = jsonify(activities={str(a): n for a, n in services.places_left(offering).items()},
+                       updated_at=utcnow().isoformat())
+    response.cache_control.public = True
+    response.cache_control.max_age = 10  # the same for everyone; pages ask every 20 seconds
+    return response

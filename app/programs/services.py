@@ -1,16 +1,25 @@
 """Offerings, activities, notice versions and agreement texts. Services flush; the request commits."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.extensions import db
-from app.programs.models import Activity, AgreementText, NoticeVersion, Offering
+from app.models_base import local_time
+from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering
 from app.schools.models import Holiday, HolidayKind, School
 from scheduling.policy import ACTIVITY_LABELS, KIND_LABELS, WEEKDAY_LABELS
 
 logger = logging.getLogger(__name__)
+
+
+def _allocation():
+    """The allocation engine, imported when first used: enrolment's forms and routes import this package."""
+    from app.enrolment import allocation
+
+    return allocation
 
 
 def _label(pair: tuple[str, str]) -> str:
@@ -74,8 +83,10 @@ def save_offering(offering: Offering, form) -> Offering:
     return offering
 
 
-def save_activity(activity: Activity, offering: Offering, form) -> Activity:
-    """Copy a validated ActivityForm into an activity of the offering and flush."""
+def save_activity(activity: Activity, offering: Offering, form, actor=None) -> list:
+    """Copy a validated ActivityForm into an activity of the offering and flush; the places a raised capacity adds
+    are offered to the waiting list in queue order (the offers made are returned)."""
+    raised = activity.id is not None and form.capacity.data > activity.capacity
     form.populate_activity(activity)
     activity.offering = offering
     activity.school_id = offering.school_id
@@ -83,16 +94,78 @@ def save_activity(activity: Activity, offering: Offering, form) -> Activity:
         offering.changed_since_publish = True
     db.session.add(activity)
     db.session.flush()
-    return activity
+    return _allocation().offer_freed_places(activity, actor) if raised else []
+
+
+def groups_of(activity: Activity) -> list[Activity]:
+    """The other groups opened for an activity (加开), oldest first."""
+    return [a for a in activity.offering.activities if a.section_of_id == activity.id]
+
+
+def group_name(original: Activity) -> str:
+    """A name for the next group of an activity: "足球（二组）", "Football (group 2)"."""
+    number = len(groups_of(original)) + 2
+    if str(get_locale()).startswith("zh") and number <= 10:
+        number = "零一二三四五六七八九十"[number]
+    return _("%(name)s (group %(number)s)", name=original.name, number=number)
+
+
+def add_group(original: Activity, form, actor) -> tuple[Activity, list]:
+    """Open another group of an over-subscribed activity (加开): same offering, kind, grades and fee, its own places,
+    days, time, room and leader; it shares the first group's waiting list, whose children are offered its places in
+    queue order. Returns the group and the offers made."""
+    offering = original.offering
+    group = Activity(section_of_id=original.id, taken=0)
+    form.populate_activity(group)
+    group.activity, group.subject, group.description = original.activity, original.subject, original.description
+    group.grades, group.fee_cents = list(original.grades), original.fee_cents
+    group.offering, group.school_id = offering, offering.school_id
+    if offering.is_published:
+        offering.changed_since_publish = True
+    db.session.add(group)
+    db.session.flush()
+    logger.info("activity %s: group %s opened with %s places", original.id, group.id, group.capacity)
+    return group, _allocation().offer_freed_places(group, actor)
 
 
 def delete_activity(activity: Activity) -> None:
-    """Remove an activity nobody holds a seat in."""
+    """Remove an activity nobody holds a seat in (and that has no other group)."""
     offering = activity.offering
     offering.activities.remove(activity)
     if offering.is_published:
         offering.changed_since_publish = True
     db.session.flush()
+
+
+def places_left(offering: Offering) -> dict[int, int]:
+    """Free places now per activity a guardian can choose (its groups added up)."""
+    return _allocation().places_left(offering)
+
+
+def applications_end(apply_deadline: date) -> datetime:
+    """The end of the last day to apply (the allocation engine's rule), for a deadline not saved yet."""
+    return _allocation().deadline_end(Offering(apply_deadline=apply_deadline))
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return local_time(moment).strftime("%Y-%m-%d %H:%M") if moment is not None else None
+
+
+def window_summary(offering: Offering) -> dict:
+    """When applications open and close and how places are shared, as plain data (kept with each notice version).
+
+    `opens` None: from publication; `closes` None: at the end of the last day to apply."""
+    allocation = _allocation()
+    draw = offering.allocation is AllocationMode.DRAW
+    closes = allocation.window_closes(offering) if draw and offering.window_closes_at is not None else None
+    return {
+        "mode": offering.allocation.value,
+        "opens": _stamp(allocation.window_opens(offering)),
+        "closes": _stamp(closes),
+        "first_come_after_draw": draw and offering.first_come_after_draw,
+        "siblings_together": draw and offering.siblings_together,
+        "offer_hours": offering.offer_hours,
+    }
 
 
 def notice_content(offering: Offering) -> dict:
@@ -112,6 +185,7 @@ def notice_content(offering: Offering) -> dict:
         "evening": ([offering.evening_starts_at.strftime("%H:%M"), offering.evening_ends_at.strftime("%H:%M")]
                     if offering.evening_ends_at else None),
         "apply_deadline": offering.apply_deadline.isoformat(),
+        "window": window_summary(offering),
         "fee_period": offering.fee_period.value,
         "basic_fee_cents": offering.basic_fee_cents,
         "fee_rules": offering.fee_rules,
@@ -129,7 +203,7 @@ def notice_content(offering: Offering) -> dict:
                 "starts_at": a.starts_at.strftime("%H:%M"), "ends_at": a.ends_at.strftime("%H:%M"),
                 "capacity": a.capacity, "room": a.room, "fee_cents": a.fee_cents,
                 "leader": a.provider.name if a.provider else (a.leader.name if a.leader else ""),
-                "by_provider": a.provider is not None,
+                "by_provider": a.provider is not None, "section_of": a.section_of_id,
             }
             for a in offering.activities
         ],

@@ -29,6 +29,13 @@ def notice_args(world, which) -> dict:
     return {"offering_id": offering.id, "version": 1}
 
 
+def published_offering_args(world, which) -> dict:
+    offering = factories.create_offering(world.own_school)
+    factories.create_activity(offering)
+    db.session.commit()
+    return {"offering_id": offering.id}
+
+
 CASES = [
     Case("programs.index", ADMIN),
     Case("programs.new_offering", ADMIN),
@@ -42,8 +49,11 @@ CASES = [
     Case("programs.edit_activity", ADMIN, scoped=True, args=activity_args),
     Case("programs.edit_activity", ADMIN, method="POST", scoped=True, args=activity_args),
     Case("programs.delete_activity", ADMIN, method="POST", ok=302, scoped=True, args=activity_args),
+    Case("programs.new_group", ADMIN, scoped=True, args=activity_args),
+    Case("programs.new_group", ADMIN, method="POST", scoped=True, args=activity_args),
     Case("programs.agreement", ADMIN),
     Case("programs.agreement", ADMIN, method="POST"),
     Case("programs.notice", EVERYONE, args=lambda world, which: {"school_id": world.own_school.id}),
     Case("programs.notice_version", EVERYONE, args=notice_args),
+    Case("programs.places", EVERYONE, args=published_offering_args),
 ]
