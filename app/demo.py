@@ -362,7 +362,7 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
         for link in winter_links[:2]:
             application = Application(
                 school_id=school.id, offering_id=care.id, student_id=link.student_id, guardian_id=link.guardian_id,
-                status=ApplicationStatus.SUBMITTED, notice_version=1, weekdays=[0, 1, 2, 3, 4],
+                status=ApplicationStatus.CONFIRMED, notice_version=1, weekdays=[0, 1, 2, 3, 4],
                 pickup_people=link.student.name[0] + "家长", agreement_id=agreement.id, signed_at=utcnow(),
                 signed_by_id=link.guardian_id, priority_groups=["left_behind"])
             application.choices.append(ActivityChoice(activity_id=care.activities[1].id, rank=1))

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -12,9 +13,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware timestamp kept in UTC on every database.
+
+    SQLite has no time zones: it would store an aware value's wall-clock time as it is and hand it back naive, so
+    18:00 in Shanghai would come back as 18:00 UTC. Values are converted to UTC on the way in and marked UTC on the
+    way out; PostgreSQL's timestamptz does the same by itself.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value, dialect):
+        return as_utc(value)
+
+
 def TimestampColumn():  # noqa: N802 - reads like a type in mapped_column(...)
-    """A timezone-aware DateTime column type."""
-    return DateTime(timezone=True)
+    """A timezone-aware DateTime column type, stored in UTC."""
+    return UTCDateTime()
 
 
 def enum_column(enum_cls: type[enum.Enum]) -> Enum:

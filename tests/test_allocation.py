@@ -7,7 +7,15 @@ import pytest
 
 from app.enrolment import allocation, services
 from app.enrolment.explain import explain_choice, queue_position
-from app.enrolment.models import ActivityChoice, Application, ChoiceStatus, Lottery, Notification, Seat
+from app.enrolment.models import (
+    ActivityChoice,
+    Application,
+    ApplicationStatus,
+    ChoiceStatus,
+    Lottery,
+    Notification,
+    Seat,
+)
 from app.models_base import utcnow
 from app.programs.models import AllocationMode, Offering
 from tests import factories
@@ -92,6 +100,7 @@ def test_the_minute_of_applying_makes_no_difference(db, world, offering):
 def test_priority_group_first_then_the_lottery_and_the_reason_in_words(db, world, offering):
     apps = applicants(world, offering, 6)
     apps[-1].priority_groups = ["hardship"]
+    apps[-1].status = ApplicationStatus.CONFIRMED  # a claim counts once the class teacher has checked it
     db.session.commit()
     record = close_and_draw(db, offering)
     priority = apps[-1].choices[0]
@@ -279,6 +288,7 @@ def test_the_guardian_sees_why_is_offered_a_place_and_takes_it(client, login, db
     for _ in range(3):  # three children of the priority group take the three places, whatever the draw
         rival = factories.create_application(factories.create_student(world.own_class), offering, choices=[science])
         rival.priority_groups = ["hardship"]
+        rival.status = ApplicationStatus.APPROVED
     db.session.commit()
     record = close_and_draw(db, offering)
     login(world.users["guardian"])
@@ -313,3 +323,12 @@ def test_lottery_numbers_and_tickets_are_need_to_know(client, login, db, world, 
     assert (mine.ticket in page and "抽签号" in page) is sees
     if response.status_code == 200:
         assert "科技社团" in page
+
+
+def test_a_priority_claim_the_class_teacher_has_not_confirmed_does_not_count(db, world, offering):
+    apps = applicants(world, offering, 4)
+    apps[0].priority_groups = ["hardship"]  # claimed, still waiting for the class teacher at the close
+    db.session.commit()
+    record = close_and_draw(db, offering)
+    assert record.result["tiers"][apps[0].ticket] == 1  # drawn like everyone else
+    assert all(applicant["groups"] == [] for applicant in record.inputs["applicants"])

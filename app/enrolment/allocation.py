@@ -164,6 +164,13 @@ def _settle_placed(placed: ActivityChoice) -> list[Activity]:
 # --- The draw at the close ---
 
 
+def priority_claims(application: Application) -> tuple[str, ...]:
+    """The priority groups the draw counts: those of applications the class teacher confirmed (班级审核) before it."""
+    if application.status in (ApplicationStatus.CONFIRMED, ApplicationStatus.APPROVED):
+        return tuple(application.priority_groups)
+    return ()
+
+
 def draw_offering(offering: Offering, actor: User | None = None, seed: str | None = None,
                   now: datetime | None = None) -> Lottery | None:
     """The draw: once per offering (a guarded update), over every application made in the window and not withdrawn."""
@@ -185,7 +192,7 @@ def draw_offering(offering: Offering, actor: User | None = None, seed: str | Non
     if not pending:
         return None
     linked = offering.siblings_together
-    applicants = [lottery.Applicant(a.ticket, tuple(c.activity_id for c in a.choices), tuple(a.priority_groups),
+    applicants = [lottery.Applicant(a.ticket, tuple(c.activity_id for c in a.choices), priority_claims(a),
                                     a.sibling_group if linked else None) for a in pending]
     inputs = lottery.make_inputs(applicants, places_left(offering), list(offering.priority_groups), linked)
     seed = seed or secrets.token_hex(8)
