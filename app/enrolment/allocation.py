@@ -219,10 +219,14 @@ def draw_offering(offering: Offering, actor: User | None = None, seed: str | Non
     audit(offering.school_id, actor, "lottery", record, f"seed {seed}")
     for application in pending:
         placed = application.placed_choice
-        if placed is not None:
+        waits = ", ".join(c.activity.name for c in application.choices if c.status is ChoiceStatus.WAITING)
+        if placed is not None and waits:
+            notify_guardian(application, N_("%(child)s has a place in %(activity)s and waits for %(waits)s"),
+                            activity=placed.activity.name, waits=waits)
+        elif placed is not None:
             notify_guardian(application, N_("%(child)s has a place in %(activity)s"), activity=placed.activity.name)
         else:
-            notify_guardian(application, N_("%(child)s is on the waiting list"))
+            notify_guardian(application, N_("%(child)s is on the waiting list for %(waits)s"), waits=waits)
     logger.info("offering %s drawn: lottery %s, %d applications", offering.id, record.id, len(pending))
     return record
 
