@@ -12,7 +12,7 @@ Services flush; the request (or the command) commits once.
 
 import logging
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import update
 
@@ -43,9 +43,14 @@ def window_closes(offering: Offering) -> datetime:
     return deadline_end(offering)
 
 
+def day_end(day: date) -> datetime:
+    """The end of a day in the schools' time zone (midnight after it)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=school_zone())
+
+
 def deadline_end(offering: Offering) -> datetime:
-    """The end of the last day to apply, in the schools' time zone."""
-    return datetime.combine(offering.apply_deadline + timedelta(days=1), time(0), tzinfo=school_zone())
+    """The end of the last day to apply."""
+    return day_end(offering.apply_deadline)
 
 
 def accepts_applications(offering: Offering, now: datetime) -> bool:

@@ -144,7 +144,7 @@ def places_left(offering: Offering) -> dict[int, int]:
 
 def applications_end(apply_deadline: date) -> datetime:
     """The end of the last day to apply (the allocation engine's rule), for a deadline not saved yet."""
-    return _allocation().deadline_end(Offering(apply_deadline=apply_deadline))
+    return _allocation().day_end(apply_deadline)
 
 
 def _stamp(moment: datetime | None) -> str | None:
