@@ -10,14 +10,16 @@ from app.accounts.models import Role
 from app.extensions import db
 
 
-def roles_required(*roles: Role, class_teacher: bool = False) -> Callable:
-    """Allow only logged-in users with one of the roles (or, with class_teacher, teachers who lead a class)."""
+def roles_required(*roles: Role, class_teacher: bool = False, principal: bool = False) -> Callable:
+    """Allow only logged-in users with one of the roles (or, with class_teacher, teachers who lead a class; with
+    principal, school administrators titled principal)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            allowed = current_user.role in roles or (class_teacher and current_user.is_class_teacher)
+            allowed = (current_user.role in roles or (class_teacher and current_user.is_class_teacher)
+                       or (principal and current_user.is_principal))
             if not allowed:
                 abort(403)
             return view(*args, **kwargs)

@@ -14,3 +14,31 @@ def register(app: Flask) -> None:
         from app.demo import load_demo
 
         load_demo(reset=reset)
+
+    @app.cli.command("add-finance-officer")
+    @click.option("--county", "county_code", required=True, help="The county's code.")
+    @click.option("--school", "school_code", required=True, help="The school's code within the county.")
+    @click.option("--mobile", required=True, help="The login: an 11-digit mobile number.")
+    @click.option("--name", required=True)
+    @click.password_option(help="Asked for when not given.")
+    def add_finance_officer(county_code: str, school_code: str, mobile: str, name: str, password: str) -> None:
+        """Create a school's finance officer (fees, payments, hardship waivers; school pages stay closed)."""
+        from app.accounts.forms import PASSWORD_MIN_LENGTH
+        from app.accounts.models import User
+        from app.accounts.services import create_finance_officer
+        from app.extensions import db
+        from app.schools.models import County, School
+
+        school = db.session.scalar(db.select(School).join(County).filter(County.code == county_code,
+                                                                         School.code == school_code))
+        if school is None:
+            raise click.BadParameter(f"no school {school_code} in county {county_code}", param_hint="--school")
+        if not (len(mobile) == 11 and mobile.isdigit()):
+            raise click.BadParameter("an 11-digit mobile number", param_hint="--mobile")
+        if db.session.scalar(db.select(User.id).filter_by(mobile=mobile)) is not None:
+            raise click.BadParameter("this mobile number already has an account", param_hint="--mobile")
+        if len(password) < PASSWORD_MIN_LENGTH:
+            raise click.BadParameter(f"at least {PASSWORD_MIN_LENGTH} characters", param_hint="--password")
+        user = create_finance_officer(school, name, mobile, password)
+        db.session.commit()
+        click.echo(f"Finance officer {user.name} ({user.mobile}) created for {school.name}.")

@@ -264,6 +264,8 @@ def _school_users(school, school_class, student, provider) -> dict[str, User]:
         "class_teacher": class_teacher,
         "teacher": factories.create_teacher(school),
         "school_admin": factories.create_school_admin(school),
+        "coordinator": factories.create_coordinator(school),
+        "finance": factories.create_finance_officer(school),
         "provider_staff": factories.create_provider_staff(provider),
     }
 

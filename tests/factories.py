@@ -91,7 +91,17 @@ def create_teacher(school: School, *, opted_in: bool = True, exempt: bool = Fals
 
 
 def create_school_admin(school: School, **fields) -> User:
+    """The principal (校长): a school administrator titled principal."""
     return create_user(Role.SCHOOL_ADMIN, school=school, admin_title=AdminTitle.PRINCIPAL, **fields)
+
+
+def create_coordinator(school: School, **fields) -> User:
+    """An after-school coordinator (教务): a school administrator who is not the principal."""
+    return create_user(Role.SCHOOL_ADMIN, school=school, admin_title=AdminTitle.COORDINATOR, **fields)
+
+
+def create_finance_officer(school: School, **fields) -> User:
+    return create_user(Role.FINANCE, school=school, **fields)
 
 
 def create_county_officer(county: County, **fields) -> User:

@@ -111,6 +111,11 @@ class User(UserMixin, db.Model):
         return self.role is Role.TEACHER and bool(self.classes_led)
 
     @property
+    def is_principal(self) -> bool:
+        """A school administrator titled principal (校长); a coordinator (教务) is not one."""
+        return self.role is Role.SCHOOL_ADMIN and self.admin_title is AdminTitle.PRINCIPAL
+
+    @property
     def effective_county_id(self) -> int | None:
         """The county whose data this account may see (its own, or its school's or provider's)."""
         if self.county_id is not None:

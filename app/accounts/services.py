@@ -40,6 +40,16 @@ def register_guardian(name: str, mobile: str, password: str) -> User:
     return user
 
 
+def create_finance_officer(school, name: str, mobile: str, password: str) -> User:
+    """A school's finance officer: fee statements, payments and hardship waivers, nothing else of the school."""
+    user = User(name=name, mobile=mobile, role=Role.FINANCE, school=school)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    logger.info("school %s: finance officer %s created", school.id, user.id)
+    return user
+
+
 def change_password(user: User, new_password: str) -> None:
     """Set a new password; every other session of the account ends with the old token."""
     user.set_password(new_password)

@@ -27,6 +27,7 @@ def dashboard():
         Role.SCHOOL_ADMIN: "main/dashboard_school_admin.html",
         Role.PROVIDER_STAFF: "main/dashboard_provider.html",
         Role.COUNTY_OFFICER: "main/dashboard_county.html",
+        Role.FINANCE: "main/dashboard_finance.html",
     }
     return render_template(templates[current_user.role])
 

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
+from app.enrolment import need_to_know
 from app.extensions import db
 from app.models_base import local_today
 from app.rosters import absence, exports
@@ -246,6 +247,19 @@ def index():
 
 def _absences_of(profile: StaffProfile, session_ids: list[int]) -> dict:
     return absence.absences_for(profile, session_ids)
+
+
+@bp.route("/my-week/sessions/<int:session_id>/children")
+@roles_required(Role.TEACHER, Role.PROVIDER_STAFF)
+def session_children(session_id: int):
+    """The children attending a session, their class, how they go home and their health notes: for the staff the
+    roster assigns to it (need_to_know), anyone else gets a 404."""
+    session = db.session.get(PlannedSession, session_id)
+    if session is None or not need_to_know.is_assigned(current_user, session):
+        abort(404)
+    return render_template("myweek/session_children.html", session=session,
+                           applications=need_to_know.children_of_session(session), kind_label=kind_label,
+                           skill_label=skill_label, weekday_names=[weekday_label(day) for day in range(7)])
 
 
 # --- Personal iCal feed ---

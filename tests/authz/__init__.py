@@ -14,8 +14,13 @@ Expected answers:
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-ROLES = ("anonymous", "guardian", "class_teacher", "teacher", "school_admin", "provider_staff", "county_officer")
-STAFF_OF_SCHOOL = frozenset({"class_teacher", "teacher", "school_admin"})
+ROLES = ("anonymous", "guardian", "class_teacher", "teacher", "school_admin", "coordinator", "finance",
+         "provider_staff", "county_officer")
+STAFF_OF_SCHOOL = frozenset({"class_teacher", "teacher", "school_admin", "coordinator", "finance"})
+# "school_admin" is the principal; a coordinator is a school administrator too, and may do what the principal
+# does except what need-to-know keeps to the principal and finance (fees and hardship waivers).
+SCHOOL_ADMINS = frozenset({"school_admin", "coordinator"})
+PRINCIPAL_AND_FINANCE = frozenset({"school_admin", "finance"})
 EVERY_USER = frozenset(ROLES) - {"anonymous"}
 EVERYONE = frozenset(ROLES)
 

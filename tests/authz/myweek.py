@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from tests.authz import EVERYONE, Case
+from tests.authz import EVERYONE, SCHOOL_ADMINS, Case
 
-ADMIN = frozenset({"school_admin"})
+ADMIN = SCHOOL_ADMINS  # the principal and coordinators
 STAFF_SELF = frozenset({"class_teacher", "teacher", "provider_staff"})
 
 
@@ -17,6 +17,19 @@ def _published_session(world, which):
     people = [users[role].staff_profile for role in ("teacher", "class_teacher", "provider_staff")]
     _, [session] = publish_week(world.own_school, monday_of(local_today()) + timedelta(days=7), [
         (0, "16:00", "17:00", "after_school", "sports", people, "101", [world.own_class])])
+    return {"session_id": session.id}
+
+
+def _session_of_school(world, which):
+    """Next week's published session at the own or the other school, with that school's staff roles in it."""
+    from app.models_base import local_today
+    from tests.test_myweek import monday_of, publish_week
+
+    school, users, school_class = ((world.own_school, world.users, world.own_class) if which == "own"
+                                   else (world.other_school, world.other_users, world.other_class))
+    people = [users[role].staff_profile for role in ("teacher", "class_teacher", "provider_staff")]
+    _, [session] = publish_week(school, monday_of(local_today()) + timedelta(days=7), [
+        (0, "16:00", "17:00", "after_school", "supervision", people, "101", [school_class])])
     return {"session_id": session.id}
 
 
@@ -52,6 +65,8 @@ CASES = [
          data=lambda world, which: {"reason": "临时开会"}),
     Case("myweek.withdraw_absence", STAFF_SELF, method="POST", ok=302, args=_published_session),
     Case("myweek.export_week", STAFF_SELF),
+    # Health notes: only the staff the roster assigns to the session (everyone on the own one; no one on the other).
+    Case("myweek.session_children", STAFF_SELF, scoped=True, args=_session_of_school),
     Case("myweek.absences", ADMIN),
     Case("myweek.absence_detail", ADMIN, scoped=True, args=_absence),
     Case("myweek.replace_absent", ADMIN, method="POST", ok=302, scoped=True, args=_absence, data=_replacement),

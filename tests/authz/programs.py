@@ -2,9 +2,9 @@
 
 from app.extensions import db
 from tests import factories
-from tests.authz import EVERYONE, Case
+from tests.authz import EVERYONE, SCHOOL_ADMINS, Case
 
-ADMIN = frozenset({"school_admin"})
+ADMIN = SCHOOL_ADMINS  # the principal and coordinators
 
 
 def _school(world, which):

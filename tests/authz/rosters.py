@@ -4,9 +4,9 @@ from datetime import date, time
 
 from app.extensions import db
 from app.rosters.models import Assignment, PlannedSession, RosterJob, RosterVersion, SessionTemplate, Week
-from tests.authz import Case
+from tests.authz import SCHOOL_ADMINS, Case
 
-ADMIN = frozenset({"school_admin"})
+ADMIN = SCHOOL_ADMINS  # the principal and coordinators
 MONDAY = date(2026, 11, 23)
 
 

@@ -2,9 +2,9 @@
 
 from app.extensions import db
 from tests import factories
-from tests.authz import Case
+from tests.authz import SCHOOL_ADMINS, Case
 
-ADMIN = frozenset({"school_admin"})
+ADMIN = SCHOOL_ADMINS  # the principal and coordinators
 CLASS_TEACHER = frozenset({"class_teacher"})
 GUARDIAN = frozenset({"guardian"})
 OFFICER = frozenset({"county_officer"})

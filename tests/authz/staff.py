@@ -2,9 +2,9 @@
 
 import io
 
-from tests.authz import Case
+from tests.authz import SCHOOL_ADMINS, Case
 
-ADMIN = frozenset({"school_admin"})
+ADMIN = SCHOOL_ADMINS  # the principal and coordinators
 TEACHERS = frozenset({"class_teacher", "teacher"})
 STAFF_SELF = TEACHERS | {"provider_staff"}
 
