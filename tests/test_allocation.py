@@ -170,12 +170,18 @@ def test_every_freed_place_is_offered_to_the_first_in_the_queue(db, world, offer
     assert held == 1  # the offered place is held for the child until the offer ends
 
 
-def test_an_unanswered_offer_expires_and_passes_on_in_order(db, world, offering):
+@pytest.fixture
+def drawn(db, world, offering):
+    """Six children for three places, drawn: the activity and its waiting list in order."""
     applicants(world, offering, 6)
     db.session.commit()
     close_and_draw(db, offering)
     activity = offering.activities[0]
-    first, second, third = waiting_in_order(activity)
+    return activity, waiting_in_order(activity)
+
+
+def test_an_unanswered_offer_expires_and_passes_on_in_order(db, offering, drawn):
+    activity, (first, second, third) = drawn
     _raise_capacity(activity, None)
     db.session.commit()
     assert first.status is ChoiceStatus.OFFERED
@@ -191,12 +197,8 @@ def test_an_unanswered_offer_expires_and_passes_on_in_order(db, world, offering)
     assert activity.taken == activity.capacity
 
 
-def test_declining_passes_on_and_accepting_keeps_it(db, world, offering):
-    applicants(world, offering, 6)
-    db.session.commit()
-    close_and_draw(db, offering)
-    activity = offering.activities[0]
-    first, second, third = waiting_in_order(activity)
+def test_declining_passes_on_and_accepting_keeps_it(db, drawn):
+    activity, (first, second, third) = drawn
     activity.capacity += 2
     allocation.offer_freed_places(activity)
     db.session.commit()

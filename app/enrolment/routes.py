@@ -183,31 +183,30 @@ def _choice_of(choice_id: int) -> ActivityChoice:
     return choice
 
 
-@bp.route("/choices/<int:choice_id>/accept", methods=["POST"])
-@guardian_only
-def accept_offer(choice_id: int):
+def _answer_offer(choice_id: int, answer, done: str):
+    """Accept or decline an open offer (it may have expired or been taken away since the page was shown)."""
     choice = _choice_of(choice_id)
     if ActionForm().validate_on_submit():
         bring_up_to_date(choice.application.offering)
-        if choice.status is ChoiceStatus.OFFERED and allocation.accept_offer(choice, current_user):
-            flash(_("Place accepted: %(activity)s.", activity=choice.seat_activity.name), "success")
+        if choice.status is ChoiceStatus.OFFERED and answer(choice, current_user):
+            flash(done % {"activity": choice.seat_activity.name}, "success")
         else:
             flash(_("This offer is no longer open."), "error")
         db.session.commit()
     return redirect(url_for("enrolment.application", application_id=choice.application_id))
+
+
+@bp.route("/choices/<int:choice_id>/accept", methods=["POST"])
+@guardian_only
+def accept_offer(choice_id: int):
+    return _answer_offer(choice_id, allocation.accept_offer, _("Place accepted: %(activity)s."))
 
 
 @bp.route("/choices/<int:choice_id>/decline", methods=["POST"])
 @guardian_only
 def decline_offer(choice_id: int):
-    choice = _choice_of(choice_id)
-    if ActionForm().validate_on_submit():
-        if choice.status is ChoiceStatus.OFFERED and allocation.decline_offer(choice, current_user):
-            flash(_("Declined. The place goes to the next child on the waiting list."), "success")
-        else:
-            flash(_("This offer is no longer open."), "error")
-        db.session.commit()
-    return redirect(url_for("enrolment.application", application_id=choice.application_id))
+    return _answer_offer(choice_id, allocation.decline_offer,
+                         _("Declined. The place goes to the next child on the waiting list."))
 
 
 @bp.route("/choices/<int:choice_id>/remove", methods=["POST"])
