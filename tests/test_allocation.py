@@ -12,6 +12,7 @@ from app.enrolment.models import (
     Application,
     ApplicationStatus,
     ChoiceStatus,
+    HardshipStatus,
     Lottery,
     Notification,
     Seat,
@@ -31,7 +32,7 @@ def ctx(app):
 
 @pytest.fixture
 def offering(world, db, ctx):
-    offering = factories.create_offering(world.own_school, priority_groups=("hardship",))
+    offering = factories.create_offering(world.own_school, priority_groups=("hardship", "left_behind"))
     factories.create_activity(offering, name="科技社团", capacity=3, grades=(1,))
     factories.create_activity(offering, name="书法", capacity=10, grades=(1,))
     db.session.commit()
@@ -99,7 +100,7 @@ def test_the_minute_of_applying_makes_no_difference(db, world, offering):
 
 def test_priority_group_first_then_the_lottery_and_the_reason_in_words(db, world, offering):
     apps = applicants(world, offering, 6)
-    apps[-1].priority_groups = ["hardship"]
+    apps[-1].priority_groups = ["left_behind"]
     apps[-1].status = ApplicationStatus.CONFIRMED  # a claim counts once the class teacher has checked it
     db.session.commit()
     record = close_and_draw(db, offering)
@@ -290,7 +291,7 @@ def test_the_guardian_sees_why_is_offered_a_place_and_takes_it(client, login, db
     for _ in range(3):  # three children of the priority group take the three places, whatever the draw
         rival = factories.create_application(factories.create_student(world.own_class), offering, choices=[science])
         rival.priority_groups = ["hardship"]
-        rival.status = ApplicationStatus.APPROVED
+        rival.hardship = HardshipStatus.APPROVED  # the principal or finance checked it
     db.session.commit()
     record = close_and_draw(db, offering)
     login(world.users["guardian"])
@@ -327,10 +328,17 @@ def test_lottery_numbers_and_tickets_are_need_to_know(client, login, db, world, 
         assert "科技社团" in page
 
 
-def test_a_priority_claim_the_class_teacher_has_not_confirmed_does_not_count(db, world, offering):
-    apps = applicants(world, offering, 4)
-    apps[0].priority_groups = ["hardship"]  # claimed, still waiting for the class teacher at the close
+def test_a_priority_claim_counts_only_once_the_school_checked_it(db, world, offering):
+    apps = applicants(world, offering, 5)
+    apps[0].priority_groups = ["left_behind"]  # claimed, still waiting for the class teacher at the close
+    apps[1].priority_groups = ["hardship"]  # confirmed by the class teacher, who may not see hardship ...
+    apps[1].status = ApplicationStatus.CONFIRMED
+    apps[1].hardship = HardshipStatus.REQUESTED  # ... and the principal has not decided yet
+    apps[2].priority_groups = ["hardship"]
+    apps[2].hardship = HardshipStatus.APPROVED
+    apps[3].priority_groups = ["left_behind"]
+    apps[3].status = ApplicationStatus.CONFIRMED
     db.session.commit()
     record = close_and_draw(db, offering)
-    assert record.result["tiers"][apps[0].ticket] == 1  # drawn like everyone else
-    assert all(applicant["groups"] == [] for applicant in record.inputs["applicants"])
+    tiers = record.result["tiers"]
+    assert [tiers[a.ticket] for a in apps] == [2, 2, 0, 1, 2]  # 0 hardship, 1 left-behind, 2 no priority

@@ -10,6 +10,7 @@ from app.enrolment.models import (
     ApplicationStatus,
     AuditEvent,
     ChoiceStatus,
+    HardshipStatus,
     LedgerKind,
     Lottery,
     Notification,
@@ -101,6 +102,7 @@ def test_the_whole_path_with_lottery_and_waiting_list(app, client, world, login,
     rival = factories.create_application(factories.create_student(world.own_class), offering,
                                          choices=[offering.activities[0]], status=ApplicationStatus.CONFIRMED,
                                          priority_groups=("hardship",))
+    rival.hardship = HardshipStatus.APPROVED  # the principal checked the claim: it counts in the draw
     db.session.commit()
 
     client.post("/account/logout")

@@ -18,11 +18,19 @@ from sqlalchemy import update
 
 from app.accounts.models import User
 from app.enrolment import lottery
-from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, ChoiceStatus, Lottery, Seat
+from app.enrolment.models import (
+    ActivityChoice,
+    Application,
+    ApplicationStatus,
+    ChoiceStatus,
+    HardshipStatus,
+    Lottery,
+    Seat,
+)
 from app.enrolment.records import N_, audit, notify_guardian
 from app.extensions import db
 from app.models_base import as_utc, local_time, school_zone, utcnow
-from app.programs.models import Activity, AllocationMode, Offering
+from app.programs.models import Activity, AllocationMode, Offering, PriorityGroup
 
 logger = logging.getLogger(__name__)
 
@@ -170,10 +178,13 @@ def _settle_placed(placed: ActivityChoice) -> list[Activity]:
 
 
 def priority_claims(application: Application) -> tuple[str, ...]:
-    """The priority groups the draw counts: those of applications the class teacher confirmed (班级审核) before it."""
-    if application.status in (ApplicationStatus.CONFIRMED, ApplicationStatus.APPROVED):
-        return tuple(application.priority_groups)
-    return ()
+    """The priority groups the draw counts, each once the school has checked it before the draw: hardship when the
+    principal or finance approved the family's hardship request (class teachers may not know of it); the others when
+    the class teacher confirmed the application (班级审核)."""
+    confirmed = application.status in (ApplicationStatus.CONFIRMED, ApplicationStatus.APPROVED)
+    hardship_approved = application.hardship is HardshipStatus.APPROVED
+    return tuple(g for g in application.priority_groups
+                 if (hardship_approved if g == PriorityGroup.HARDSHIP.value else confirmed))
 
 
 def draw_offering(offering: Offering, actor: User | None = None, seed: str | None = None,

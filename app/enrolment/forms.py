@@ -47,7 +47,7 @@ class ApplicationForm(FlaskForm):
                                 validators=[Length(max=200)], filters=[stripped])
     walk_alone_consent = BooleanField(_l("I agree that my child walks home alone and take responsibility for it"))
     health_notes = TextAreaField(_l("Health notes or special needs (optional)"), validators=[Length(max=2000)])
-    priority_groups = MultiCheckboxField(_l("Our family belongs to (the class teacher checks)"),
+    priority_groups = MultiCheckboxField(_l("Our family belongs to (checked by the school before the draw)"),
                                          choices=priority_group_choices)
     hardship = BooleanField(_l("Request a hardship fee waiver"))
     agree = BooleanField(_l("I have read the agreement and sign it"))

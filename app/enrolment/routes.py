@@ -454,17 +454,37 @@ def audit_trail():
 # --- Everyone ---
 
 
+def lottery_or_404(lottery_id: int) -> Lottery:
+    """A draw the current user may see. Its record shows each ticket's priority groups (hardship among them), so:
+    the principal and finance of its school, and the families with an application in it (to check it themselves);
+    class teachers and coordinators, who could tie tickets to children of their classes, may not."""
+    record = db.session.get(Lottery, lottery_id)
+    if record is None:
+        abort(404)
+    if current_user.role is Role.GUARDIAN:
+        children = [link.student_id for link in current_user.guardian_links if link.verified]
+        allowed = db.session.scalar(db.select(Application.id).filter(
+            Application.offering_id == record.offering_id, Application.student_id.in_(children)).limit(1)) is not None
+    else:
+        allowed = need_to_know.handles_fees(current_user) and current_user.school_id == record.school_id
+    if not allowed:
+        abort(404)
+    return record
+
+
 @bp.route("/lotteries/<int:lottery_id>")
+@roles_required(Role.GUARDIAN, Role.FINANCE, principal=True)
 def lottery(lottery_id: int):
-    """A recorded lottery, public: its seed, inputs and result, and whether re-running it gives the same."""
-    record = db.get_or_404(Lottery, lottery_id)
+    """A recorded draw: its seed, inputs and result, and whether re-running it gives the same."""
+    record = lottery_or_404(lottery_id)
     return render_template("enrolment/lottery.html", record=record, same=allocation.rerun_lottery(record))
 
 
 @bp.route("/lotteries/<int:lottery_id>.json")
+@roles_required(Role.GUARDIAN, Role.FINANCE, principal=True)
 def lottery_record(lottery_id: int):
     """A recorded draw to download and re-run: python -m app.enrolment.lottery RECORD.json."""
-    record = db.get_or_404(Lottery, lottery_id)
+    record = lottery_or_404(lottery_id)
     body = {"lottery": record.id, "offering": record.offering.title, "drawn_at": record.run_at.isoformat(),
             "seed": record.seed, "inputs": record.inputs, "result": record.result}
     return jsonify(body)
