@@ -239,9 +239,10 @@ def test_window_draw_reasons_and_waiting_list_offer(browser, live_server, live_d
         principal.goto(f"/enrolment/offerings/{care}")
         assert principal.text("#window") == f"报名截止并抽签的时间：{closes}。"
         assert f"{SMALL}: 0/{capacity}" in principal.text()
+        confirmed = query(db, "SELECT count(*) FROM application WHERE offering_id = ? AND status = 'confirmed'", care)
         principal.page.click(f"form[action$='/offerings/{care}/approve'] button[type=submit]")
         principal.page.wait_for_url(f"**/enrolment/offerings/{care}")
-        assert "已审定通过1份申请。" in principal.text()
+        assert f"已审定通过{confirmed}份申请。" in principal.text()
         row = principal.page.locator(f"tr:has(a[href$='/applications/{mine}'])")
         assert "已审定通过" in row.inner_text() and f"{SMALL} (尚未分配)" in row.inner_text()
         assert f"{SMALL}: 0/{capacity}" in principal.text()
