@@ -4,8 +4,6 @@ import functools
 import itertools
 from datetime import date, time
 
-from werkzeug.security import generate_password_hash
-
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.extensions import db
 from app.providers.models import Provider, ProviderStatus
@@ -18,8 +16,10 @@ _numbers = itertools.count(1)
 
 @functools.cache
 def _password_hash() -> str:
-    # scrypt is slow on purpose; tests use cheap scrypt parameters, hashed once per run.
-    return generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
+    # Hashing is slow on purpose; the testing config's cheap Argon2 parameters, hashed once per run.
+    from app.accounts.passwords import hash_password
+
+    return hash_password(PASSWORD)
 
 
 def _next() -> int:

@@ -15,7 +15,7 @@ def test_guardian_registers_and_lands_on_dashboard(client, db):
     assert response.status_code == 302
     user = db.session.scalar(db.select(User).filter_by(mobile="13912345678"))
     assert user.role is Role.GUARDIAN
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith("$argon2id$")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "李家长" in page
 
@@ -84,3 +84,17 @@ def test_login_does_not_follow_an_offsite_next(client, world):
     response = client.post("/account/login?next=//evil.example/x",
                            data={"mobile": user.mobile, "password": factories.PASSWORD})
     assert response.headers["Location"] == "/dashboard"
+
+
+def test_passwords_are_argon2id_and_older_scrypt_hashes_are_upgraded_at_login(app, client, db):
+    from werkzeug.security import generate_password_hash
+
+    user = factories.create_guardian()
+    user.password_hash = generate_password_hash("old-secret-1", method="scrypt:1024:8:1")  # made before Argon2
+    db.session.commit()
+    assert client.post("/account/login", data={"mobile": user.mobile, "password": "wrong-one-1"}).status_code == 200
+    assert user.password_hash.startswith("scrypt:")
+    assert client.post("/account/login", data={"mobile": user.mobile, "password": "old-secret-1"}).status_code == 302
+    db.session.expire_all()
+    assert user.password_hash.startswith("$argon2id$") and user.check_password("old-secret-1")
+    assert not user.check_password("old-secret-2")

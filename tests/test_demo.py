@@ -1,22 +1,12 @@
 """`flask demo` loads the demo county once, every listed login works through the login form, --reset reloads it."""
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from app import demo
 from app.accounts.models import Role, User
 from app.schools.models import County, Grade, School, SchoolClass, SchoolType, Student
 
 pytestmark = pytest.mark.both_databases
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """The demo hashes a hundred passwords with full-strength scrypt (seconds); tests use cheap parameters."""
-    def cheap_hash(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
-        return generate_password_hash(password, method="scrypt:1024:8:1", salt_length=salt_length)
-
-    monkeypatch.setattr("app.accounts.models.generate_password_hash", cheap_hash)
 
 
 def run_demo(runner, *args: str):

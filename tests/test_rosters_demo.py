@@ -2,22 +2,11 @@
 
 from datetime import date
 
-import pytest
-from werkzeug.security import generate_password_hash
-
 from app.extensions import db
 from app.rosters import jobs, services
 from app.rosters.models import RosterJob, RosterJobStatus, SessionTemplate, Week
 from app.schools.models import School
 from scheduling.validate import validate as validate_roster
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    def cheap_hash(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
-        return generate_password_hash(password, method="scrypt:1024:8:1", salt_length=salt_length)
-
-    monkeypatch.setattr("app.accounts.models.generate_password_hash", cheap_hash)
 
 
 def test_demo_week_plans_cleanly_and_solves(app, runner):

@@ -7,8 +7,8 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts import passwords
 from app.extensions import db
 from app.models_base import TimestampColumn, enum_column, utcnow
 
@@ -96,12 +96,17 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     def set_password(self, password: str) -> None:
-        """Hash with Werkzeug's scrypt and end every existing session."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Hash the new password and end every existing session."""
+        self.password_hash = passwords.hash_password(password)
         self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Whether the password is right; an outdated hash is replaced by a current one (the session stays)."""
+        if not passwords.verify_password(self.password_hash, password):
+            return False
+        if passwords.needs_rehash(self.password_hash):
+            self.password_hash = passwords.hash_password(password)
+        return True
 
     def rotate_session_token(self) -> None:
         self.session_token = new_session_token()
