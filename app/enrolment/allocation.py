@@ -137,14 +137,18 @@ def _groups(queue_id: int) -> list[Activity]:
         (Activity.id == queue_id) | (Activity.section_of_id == queue_id)).order_by(Activity.id)))
 
 
-def _take_seat_in_queue(choice: ActivityChoice) -> bool:
-    """A seat in any group of the chosen activity; records which group on the choice."""
+def _seat_in(choice: ActivityChoice, group: Activity) -> bool:
+    """A seat for the choice's child in this group of the chosen activity; the choice records the group."""
     application = choice.application
-    for group in _groups(choice.activity_id):
-        if take_seat(group.id, application.student_id, application.id):
-            choice.section_id = None if group.id == choice.activity_id else group.id
-            return True
-    return False
+    if not take_seat(group.id, application.student_id, application.id):
+        return False
+    choice.section_id = None if group.id == choice.activity_id else group.id
+    return True
+
+
+def _take_seat_in_queue(choice: ActivityChoice) -> bool:
+    """A seat in any group of the chosen activity."""
+    return any(_seat_in(choice, group) for group in _groups(choice.activity_id))
 
 
 def _set_outcome(choice: ActivityChoice, status: ChoiceStatus, outcome: str) -> None:
@@ -310,11 +314,10 @@ def offer_freed_places(group: Activity, actor: User | None = None, now: datetime
         if choice is None:
             break
         application = choice.application
-        if not take_seat(group.id, application.student_id, application.id):
+        if not _seat_in(choice, group):
             # The child already sits in this group (cannot happen through the site): take them off this list.
             _set_outcome(choice, ChoiceStatus.DROPPED, "higher_choice")
             continue
-        choice.section_id = None if group.id == choice.activity_id else group.id
         _set_outcome(choice, ChoiceStatus.OFFERED, "offered")
         choice.offer_expires_at = now + timedelta(hours=application.offering.offer_hours)
         db.session.flush()
