@@ -1,0 +1,632 @@
+"""Sign-up day: 2,000 guardians each log in, read the public notice and apply for their child within five minutes.
+
+    .venv/bin/pip install -r requirements-bench.txt
+    .venv/bin/python benchmarks/signup_load.py [--db sqlite|postgresql|both] [--guardians 2000] [--ramp 270]
+
+For each database: a fresh one (`flask db upgrade` on a temporary SQLite file, or on a throwaway PostgreSQL started by
+tests/pg.py, loopback only), seeded through the models and the programme services inside create_app("production")
+(one county, one primary school, its classes and class teachers, a published after-school offering open for
+applications, activities with few seats, the agreement, and the guardians, each bound by a verified link to one child,
+all with one password hashed once); the real site served by gunicorn (wsgi:app, APP_CONFIG=production) on a free
+port of 127.0.0.1; locust (benchmarks/signup_locustfile.py, headless) sends the guardians in evenly over the ramp,
+each once: login page, login, notice, form, apply, and the application page the apply redirects to. Then the database
+is checked: one application per successful apply, none lost, no child with two.
+
+The login limit is per address and every virtual guardian comes from 127.0.0.1, so the run raises it through the
+environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production. Everything stops by itself:
+locust at the end of the window, the whole run at --timeout, gunicorn and PostgreSQL on exit, error or Ctrl-C.
+
+Figures: a table on stdout and benchmarks/signup_last_run.json (a run with other sizes writes into its work folder).
+"""
+
+import argparse
+import ctypes
+import http.cookiejar
+import json
+import math
+import os
+import platform
+import random
+import re
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.pg import PostgresServer, free_port  # noqa: E402
+
+LOCUSTFILE = ROOT / "benchmarks" / "signup_locustfile.py"
+LAST_RUN = ROOT / "benchmarks" / "signup_last_run.json"
+PASSWORD = "signup-day-2026"
+LOGIN_RATE_LIMIT = "100000 per minute"  # raised for the run: every virtual guardian logs in from 127.0.0.1
+STEPS = ["login page", "login", "notice", "form", "apply", "application"]
+TARGET_P95_MS = 300
+DEFAULT_GUARDIANS = 2000
+WINDOW_S = 300  # the sign-up day's five minutes: every journey starts and ends inside it
+CLASS_SIZE = 45  # the most pupils a primary class may have
+CALIBRATION = 20  # guardians more, who sign up one at a time after the load: what each step costs the server
+
+
+class BenchmarkAborted(Exception):
+    """The hard time limit passed, or the process was asked to stop."""
+
+
+# --- The database ---
+
+
+def seed_signup_day(guardians: int, password_hash: str, seed: int) -> dict:
+    """One county, school, classes with class teachers, a published offering open for applications, its activities
+    and agreement, and the guardians with one verified child each (inside an app context; commits). Returns the plan
+    the locust users follow."""
+    from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
+    from app.extensions import db
+    from app.models_base import utcnow
+    from app.programs import services as programs
+    from app.programs.models import Activity, Offering, OfferingKind
+    from app.schools.models import County, Grade, School, SchoolClass, SchoolType, Student, Term
+
+    rng = random.Random(seed)
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+    given = "子涵梓萱思雨欣怡俊熙一诺佳琪浩然宇轩"
+    today = date.today()
+
+    def person() -> str:
+        return rng.choice(surnames) + "".join(rng.sample(given, 2))
+
+    def account(mobile: str, name: str, role: Role, **fields) -> User:
+        user = User(mobile=mobile, name=name, role=role, password_hash=password_hash, **fields)
+        db.session.add(user)
+        return user
+
+    county = County(name="签约日县", code="SIGNUP")
+    school = School(county=county, code="QY", name="签约日实验小学", school_type=SchoolType.PRIMARY,
+                    address="签约日县学府路1号")
+    db.session.add(school)
+    term = Term(name="下学期", starts_on=today + timedelta(days=21), ends_on=today + timedelta(days=161))
+    school.terms.append(term)
+    principal = account("13600000001", "吴校长", Role.SCHOOL_ADMIN, school=school, admin_title=AdminTitle.PRINCIPAL)
+    classes_per_grade = max(1, math.ceil(guardians / (6 * CLASS_SIZE)))
+    classes = []
+    for number in range(1, 7):
+        grade = Grade(number=number)
+        school.grades.append(grade)
+        for class_number in range(1, classes_per_grade + 1):
+            teacher = account(f"136{len(classes) + 100:08d}", person() + "老师", Role.TEACHER, school=school)
+            school_class = SchoolClass(school=school, number=class_number, class_teacher=teacher)
+            grade.classes.append(school_class)
+            classes.append(school_class)
+    db.session.flush()
+
+    links = []
+    for n in range(guardians):
+        school_class = classes[n % len(classes)]
+        student = Student(school=school, school_class=school_class, name=person(),
+                          student_number=f"QY{today.year - school_class.grade.number + 1}{n + 1:05d}")
+        guardian = account(f"150{n + 1:08d}", student.name[0] + "家长", Role.GUARDIAN)
+        links.append(GuardianLink(guardian=guardian, student=student, verified=True, verified_at=utcnow(),
+                                  relationship_kind=rng.choice([Relationship.MOTHER, Relationship.FATHER,
+                                                                Relationship.GRANDPARENT]),
+                                  verified_by=school_class.class_teacher))
+    db.session.add_all(links)
+    db.session.flush()
+
+    # Application-window and allocation fields keep their defaults: open now, as a school publishes it.
+    offering = Offering(
+        school_id=school.id, kind=OfferingKind.AFTER_SCHOOL, term_id=term.id, title="下学期课后服务（签约日）",
+        starts_on=term.starts_on, ends_on=term.ends_on, weekdays=[0, 1, 2, 3, 4], starts_at=dtime(15, 30),
+        ends_at=dtime(17, 40), basic_content="看护、作业辅导与答疑，不讲授新课",
+        apply_deadline=today + timedelta(days=14), basic_fee_cents=20000, fee_rules="按月收取，每次预收不超过三个月",
+        refund_rule="退出时，尚未开始月份的费用全额退还",
+        hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
+        priority_groups=["hardship", "left_behind", "late_working"])
+    db.session.add(offering)
+    db.session.flush()
+    leaders = [c.class_teacher for c in classes]
+    for k, (name, code, grades, weekdays, capacity) in enumerate([
+        ("足球", "sports", [3, 4, 5, 6], [0, 2], 60),
+        ("绘本阅读", "reading", [1, 2, 3], [1, 3], 80),
+        ("科学小实验", "science", [1, 2, 3, 4, 5, 6], [4], 50),
+        ("书法", "arts", [2, 3, 4, 5, 6], [1], 40),
+        ("合唱团", "arts", [1, 2, 3, 4, 5, 6], [3], 40),
+        ("编程社团", "club", [4, 5, 6], [2], 30),
+    ]):
+        offering.activities.append(Activity(
+            school_id=school.id, name=name, activity=code, grades=grades, weekdays=weekdays, starts_at=dtime(16, 30),
+            ends_at=dtime(17, 30), capacity=capacity, room=f"{name}教室", leader_id=leaders[k % len(leaders)].id))
+    db.session.flush()
+    programs.add_agreement(school, "课后服务协议书\n一、学生自愿参加，家长申请，学校审核后实施。\n"
+                           "二、学校按公示内容组织看护、作业辅导和拓展活动，不讲授新课。", principal)
+    notice = programs.publish_offering(offering, principal, "签约日")
+    if accepts_applications(offering) is False:
+        raise RuntimeError("the seeded offering is not open for applications: its window fields need setting")
+    db.session.commit()
+    plan_guardians = []
+    for link in links:
+        plan_guardians.append({"mobile": link.guardian.mobile, "student_id": link.student_id,
+                               "student_number": link.student.student_number, "student_name": link.student.name})
+    return {"seed": seed, "password": PASSWORD, "offering_id": offering.id, "offering_title": offering.title,
+            "notice_path": f"/programs/notice/offering/{offering.id}/v{notice.version}",
+            "classes": len(classes), "activities": len(offering.activities), "guardians": plan_guardians}
+
+
+def accepts_applications(offering) -> bool | None:
+    """Whether the app takes applications for the offering now: by its application window where the app has one
+    (app.enrolment.allocation), else by the deadline (Offering.is_open_for_applications); None if it has neither."""
+    from app.models_base import utcnow
+
+    try:
+        from app.enrolment.allocation import accepts_applications as window_open
+    except ImportError:
+        check = getattr(offering, "is_open_for_applications", None)
+        return check(date.today()) if check else None
+    return window_open(offering, utcnow())
+
+
+def check_database(offering_id: int, outcomes: list[dict]) -> dict:
+    """Applications in the database against what the guardians were told (inside an app context)."""
+    from app.enrolment.models import ActivityChoice, Application
+    from app.extensions import db
+
+    rows = db.session.execute(db.select(Application.id, Application.student_id)
+                              .filter_by(offering_id=offering_id)).all()
+    per_child = Counter(student_id for _, student_id in rows)
+    stored = {application_id: student_id for application_id, student_id in rows}
+    told = {o["application_id"]: o["student_id"] for o in outcomes if o["applied"]}
+    choices = db.session.scalar(db.select(db.func.count(ActivityChoice.id)).join(Application)
+                                .filter(Application.offering_id == offering_id))
+    return {
+        "applications": len(rows),
+        "apply_successes": len(told),
+        "children_with_two_or_more": sum(1 for count in per_child.values() if count > 1),
+        "lost": sum(1 for application_id in told if application_id not in stored),
+        "wrong_child": sum(1 for a, s in told.items() if a in stored and stored[a] != s),
+        "stored_but_reported_failed": sum(1 for application_id in stored if application_id not in told),
+        "activity_choices": choices,
+        "matches": len(rows) == len(told) and set(stored) == set(told),
+    }
+
+
+# --- Processes ---
+
+
+def die_with_parent() -> None:
+    """In a child before exec: get SIGTERM when this benchmark dies, however it dies (Linux prctl PDEATHSIG)."""
+    os.setsid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Terminate a child started in its own session, with all it started; kill it if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (all cores added up)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def wait_until_idle(pids: list[int], limit_s: float = 180) -> None:
+    """Until the server has drained what an overloaded run left queued (sync workers still serve requests whose
+    client has gone): less than 20 ms of CPU in a second."""
+    deadline = time.monotonic() + limit_s
+    previous = cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = cpu_seconds(pids)
+        if now - previous < 0.02:
+            return
+        previous = now
+
+
+def start_gunicorn(env: dict, port: int, args, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+               "--worker-class", args.worker_class, "--threads", str(args.threads), "--timeout", "60",
+               "--graceful-timeout", "10", "--backlog", "2048", "--error-logfile", str(log), "--log-level", "warning",
+               "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop_process(server)
+            raise RuntimeError(f"gunicorn did not start; see {log}")
+        time.sleep(0.3)
+
+
+def run_locust(plan_file: Path, results: Path, url: str, args, log: Path) -> tuple[dict, float]:
+    """Run the locustfile headless; its results and its CPU seconds."""
+    spawn_rate = args.guardians / args.ramp
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(args.guardians),
+               "--spawn-rate", f"{spawn_rate:.4f}", "--run-time", f"{args.window}s", "--stop-timeout", "0",
+               "--host", url, "--only-summary", "--exit-code-on-error", "0", "--loglevel", "WARNING"]
+    env = {**os.environ, "SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with log.open("w") as out:
+        locust = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                  preexec_fn=die_with_parent)
+        try:
+            locust.wait(timeout=args.window + 120)
+        finally:
+            stop_process(locust)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if not results.exists():
+        raise RuntimeError(f"locust wrote no results; see {log}")
+    return json.loads(results.read_text(encoding="utf-8")), (after.ru_utime - before.ru_utime
+                                                              + after.ru_stime - before.ru_stime)
+
+
+# --- What each step costs ---
+
+
+class LoopbackTLSPolicy(http.cookiejar.DefaultCookiePolicy):
+    """Send Secure cookies to 127.0.0.1 too: production sets them, and TLS ends at a proxy there."""
+
+    def return_ok_secure(self, cookie, request) -> bool:
+        return urlsplit(request.get_full_url()).hostname == "127.0.0.1" or super().return_ok_secure(cookie, request)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the redirect comes back as an HTTPError with its Location, and is followed by hand
+
+
+def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
+    """The calibration guardians sign up one request at a time on the idle server: each step's latency alone and the
+    CPU it costs the server (gunicorn workers and PostgreSQL backends, mean over the guardians) — where the time goes
+    and how many journeys a second the machine's cores could serve at most."""
+    token = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+    costs: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}
+
+    def request(opener, step: str, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        cpu, started = cpu_seconds(pids), time.perf_counter()
+        try:
+            with opener.open(base + path, data=body, timeout=60) as response:
+                status, location, text = response.status, "", response.read().decode()
+        except urllib.error.HTTPError as answer:
+            status, location, text = answer.code, answer.headers.get("Location", ""), ""
+        costs[step].append(((time.perf_counter() - started) * 1000, (cpu_seconds(pids) - cpu) * 1000))
+        return status, urlsplit(location).path, text
+
+    for g in plan["calibration"]:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(LoopbackTLSPolicy())), NoRedirect)
+        _, _, page = request(opener, "login page", "/account/login")
+        status, _, _ = request(opener, "login", "/account/login", {
+            "csrf_token": token.search(page).group(1), "mobile": g["mobile"], "password": plan["password"]})
+        request(opener, "notice", plan["notice_path"])
+        apply_path = f"/enrolment/apply/{g['student_id']}/{plan['offering_id']}"
+        _, _, page = request(opener, "form", apply_path)
+        first_choice = re.search(r'name="choice_1">.*?<option value="0">[^<]*</option><option value="(\d+)"', page,
+                                 re.S)
+        status, location, _ = request(opener, "apply", apply_path, {
+            "csrf_token": token.search(page).group(1), "student_number": g["student_number"],
+            "weekdays": [0, 1, 2, 3, 4], "choice_1": first_choice.group(1) if first_choice else 0, "choice_2": 0,
+            "choice_3": 0, "pickup": "collected", "pickup_people": "母亲 王芳", "agree": "y"})
+        if status != 302:
+            raise RuntimeError(f"calibration: the application of {g['mobile']} was refused (HTTP {status})")
+        request(opener, "application", location)
+    steps = {}
+    for step, rows in costs.items():
+        latencies = sorted(latency for latency, _ in rows)
+        steps[step] = {"latency_alone_ms": round(percentile(latencies, 50), 1),
+                       "server_cpu_ms": round(sum(cpu for _, cpu in rows) / len(rows), 1)}
+    journey_cpu = sum(step["server_cpu_ms"] for step in steps.values())
+    return {"guardians": len(plan["calibration"]), "steps": steps, "journey_server_cpu_ms": round(journey_cpu, 1),
+            "max_journeys_per_s": round((os.cpu_count() or 1) * 1000 / journey_cpu, 2) if journey_cpu else None}
+
+
+# --- Figures ---
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of sorted values (0 when there are none)."""
+    if not ordered:
+        return 0.0
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def latency(samples: list[list]) -> dict:
+    times = sorted(s[2] for s in samples)
+    return {"requests": len(samples), "errors": sum(1 for s in samples if not s[3]),
+            "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
+            "p99_ms": round(percentile(times, 99), 1), "max_ms": round(times[-1], 1) if times else 0.0,
+            "mean_ms": round(sum(times) / len(times), 1) if times else 0.0}
+
+
+def summarise(results: dict, guardians: int) -> dict:
+    samples, outcomes = results["samples"], results["outcomes"]
+    first = min((s[1] for s in samples), default=0.0)
+    last = max((s[1] + s[2] / 1000 for s in samples), default=0.0)
+    duration = max(last - first, 1e-9)
+    per_10s = Counter(int((s[1] - first) // 10) for s in samples)
+    failures = Counter(o["failed"][:160] for o in outcomes if o["failed"])
+    journeys = [o["ended"] - o["started"] for o in outcomes if not o["failed"]]
+    return {
+        "overall": latency(samples) | {"duration_s": round(duration, 1), "rps": round(len(samples) / duration, 1),
+                                       "peak_10s_rps": round(max(per_10s.values(), default=0) / 10, 1)},
+        "steps": {step: latency([s for s in samples if s[0] == step]) for step in STEPS},
+        "journeys": {"guardians": guardians, "started": len(outcomes), "never_started": guardians - len(outcomes),
+                     "completed": sum(1 for o in outcomes if not o["failed"]),
+                     "logged_in": sum(1 for o in outcomes if o["login"]),
+                     "applied": sum(1 for o in outcomes if o["applied"]),
+                     "median_journey_s": round(sorted(journeys)[len(journeys) // 2], 1) if journeys else None,
+                     "failures": dict(failures.most_common(8))},
+    }
+
+
+def shared_password_hash() -> tuple[str, dict]:
+    """The benchmark password hashed once by the app's own User.set_password (inside an app context), and what one
+    check of it costs here alone: the login's share of the time."""
+    from app.accounts.models import User
+
+    user = User()
+    user.set_password(PASSWORD)
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        if not user.check_password(PASSWORD):
+            raise RuntimeError("the app does not accept the password it has just hashed")
+        runs.append(time.perf_counter() - started)
+    scheme = user.password_hash.rsplit("$", 2)[0] if user.password_hash.startswith("$") else \
+        user.password_hash.split("$", 1)[0]
+    return user.password_hash, {"scheme": scheme, "check_ms": round(sorted(runs)[2] * 1000, 1)}
+
+
+def commit() -> dict:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain",
+                                                                              "--untracked-files=no"))}
+
+
+def print_table(figures: dict) -> None:
+    print(f"\n{'database':<11} {'step':<12} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8}")
+    for name, run in figures.items():
+        rows = [("all", run["overall"]), *run["steps"].items()]
+        for k, (step, row) in enumerate(rows):
+            print(f"{name if k == 0 else '':<11} {step:<12} {row['requests']:>8} {row['errors']:>6} "
+                  f"{row['p50_ms']:>8.0f} {row['p95_ms']:>8.0f} {row['p99_ms']:>8.0f} {row['max_ms']:>8.0f}")
+    print(f"\n{'database':<11} {'rps':>6} {'peak':>6} {'journeys ok':>11} {'apply ok':>8} {'in db':>6} {'doubles':>7} "
+          f"{'lost':>5} {'unreported':>10} {'cpu s: web':>10} {'db':>5} {'locust':>6} {'other':>5}  verdict")
+    for name, run in figures.items():
+        o, j, d, c = run["overall"], run["journeys"], run["database_check"], run["cpu_seconds"]
+        print(f"{name:<11} {o['rps']:>6.1f} {o['peak_10s_rps']:>6.1f} {j['completed']:>5}/{j['guardians']:<5} "
+              f"{j['applied']:>8} {d['applications']:>6} {d['children_with_two_or_more']:>7} {d['lost']:>5} "
+              f"{d['stored_but_reported_failed']:>10} {c['gunicorn']:>10.0f} {c['database']:>5.0f} "
+              f"{c['locust']:>6.0f} {c['other_processes']:>5.0f}  {run['verdict']}")
+    for name, run in figures.items():
+        for reason, count in run["journeys"]["failures"].items():
+            print(f"  {name}: {count} × {reason}")
+    print("\nwhere the time goes — each step alone on the idle server (median latency / mean server CPU, ms):")
+    print(f"{'database':<11} " + " ".join(f"{step:>17}" for step in STEPS) + f" {'journey CPU':>11} {'max/s':>6}")
+    for name, run in figures.items():
+        costs = run.get("step_costs")
+        if costs:
+            cells = " ".join(f"{c['latency_alone_ms']:>8.0f} /{c['server_cpu_ms']:>7.0f}"
+                             for c in costs["steps"].values())
+            print(f"{name:<11} {cells} {costs['journey_server_cpu_ms']:>11.0f} {costs['max_journeys_per_s']:>6.1f}")
+
+
+# --- One run ---
+
+
+def run_database(kind: str, args, workdir: Path) -> dict:
+    """Build, seed, serve and load one database; the figures."""
+    from app import create_app
+    from app.extensions import db
+
+    folder = workdir / kind
+    folder.mkdir()
+    pg = server = None
+    try:
+        if kind == "postgresql":
+            pg = PostgresServer().start()
+            url = pg.create_database("signup")
+        else:
+            url = f"sqlite:///{folder / 'signup.sqlite'}"
+        env = {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
+               "LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT, "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore"}
+        env.pop("REDIS_URL", None)
+        upgrade = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=300)
+        if upgrade.returncode != 0:
+            raise RuntimeError(f"flask db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}")
+
+        os.environ.update(DATABASE_URL=url, SECRET_KEY=env["SECRET_KEY"])
+        app = create_app("production")
+        started = time.monotonic()
+        with app.app_context():
+            password_hash, password = shared_password_hash()
+            plan = seed_signup_day(args.guardians + CALIBRATION, password_hash, args.seed)
+            db.session.remove()
+            db.engine.dispose()
+        plan["guardians"], plan["calibration"] = plan["guardians"][:args.guardians], plan["guardians"][args.guardians:]
+        seeding = time.monotonic() - started
+        plan_file = folder / "plan.json"
+        plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+        print(f"[{kind}] seeded {len(plan['guardians'])} guardians, {plan['classes']} classes, "
+              f"{plan['activities']} activities in {seeding:.1f} s; serving with gunicorn", flush=True)
+
+        port = free_port()
+        server = start_gunicorn(env, port, args, folder / "gunicorn.log")
+        postmaster = int((pg.data_dir / "postmaster.pid").read_text().split()[0]) if pg else None
+        time.sleep(3)  # every worker booted, so its import is not counted as serving
+        web_cpu, db_cpu = cpu_seconds([server.pid]), cpu_seconds([postmaster] if postmaster else [])
+        busy, load_before = machine_busy_seconds(), os.getloadavg()[0]
+        print(f"[{kind}] locust: {args.guardians} guardians over {args.ramp} s, think {args.think} s, "
+              f"window {args.window} s", flush=True)
+        results, locust_cpu = run_locust(plan_file, folder / "results.json", f"http://127.0.0.1:{port}", args,
+                                         folder / "locust.log")
+        cpu = {"gunicorn": round(cpu_seconds([server.pid]) - web_cpu, 1),
+               "database": round(cpu_seconds([postmaster]) - db_cpu, 1) if postmaster else 0.0,
+               "locust": round(locust_cpu, 1)}
+        # Whatever else ran on the machine meanwhile (other test suites...) took CPU from the site: say how much.
+        cpu["other_processes"] = round(max(0.0, machine_busy_seconds() - busy - sum(cpu.values())), 1)
+        cpu["load_average_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        figures = summarise(results, args.guardians)
+        with app.app_context():
+            figures["database_check"] = check_database(plan["offering_id"], results["outcomes"])
+            db.session.remove()
+            db.engine.dispose()
+        wait_until_idle([server.pid, *([postmaster] if postmaster else [])])
+        figures["step_costs"] = step_costs(f"http://127.0.0.1:{port}", plan,
+                                           [server.pid, *([postmaster] if postmaster else [])])
+        stop_process(server)
+        server = None
+        figures["cpu_seconds"] = cpu
+        figures["password"] = password
+        figures["gunicorn_log_lines"] = sum(1 for _ in (folder / "gunicorn.log").open())
+        figures["verdict"] = verdict(kind, figures)
+        return figures
+    finally:
+        stop_process(server)
+        if pg is not None:
+            pg.stop()
+
+
+def verdict(kind: str, figures: dict) -> str:
+    check, overall, journeys = figures["database_check"], figures["overall"], figures["journeys"]
+    problems = []
+    if check["lost"] or check["wrong_child"]:
+        problems.append(f"{check['lost']} applications lost, {check['wrong_child']} on the wrong child")
+    if check["children_with_two_or_more"]:
+        problems.append(f"{check['children_with_two_or_more']} children with two applications")
+    if check["stored_but_reported_failed"]:
+        problems.append(f"{check['stored_but_reported_failed']} applications stored without the guardian being told")
+    if overall["errors"]:
+        problems.append(f"{overall['errors']} failed requests")
+    if journeys["completed"] < journeys["guardians"]:
+        problems.append(f"{journeys['guardians'] - journeys['completed']} journeys not completed in the window")
+    if kind == "postgresql" and overall["p95_ms"] >= TARGET_P95_MS:
+        problems.append(f"p95 {overall['p95_ms']:.0f} ms ≥ {TARGET_P95_MS} ms")
+    return "ok" if not problems else "; ".join(problems)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--guardians", type=int, default=DEFAULT_GUARDIANS)
+    parser.add_argument("--ramp", type=float, default=270, help="seconds over which the guardians arrive")
+    parser.add_argument("--window", type=int, default=WINDOW_S, help="seconds locust runs at most")
+    parser.add_argument("--think", default="1-2", help="seconds a guardian pauses between steps (min-max)")
+    # 2 × cores + 1 sync workers: processes, because CPU-bound Python (Jinja, the ORM) holds the GIL, so threads add
+    # no CPU; more than the cores, so a page is not queued behind a login's password hash; not more, as each worker
+    # is one more PostgreSQL connection and more switching on two cores.
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole benchmark, seconds")
+    parser.add_argument("--out", type=Path, help="where the JSON goes (default: benchmarks/signup_last_run.json "
+                                                 "for a full-size run, else the work folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, plan, raw samples)")
+    args = parser.parse_args()
+    if args.ramp + 30 > args.window:
+        parser.error("the ramp must leave at least 30 s of the window for the last guardians' journeys")
+
+    def abort(signum, _frame):
+        raise BenchmarkAborted(f"stopped by signal {signal.Signals(signum).name}"
+                               + (f" (the {args.timeout} s limit)" if signum == signal.SIGALRM else ""))
+
+    for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, abort)
+    signal.alarm(args.timeout)
+
+    load_at_start, code = [round(x, 2) for x in os.getloadavg()], commit()  # what is measured: the tree at start
+    workdir = Path(tempfile.mkdtemp(prefix="signup-load-"))
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    print(f"sign-up day: {args.guardians} guardians, {', '.join(kinds)}; nproc {os.cpu_count()}, load {load_at_start}; "
+          f"gunicorn {args.workers} × {args.worker_class} (threads {args.threads}); "
+          f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r} for this run only (all guardians come from 127.0.0.1); "
+          f"work folder {workdir}", flush=True)
+    figures, ok, out = {}, False, None
+    try:
+        for kind in kinds:
+            figures[kind] = run_database(kind, args, workdir)
+        ok = True
+    finally:
+        signal.alarm(0)
+        if figures:
+            print_table(figures)
+            report = {
+                "benchmark": "signup_load", "date": datetime.now(UTC).isoformat(timespec="seconds"), **code,
+                "command": " ".join([".venv/bin/python", "benchmarks/signup_load.py", *sys.argv[1:]]),
+                "machine": {"nproc": os.cpu_count(), "load_average_at_start": load_at_start,
+                            "python": platform.python_version()},
+                "gunicorn": {"app": "wsgi:app", "APP_CONFIG": "production", "bind": "127.0.0.1:<free port>",
+                             "workers": args.workers, "worker_class": args.worker_class, "threads": args.threads,
+                             "timeout_s": 60, "access_log": False},
+                "rate_limit": f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r}: the per-address login limit, raised for the "
+                              "run (every virtual guardian comes from 127.0.0.1)",
+                "load": {"guardians": args.guardians, "ramp_s": args.ramp, "spawn_rate": round(args.guardians
+                                                                                            / args.ramp, 3),
+                         "think_s": args.think, "window_s": args.window, "journey": STEPS, "seed": args.seed},
+                "targets": {"postgresql_p95_ms_below": TARGET_P95_MS, "errors": 0, "lost_or_doubled": 0},
+                "complete": ok, "results": figures,
+            }
+            full = args.guardians == DEFAULT_GUARDIANS and args.window == WINDOW_S and ok
+            out = args.out or (LAST_RUN if full else workdir / "signup_run.json")
+            out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            print(f"\nfigures written to {out}")
+        if ok and not args.keep and not (figures and out.parent == workdir):
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"work folder kept (logs, plan, raw samples): {workdir}")
+    sys.exit(0 if ok and all(run["verdict"] == "ok" for run in figures.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()
