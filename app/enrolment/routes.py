@@ -171,6 +171,7 @@ def application(application_id: int):
                            show_reasons=may_see_draw(current_user, application),
                            reasons={c.id: explain_choice(c) for c in application.choices},
                            remove_form=RemovePlaceForm(), siblings=siblings,
+                           before_draw=allocation.before_draw(application.offering, utcnow()),
                            sibling_form=SiblingForm(candidates=candidates) if candidates or siblings else None)
 
 
