@@ -13,6 +13,7 @@ from app.enrolment.models import Seat
 from app.extensions import db
 from app.programs.models import Activity
 from tests import factories
+from tests.racing import run_together
 
 SEATS = 5
 STUDENTS = 24
@@ -32,32 +33,22 @@ def test_last_seats_are_never_sold_twice(racing_app):
         db.session.commit()
 
     attempts = students + students[:DUPLICATES]
-    barrier = threading.Barrier(len(attempts))
     results: list[bool] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def attempt(student_id: int) -> None:
-        try:
-            with racing_app.app_context():
-                barrier.wait()
-                try:
-                    placed = allocation.take_seat(activity_id, student_id)
-                    db.session.commit()
-                except (IntegrityError, OperationalError):
-                    db.session.rollback()
-                    placed = False
-                with lock:
-                    results.append(placed)
-        except BaseException as error:  # noqa: BLE001 - reported by the test, not lost in the thread
-            errors.append(error)
+    def attempt(release, student_id: int) -> None:
+        with racing_app.app_context():
+            release()
+            try:
+                placed = allocation.take_seat(activity_id, student_id)
+                db.session.commit()
+            except (IntegrityError, OperationalError):
+                db.session.rollback()
+                placed = False
+            with lock:
+                results.append(placed)
 
-    threads = [threading.Thread(target=attempt, args=(student_id,)) for student_id in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = run_together(attempt, [(student_id,) for student_id in attempts])
     assert not errors, errors
     assert len(results) == THREADS
     assert results.count(True) == SEATS
@@ -88,23 +79,12 @@ def test_the_draw_runs_once_however_many_requests_see_the_window_close(racing_ap
         offering_id, activity_id = offering.id, activity.id
         db.session.commit()
 
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
+    def look(release) -> None:
+        with racing_app.test_request_context():
+            release()
+            bring_up_to_date(db.session.get(Offering, offering_id))
 
-    def look() -> None:
-        try:
-            with racing_app.test_request_context():
-                barrier.wait()
-                bring_up_to_date(db.session.get(Offering, offering_id))
-        except BaseException as error:  # noqa: BLE001 - reported by the test, not lost in the thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=look) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = run_together(look, [()] * THREADS)
     assert not errors, errors
     with racing_app.app_context():
         assert db.session.scalar(db.select(db.func.count(Lottery.id)).filter_by(offering_id=offering_id)) == 1

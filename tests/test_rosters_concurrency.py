@@ -13,6 +13,7 @@ from app.extensions import db
 from app.rosters import services
 from app.rosters.models import Assignment, PlannedSession, RosterVersion, Week
 from tests import factories
+from tests.racing import run_together
 
 COORDINATORS = 4
 POOL_SIZE = COORDINATORS  # connections the racing_app fixture pools
@@ -34,35 +35,25 @@ def test_simultaneous_publishing_writes_one_version(racing_app):
         db.session.commit()
         week_id = week.id
 
-    barrier = threading.Barrier(COORDINATORS)
     outcomes: list[str] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def publish(admin_id: int) -> None:
-        try:
-            with racing_app.test_request_context():
-                week = db.session.get(Week, week_id)
-                actor = db.session.get(User, admin_id)
-                barrier.wait()
-                try:
-                    services.publish(week, actor, seen_number=0)
-                    db.session.commit()
-                    outcome = "published"
-                except (services.PublishConflict, OperationalError):  # SQLite may refuse the write lock
-                    db.session.rollback()
-                    outcome = "told"
-                with lock:
-                    outcomes.append(outcome)
-        except BaseException as error:  # noqa: BLE001 - reported by the test, not lost in the thread
-            errors.append(error)
+    def publish(release, admin_id: int) -> None:
+        with racing_app.test_request_context():
+            week = db.session.get(Week, week_id)
+            actor = db.session.get(User, admin_id)
+            release()
+            try:
+                services.publish(week, actor, seen_number=0)
+                db.session.commit()
+                outcome = "published"
+            except (services.PublishConflict, OperationalError):  # SQLite may refuse the write lock
+                db.session.rollback()
+                outcome = "told"
+            with lock:
+                outcomes.append(outcome)
 
-    threads = [threading.Thread(target=publish, args=(admin_id,)) for admin_id in admins]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    errors = run_together(publish, [(admin_id,) for admin_id in admins])
     assert not errors, errors
     assert sorted(outcomes) == ["published"] + ["told"] * (COORDINATORS - 1)
     with racing_app.app_context():
