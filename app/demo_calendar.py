@@ -2,9 +2,10 @@
 
 A Chinese school year has an autumn term (第一学期, September to late January), the winter holiday (寒假, about four
 weeks around the Spring Festival), a spring term (第二学期, late February to early July) and the summer holiday
-(暑假, July and August). The demo uses the real term when today and the whole next week fall in it. In a holiday, or
-in a term's last days, it uses the next term started early, so that there is always a current week and a next week
-of school days to roster (the demo's "sensible equivalent" of a term).
+(暑假, July and August). The demo uses the real term when this whole week and the next fall in it. Otherwise it uses the
+next term started early (on this Monday when it starts later this week; in a holiday or a term's last days, two
+weeks ago), so that there is always a current week and a next week of school days to roster (the demo's "sensible
+equivalent" of a term).
 
 Around that term, relative to today (school time, Asia/Shanghai):
 - the after-school offering's window opened eleven days and closed four days before the term began, when its draw
@@ -114,14 +115,16 @@ class DemoCalendar:
 
     @property
     def term(self) -> SchoolTerm:
-        """The real term holding today and the whole next week, else the next term started two weeks ago."""
+        """The real term holding this whole week and the next, else the next term started early: on this Monday
+        when it starts later this week, else two weeks ago (in a holiday or a term's last days)."""
         terms = [t for year in (self.today.year - 1, self.today.year) for t in school_year(year)]
         last_school_day = self.next_monday + timedelta(days=4)
         for term in terms:
-            if term.starts_on <= self.today and last_school_day <= term.ends_on:
+            if term.starts_on <= self.this_monday and last_school_day <= term.ends_on:
                 return term
-        upcoming = next(t for t in terms if t.starts_on > self.today)
-        return SchoolTerm(upcoming.name, self.this_monday - timedelta(days=14), upcoming.ends_on,
+        upcoming = next(t for t in terms if t.starts_on > self.this_monday)
+        early = 0 if upcoming.starts_on < self.next_monday else 14
+        return SchoolTerm(upcoming.name, self.this_monday - timedelta(days=early), upcoming.ends_on,
                           upcoming.holiday_name, upcoming.holiday_starts, upcoming.holiday_ends)
 
     @property
