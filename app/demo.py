@@ -136,13 +136,16 @@ class DemoBuilder:
 def load_demo(reset: bool = False, today: date | None = None) -> None:
     """Create the demo county unless it exists (with reset, delete it first), its dates around `today`."""
     existing = db.session.scalar(db.select(County).filter_by(code=DEMO_COUNTY_CODE))
+    calendar = DemoCalendar.for_day(today or local_today())
     if existing is not None:
         if not reset:
             logger.info("demo county already loaded")
             print("The demo county is already loaded (use --reset to load it again).")
+            terms = [term for school in existing.schools for term in school.terms]
+            if not any(term.starts_on <= calendar.today <= term.ends_on for term in terms):
+                print("Its term is over: `flask demo --reset` loads it again around today.")
             return
         delete_demo(existing)
-    calendar = DemoCalendar.for_day(today or local_today())
     build_demo(calendar)
     db.session.commit()
     term = calendar.term
