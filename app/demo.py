@@ -8,7 +8,7 @@ from datetime import date, time
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.demo_calendar import DemoCalendar
 from app.extensions import db
-from app.models_base import local_time, local_today
+from app.models_base import local_time, local_today, school_zone
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
@@ -136,7 +136,7 @@ class DemoBuilder:
 def load_demo(reset: bool = False, today: date | None = None) -> None:
     """Create the demo county unless it exists (with reset, delete it first), its dates around `today`."""
     existing = db.session.scalar(db.select(County).filter_by(code=DEMO_COUNTY_CODE))
-    calendar = DemoCalendar.for_day(today or local_today())
+    calendar = DemoCalendar.for_day(today or local_today(), zone=school_zone())
     if existing is not None:
         if not reset:
             logger.info("demo county already loaded")
@@ -185,7 +185,7 @@ def delete_demo(county: County) -> None:
 def build_demo(calendar: DemoCalendar | None = None) -> County:
     """Build the demo county in the session, its dates around the calendar's day (default: today in school
     time); flushes, the caller commits."""
-    calendar = calendar or DemoCalendar.for_day(local_today())
+    calendar = calendar or DemoCalendar.for_day(local_today(), zone=school_zone())
     builder = DemoBuilder(calendar)
     county = County(name="示范县", code=DEMO_COUNTY_CODE)
     db.session.add(county)

@@ -76,9 +76,9 @@ def school_year(year: int) -> list[SchoolTerm]:
     ]
 
 
-def local_moment(day: date, at: time) -> datetime:
+def local_moment(day: date, at: time, zone: ZoneInfo = DEMO_ZONE) -> datetime:
     """A school-time moment, as stored (UTC)."""
-    return datetime.combine(day, at, tzinfo=DEMO_ZONE).astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def _months_from(day: date, months: int) -> date:
@@ -93,14 +93,19 @@ class DemoCalendar:
 
     today: date
     now: datetime
+    zone: ZoneInfo = DEMO_ZONE  # the schools' time zone (the app's BABEL_DEFAULT_TIMEZONE)
 
     @classmethod
-    def for_day(cls, today: date, now: datetime | None = None) -> "DemoCalendar":
+    def for_day(cls, today: date, now: datetime | None = None, zone: ZoneInfo = DEMO_ZONE) -> "DemoCalendar":
         """The calendar for a school-time day; `now` defaults to the real moment when that is today, else noon."""
         if now is None:
             real = datetime.now(UTC)
-            now = real if real.astimezone(DEMO_ZONE).date() == today else local_moment(today, time(12, 0))
-        return cls(today, now)
+            now = real if real.astimezone(zone).date() == today else local_moment(today, time(12, 0), zone)
+        return cls(today, now, zone)
+
+    def at(self, day: date, hour: int) -> datetime:
+        """A day's full hour in school time, as stored (UTC)."""
+        return local_moment(day, time(hour, 0), self.zone)
 
     # --- The term and the holiday after it ---
 
@@ -145,11 +150,11 @@ class DemoCalendar:
 
     @property
     def after_school_opens_at(self) -> datetime:
-        return local_moment(self.term.starts_on - timedelta(days=AFTER_SCHOOL_OPENS_DAYS), time(8, 0))
+        return self.at(self.term.starts_on - timedelta(days=AFTER_SCHOOL_OPENS_DAYS), 8)
 
     @property
     def after_school_draw_at(self) -> datetime:
-        return local_moment(self.term.starts_on - timedelta(days=AFTER_SCHOOL_DRAW_DAYS), time(18, 0))
+        return self.at(self.term.starts_on - timedelta(days=AFTER_SCHOOL_DRAW_DAYS), 18)
 
     @property
     def after_school_deadline(self) -> date:
@@ -176,18 +181,18 @@ class DemoCalendar:
 
     @property
     def care_opens_at(self) -> datetime:
-        return local_moment(self.today - timedelta(days=CARE_OPENED_DAYS), time(8, 0))
+        return self.at(self.today - timedelta(days=CARE_OPENED_DAYS), 8)
 
     @property
     def care_closes_at(self) -> datetime:
         last_day = min(self.today + timedelta(days=CARE_OPEN_DAYS),
                        self.care_starts_on - timedelta(days=CARE_CLOSES_BEFORE_HOLIDAY_DAYS))
-        return local_moment(last_day, time(18, 0))
+        return self.at(last_day, 18)
 
     @property
     def care_deadline(self) -> date:
         """The last day to apply: the day the window closes."""
-        return self.care_closes_at.astimezone(DEMO_ZONE).date()
+        return self.care_closes_at.astimezone(self.zone).date()
 
     @property
     def care_signed_at(self) -> datetime:

@@ -8,7 +8,7 @@ import pytest
 
 from app import demo
 from app.accounts.models import Role, User
-from app.demo_calendar import DEMO_ZONE, DemoCalendar
+from app.demo_calendar import DemoCalendar
 from app.enrolment import allocation
 from app.enrolment.models import Application, ApplicationStatus, ChoiceStatus, Lottery
 from app.models_base import as_utc, local_today
@@ -140,8 +140,8 @@ def check_demo_on(app, db, runner, today: date) -> None:
         assert allocation.accepts_applications(care, now), care.title
         closes = allocation.window_closes(care)
         assert now + timedelta(hours=6) < closes <= now + timedelta(days=43)
-        assert closes.astimezone(DEMO_ZONE).date() < care.starts_on
-        assert care.apply_deadline == closes.astimezone(DEMO_ZONE).date()
+        assert closes.astimezone(calendar.zone).date() < care.starts_on
+        assert care.apply_deadline == closes.astimezone(calendar.zone).date()
         assert any(left > 0 for left in allocation.places_left(care).values())
         if school is primary:
             assert care.allocation is AllocationMode.DRAW and allocation.before_draw(care, now)
