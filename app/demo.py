@@ -142,8 +142,9 @@ def load_demo(reset: bool = False, today: date | None = None) -> None:
             logger.info("demo county already loaded")
             print("The demo county is already loaded (use --reset to load it again).")
             terms = [term for school in existing.schools for term in school.terms]
-            if not any(term.starts_on <= calendar.today <= term.ends_on for term in terms):
-                print("Its term is over: `flask demo --reset` loads it again around today.")
+            if terms and not any(term.starts_on <= calendar.today <= term.ends_on for term in terms):
+                print(f"Its term ({terms[0].starts_on} – {terms[0].ends_on}) does not hold {calendar.today}: "
+                      "`flask demo --reset` loads it again around today.")
             return
         delete_demo(existing)
     build_demo(calendar)

@@ -72,7 +72,7 @@ def test_loading_twice_adds_nothing(db, runner):
     run_demo(runner)
     before = counts(db)
     result = run_demo(runner)
-    assert "already loaded" in result.output and "term is over" not in result.output
+    assert "already loaded" in result.output and "does not hold" not in result.output
     assert counts(db) == before
     months_later = DemoCalendar.for_day(local_today()).term.holiday_ends + timedelta(days=30)
     result = run_demo(runner, "--today", months_later.isoformat())
