@@ -30,7 +30,6 @@ CARE_OPEN_DAYS = 42  # ... and closes at 18:00 about six weeks from today
 CARE_CLOSES_BEFORE_HOLIDAY_DAYS = 5  # ... or five days before the holiday, whichever is sooner
 CARE_LENGTH_DAYS = 14  # holiday care runs the holiday's first two weeks
 WITHDRAWN_BEFORE = timedelta(hours=1)  # the withdrawal that opened the waiting-list offer
-VETTED_MONTHS_LEFT = (7, 9)  # 星火体育 and the suspended 乐乐游戏营; 墨香书画社
 EXPIRED_MONTHS_AGO = 5  # 小小科学家
 PUBLIC_HOLIDAYS = (("元旦", 1, 1, 1), ("劳动节", 5, 1, 5), ("国庆节", 10, 1, 7))  # name, month, first day, days
 
