@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 import scheduling
 from app.accounts.models import Role, User
@@ -210,11 +211,18 @@ def _group_label(school_class: SchoolClass) -> str:
     return f"{school_class.grade.number}年级{school_class.number}班"
 
 
+# What a staff entry of the problem reads, loaded with the profiles in a few queries (not one per person).
+_STAFF_LOADS = (selectinload(StaffProfile.user), selectinload(StaffProfile.teaching_minutes),
+                selectinload(StaffProfile.unavailability))
+
+
 def roster_staff(school: School, on: date) -> list[StaffProfile]:
     """Everyone who may be asked: the school's staff profiles and staff of the county's active providers."""
-    own = db.session.scalars(select(StaffProfile).filter_by(school_id=school.id).order_by(StaffProfile.id)).all()
+    own = db.session.scalars(select(StaffProfile).filter_by(school_id=school.id).options(*_STAFF_LOADS)
+                             .order_by(StaffProfile.id)).all()
     providers = db.session.scalars(
-        select(StaffProfile).join(User, User.id == StaffProfile.user_id).join(Provider, Provider.id == User.provider_id)
+        select(StaffProfile).options(*_STAFF_LOADS).join(User, User.id == StaffProfile.user_id)
+        .join(Provider, Provider.id == User.provider_id)
         .where(User.role == Role.PROVIDER_STAFF, Provider.county_id == school.county_id,
                Provider.status == ProviderStatus.ACTIVE, Provider.vetted_until >= on, User.is_active_account)
         .order_by(StaffProfile.id)
@@ -261,16 +269,21 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
     """The week as the engine's problem (ROSTER_FORMAT.md); `extra` holds what-if changes."""
     school = week.school
     dates = week_dates(week)
+    # The week's sessions (as week.sessions orders them) with their classes and assignments in three queries.
+    sessions = db.session.scalars(
+        select(PlannedSession).filter_by(week_id=week.id)
+        .options(selectinload(PlannedSession.classes), selectinload(PlannedSession.assignments))
+        .order_by(PlannedSession.on_date, PlannedSession.starts_at, PlannedSession.id)).all()
     classes = db.session.scalars(
         select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.id)).all()
     people = roster_staff(school, week.monday)
     provider_ids = sorted({p.user.provider_id for p in people if p.staff_type is StaffType.PROVIDER})
     providers = [db.session.get(Provider, pid) for pid in provider_ids]
     staff_keys = {staff_key(p.id) for p in people}
-    session_keys = {s.key for s in week.sessions}
+    session_keys = {s.key for s in sessions}
     pinned = [
         {"session": s.key, "staff": staff_key(a.profile_id)}
-        for s in week.sessions for a in s.assignments if a.pinned and staff_key(a.profile_id) in staff_keys
+        for s in sessions for a in s.assignments if a.pinned and staff_key(a.profile_id) in staff_keys
     ]
     published = week.published
     previous = [
@@ -288,7 +301,7 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
             "kind": s.kind, "activity": s.activity, "subject": s.subject or None,
             "groups": [group_key(c.id) for c in s.classes], "enrolled": s.enrolled, "staff_needed": s.staff_needed,
             "room": s.room or None, "series": s.series or None,
-        } for s in week.sessions],
+        } for s in sessions],
         "staff": [_staff_entry(p, dates) for p in people],
         "providers": [{
             "id": provider_key(p.id), "name": p.name, "categories": list(p.categories or []),
