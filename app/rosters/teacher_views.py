@@ -290,6 +290,10 @@ def calendar_bytes(profile: StaffProfile, sessions: list[MySession]) -> bytes:
         event.add("description", " · ".join(part for part in details if part))
         event.add("sequence", session.version)
         calendar.add_component(event)
+    if sessions:  # the VTIMEZONE the events' TZID names (RFC 5545), its rules covering the sessions' dates
+        days = [session.on_date for session in sessions]
+        calendar.add_missing_timezones(first_date=min(days) - timedelta(days=1),
+                                       last_date=max(days) + timedelta(days=366))
     return calendar.to_ical()
 
 
