@@ -36,6 +36,7 @@ from app.rosters.models import (
     provider_key,
     staff_key,
 )
+from app.rosters.words import in_language, rule_meaning
 from app.schools.models import HolidayKind, School, SchoolClass, Student
 from app.staff.models import StaffProfile, StaffType
 from scheduling import plan as scheduling_plan
@@ -46,23 +47,6 @@ from scheduling.validate import validate as validate_roster
 
 logger = logging.getLogger(__name__)
 
-# What each rule means, in words for the coordinator (the rule itself lives in scheduling/).
-RULE_MEANINGS = {
-    "NO_OVERLAP": _l("this person is already in another session at that time"),
-    "AVAILABILITY": _l("this person said they are unavailable at that time"),
-    "OPT_IN": _l("this person has not opted in, or is exempt"),
-    "QUALIFICATION": _l("nobody left in the session is qualified for its activity"),
-    "SCHOOL_STAFF_ONLY": _l("homework help, tutoring and self-study are for teachers and retired teachers only"),
-    "PROVIDER_VETTED": _l("the provider is not vetted for that date"),
-    "PROVIDER_NON_SUBJECT": _l("provider staff may not take care, homework or subject sessions"),
-    "PROVIDER_NEEDS_SCHOOL_STAFF": _l("a session with provider staff needs a teacher in it too"),
-    "PROVIDER_WEEKLY_SESSIONS": _l("the provider has reached its sessions for the week"),
-    "TEACHER_WEEKLY_LIMIT": _l("this person would go over their weekly minutes"),
-    "TEACHER_DAYS_LIMIT": _l("this person would serve on more days than their limit"),
-    "TEACHER_DAILY_LIMIT": _l("teaching plus service would go over the daily limit"),
-    "REST_AFTER_EVENING": _l("this person rests the morning after an evening session"),
-    "CAMPUS": _l("this person serves another campus"),
-}
 # Assignment rules a single change can break (coverage is shown as "understaffed", not refused).
 CHANGE_RULES = frozenset(policy.ASSIGNMENT_RULES) - {"COVERAGE", "PINNED"}
 PLAN_FIX_HINTS = {
@@ -411,8 +395,8 @@ def validate_change(week: Week, before: list[tuple[str, str]], after: list[tuple
         where = _("%(day)s %(start)s–%(end)s %(series)s", day=session.on_date.isoformat(),
                   start=_hhmm(session.starts_at), end=_hhmm(session.ends_at),
                   series=session.series) if session else ""
-        reasons.append(_("%(rule)s — %(who)s %(where)s: %(meaning)s", rule=rule, who=names.get(pid, ""),
-                         where=where, meaning=RULE_MEANINGS.get(rule, rule)))
+        reasons.append(_("%(who)s %(where)s: %(meaning)s (%(rule)s)", rule=rule, who=names.get(pid, ""),
+                         where=where, meaning=rule_meaning(rule)))
     return reasons
 
 
@@ -431,7 +415,7 @@ def pin(week: Week, session: PlannedSession, profile: StaffProfile) -> Assignmen
         raise ChangeRefused([_("This session already has the people it needs: remove someone first, or swap.")])
     findings = scheduling_plan.reject_sessions(scheduling.parse_problem(build_problem(week))).get(session.key)
     if findings:  # the rules refuse the session itself: nobody may be put in it
-        raise ChangeRefused([f"{f.rule}: {f.reason}" for f in findings])
+        raise ChangeRefused([f"{in_language(f.reason)} ({f.rule})" for f in findings])
     before = _pairs(week)
     reasons = validate_change(week, before, before + [(session.key, staff_key(profile.id))])
     if reasons:
