@@ -135,6 +135,8 @@ def test_a_running_job_whose_worker_died_is_marked_failed_when_polled(app, schoo
 
     status = client.get(f"/rosters/jobs/{dead.id}.json").get_json()
     assert status["status"] == "failed" and status["finished"] is True and "WorkerLost" in status["error"]
+    page = client.get(f"/rosters/jobs/{dead.id}").get_data(as_text=True)
+    assert "负责这次排班的后台程序已停止" in page and "WorkerLost" not in page
     assert client.get(f"/rosters/jobs/{alive.id}.json").get_json()["status"] == "running"
     assert fresh(alive.id).status is RosterJobStatus.RUNNING
 

@@ -5,6 +5,7 @@ Pages show the words for the chosen language here, with the rule code small besi
 """
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -93,8 +94,16 @@ def explained(entry: dict) -> Markup:
     return Markup("{} {}").format(reason, rule_codes(entry.get("rules")))
 
 
+def job_error(error: str) -> str:
+    """Why a job failed, in words: a lost worker in the user's language, an engine error as the engine said it."""
+    if (error or "").startswith("WorkerLost"):
+        return _("The worker running this job stopped (it was restarted or killed) without a result. "
+                 "Start the roster run again.")
+    return error or ""
+
+
 def register(app_or_bp) -> None:
     """Make the helpers available to every template."""
-    for helper in (job_status_label, rule_meaning, in_language, rule_codes, rules_in_words, explained):
+    for helper in (job_status_label, rule_meaning, in_language, rule_codes, rules_in_words, explained, job_error):
         app_or_bp.add_app_template_global(helper, helper.__name__)
 
