@@ -37,7 +37,7 @@ def follow(client, response):
 
 def form_data(world, offering, **changes):
     football = offering.activities[0]
-    data = {"student_number": world.own_student.student_number, "weekdays": ["0", "2"], "choice_1": football.id,
+    data = {"weekdays": ["0", "2"], "choice_1": football.id,
             "choice_2": "0", "choice_3": "0", "pickup": "collected", "pickup_people": "妈妈 李梅",
             "health_notes": "", "agree": "y"}
     data.update(changes)
@@ -49,7 +49,6 @@ def apply_url(world, offering):
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"student_number": "WRONG"}, "is not"),
     ({"choice_1": "__calligraphy__"}, "is not open to grade 1"),
     ({"weekdays": ["5"]}, "among the days the school offers"),
     ({"agree": ""}, "sign the agreement"),
@@ -183,3 +182,134 @@ def test_fees_at_most_three_months_ahead_and_refund_on_withdrawal(app, client, w
     with app.test_request_context():
         assert services.withdraw(application, application.guardian, date.today()) == 60000
     assert [e.kind for e in application.ledger] == [LedgerKind.CHARGE, LedgerKind.PAYMENT, LedgerKind.REFUND]
+
+
+# --- A returned application is fixed and sent again (no dead end) ---
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def drawn(app, db, offering, application):
+    """Close the window and run the draw: the application's choices are allocated and can no longer change."""
+    offering.window_closes_at = utcnow() - timedelta(minutes=1)
+    with app.test_request_context():
+        allocation.draw_offering(offering, None, seed="t")
+    db.session.commit()
+    db.session.expire_all()
+    assert application.choices[0].status is not ChoiceStatus.PENDING
+
+
+def test_a_returned_application_is_corrected_sent_again_and_reviewed_again(app, client, world, login, db, offering):
+    football = offering.activities[0]
+    application = factories.create_application(world.own_student, offering, choices=[football])
+    db.session.commit()
+    drawn(app, db, offering, application)  # the demo's case: returned after the draw, when choices are fixed
+    login(world.users["class_teacher"])
+    client.post(f"/enrolment/applications/{application.id}/return", data={"reason": "请补充接送人电话"})
+    client.post("/account/logout")
+
+    # The guardian sees the reason and, on the same page, the way to fix it.
+    login(world.users["guardian"])
+    edit_url = f"/enrolment/applications/{application.id}/edit"
+    shown = page(client.get(f"/enrolment/applications/{application.id}"))
+    assert "请补充接送人电话" in shown and f'href="{edit_url}"' in shown and "修改并重新提交" in shown
+    assert f'href="{edit_url}"' in page(client.get("/enrolment/"))
+    form = page(client.get(edit_url))
+    assert 'value="妈妈"' in form  # pre-filled with what the family sent
+    assert "请补充接送人电话" in form and "重新提交" in form
+    assert 'name="choice_1"' not in form and "足球" in form  # the draw placed it: choices shown, not changeable
+    assert 'name="student_number"' not in form
+
+    response = client.post(edit_url, data=form_data(world, offering, pickup_people="爷爷 13900000000",
+                                                     choice_1=offering.activities[1].id))
+    assert "已重新提交，接下来由班主任审核。" in follow(client, response)
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.SUBMITTED and application.resubmitted
+    assert application.pickup_people == "爷爷 13900000000"
+    assert [c.activity_id for c in application.choices] == [football.id]  # unchanged, its draw outcome kept
+    assert application.choices[0].status is not ChoiceStatus.PENDING
+    resubmit = db.session.scalar(db.select(AuditEvent).filter_by(action="resubmit", object_id=application.id))
+    assert resubmit is not None and resubmit.reason == "请补充接送人电话"
+    history = page(client.get(f"/enrolment/applications/{application.id}"))
+    assert "按退回意见修改后重新提交" in history and "修改并重新提交" not in history
+    client.post("/account/logout")
+
+    # The class teacher is told, finds it first in the queue marked as sent again, and confirms it.
+    teacher = world.users["class_teacher"]
+    note = db.session.scalars(db.select(Notification).filter_by(user_id=teacher.id)
+                              .order_by(Notification.id.desc())).first()
+    assert offering.title in note.subject and world.own_student.name in note.subject
+    assert note.link == f"/enrolment/applications/{application.id}"
+    login(teacher)
+    queue = page(client.get("/enrolment/review"))
+    assert "退回后已重新提交：请补充接送人电话" in queue
+    assert f"/enrolment/applications/{application.id}/confirm" in queue
+    assert client.post(f"/enrolment/applications/{application.id}/confirm").status_code == 302
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.CONFIRMED and not application.resubmitted
+
+
+def test_before_the_draw_a_returned_application_can_also_change_its_choices(client, world, login, db, offering):
+    application = factories.create_application(world.own_student, offering, choices=[offering.activities[0]],
+                                               status=ApplicationStatus.RETURNED)
+    db.session.commit()
+    login(world.users["guardian"])
+    url = f"/enrolment/applications/{application.id}/edit"
+    assert 'name="choice_1"' in page(client.get(url))
+    # 书法 is for grades 5–6: still checked while choices may change.
+    refused = client.post(url, data=form_data(world, offering, choice_1=offering.activities[1].id))
+    assert refused.status_code == 200 and "不面向1年级" in page(refused)
+    assert client.post(url, data=form_data(world, offering)).status_code == 302
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.SUBMITTED
+
+
+def test_another_family_cannot_edit_a_returned_application(client, world, login, db, offering):
+    application = factories.create_application(world.own_student, offering, status=ApplicationStatus.RETURNED)
+    neighbour = factories.create_guardian(factories.create_student(world.own_class))
+    db.session.commit()
+    url = f"/enrolment/applications/{application.id}/edit"
+    for guardian in (neighbour, world.other_users["guardian"]):
+        login(guardian)
+        assert client.get(url).status_code == 404
+        assert client.post(url, data=form_data(world, offering, pickup_people="陌生人")).status_code == 404
+        assert client.get(f"/enrolment/applications/{application.id}").status_code == 404
+        client.post("/account/logout")
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.RETURNED and application.pickup_people == "妈妈"
+
+
+def test_an_approved_application_cannot_be_edited(client, world, login, db, offering):
+    application = factories.create_application(world.own_student, offering, status=ApplicationStatus.APPROVED)
+    db.session.commit()
+    login(world.users["guardian"])
+    url = f"/enrolment/applications/{application.id}/edit"
+    assert f'href="{url}"' not in page(client.get(f"/enrolment/applications/{application.id}"))
+    assert "该申请已不能修改" in follow(client, client.get(url))
+    client.post(url, data=form_data(world, offering, pickup_people="陌生人"))
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.APPROVED and application.pickup_people == "妈妈"
+
+
+# --- The form names the child instead of asking for its number ---
+
+
+def test_the_form_shows_the_child_and_lets_the_guardian_pick_another(client, world, login, db, offering):
+    guardian = world.users["guardian"]
+    sibling = factories.create_student(world.own_class, name="张小妹")
+    factories.create_guardian(sibling)  # a second guardian of the sibling; ours is linked below
+    from app.accounts.models import GuardianLink, Relationship
+
+    db.session.add(GuardianLink(guardian=guardian, student=sibling, relationship_kind=Relationship.MOTHER,
+                                verified=True))
+    db.session.commit()
+    login(guardian)
+    form = page(client.get(apply_url(world, offering)))
+    assert 'name="student_number"' not in form and 'inputmode="numeric"' not in form
+    assert world.own_student.name in form and world.own_student.student_number in form
+    assert f'href="/enrolment/apply/{sibling.id}/{offering.id}"' in form
+    assert client.post(apply_url(world, offering), data=form_data(world, offering)).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Application)).student_id == world.own_student.id
