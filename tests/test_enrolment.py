@@ -1,5 +1,6 @@
 """From application to approved place: bad input refused, review, approval with the lottery, waiting list, money."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -313,3 +314,91 @@ def test_the_form_shows_the_child_and_lets_the_guardian_pick_another(client, wor
     assert client.post(apply_url(world, offering), data=form_data(world, offering)).status_code == 302
     db.session.expire_all()
     assert db.session.scalar(db.select(Application)).student_id == world.own_student.id
+
+
+# --- Words for the people reading them ---
+
+
+def two_for_one_place(app, db, world, offering):
+    """Two children of the class for the one football place, drawn: one placed by the lottery, one waiting."""
+    football = offering.activities[0]
+    mine = factories.create_application(world.own_student, offering, choices=[football])
+    rival = factories.create_application(factories.create_student(world.own_class), offering, choices=[football])
+    db.session.commit()
+    drawn(app, db, offering, mine)
+    return mine, rival, db.session.scalar(db.select(Lottery))
+
+
+def test_the_draw_page_explains_checking_in_words_and_finds_the_familys_ticket(app, client, world, login, db,
+                                                                               offering):
+    mine, rival, record = two_for_one_place(app, db, world, offering)
+    login(world.users["guardian"])
+    shown = page(client.get(f"/enrolment/lotteries/{record.id}"))
+    assert "python -m" not in shown and "<pre" not in shown and '"inputs"' not in shown
+    assert "自己核对抽签" in shown and f'href="/enrolment/lotteries/{record.id}.json"' in shown
+    mine_row = next(row for row in shown.split("<tr") if mine.ticket in row)
+    assert world.own_student.name in mine_row
+    assert rival.student.name not in shown  # another family's child stays a ticket
+    download = client.get(f"/enrolment/lotteries/{record.id}.json")
+    assert download.status_code == 200 and download.get_json()["seed"] == record.seed
+
+
+def test_your_lottery_number_to_the_family_the_childs_to_the_principal(app, client, world, login, db, offering):
+    mine, _, _ = two_for_one_place(app, db, world, offering)
+    login(world.users["guardian"])
+    family = page(client.get(f"/enrolment/applications/{mine.id}"))
+    assert "你的抽签号" in family
+    client.post("/account/logout")
+    login(world.users["school_admin"])
+    for url in (f"/enrolment/applications/{mine.id}", f"/enrolment/offerings/{offering.id}"):
+        principal = page(client.get(url))
+        assert "该生抽签号" in principal and "你的抽签号" not in principal
+    client.post("/language", data={"locale": "en"})
+    principal = html.unescape(page(client.get(f"/enrolment/offerings/{offering.id}")))
+    assert "the child's lottery number" in principal and "your lottery number" not in principal
+
+
+def test_messages_name_the_offering_and_child_and_link_to_where_the_family_acts(client, world, login, db, offering):
+    login(world.users["guardian"])
+    assert client.post(apply_url(world, offering), data=form_data(world, offering)).status_code == 302
+    application = db.session.scalar(db.select(Application))
+    inbox = page(client.get("/enrolment/inbox"))
+    assert offering.title in inbox and world.own_student.name in inbox
+    assert f'href="/enrolment/applications/{application.id}"' in inbox
+    client.post("/account/logout")
+    login(world.users["class_teacher"])
+    client.post(f"/enrolment/applications/{application.id}/return", data={"reason": "请补充接送人电话"})
+    inbox = page(client.get("/enrolment/inbox"))  # the teacher was told of the new application
+    assert offering.title in inbox and world.own_student.name in inbox
+    assert f'href="/enrolment/applications/{application.id}"' in inbox
+    note = db.session.scalars(db.select(Notification).filter_by(user_id=world.users["guardian"].id)
+                              .order_by(Notification.id.desc())).first()
+    assert "请补充接送人电话" in note.subject and offering.title in note.body
+    assert note.link == f"/enrolment/applications/{application.id}"
+
+
+@pytest.mark.parametrize(("locale", "words", "codes"), [
+    ("zh_CN", ["应收费用", "已收款", "退费"], [">charge<", ">payment<", ">refund<"]),
+    ("en", ["fee charged", "payment received", "refund"], [">charge<", ">payment<"]),
+])
+def test_ledger_lines_and_the_audit_trail_in_words(app, client, world, login, db, offering, locale, words, codes):
+    application = factories.create_application(world.own_student, offering, status=ApplicationStatus.APPROVED)
+    db.session.commit()
+    login(world.users["school_admin"])
+    client.post("/language", data={"locale": locale})
+    url = f"/enrolment/applications/{application.id}"
+    client.post(url + "/charge", data={"first_month": date.today().replace(day=1).isoformat(), "months": "1"})
+    client.post(url + "/payment", data={"amount": "200", "reference": "R1"})
+    with app.test_request_context():
+        services.withdraw(application, application.guardian, date.today() - timedelta(days=40))
+    db.session.commit()
+    statement = page(client.get(url + "/statement"))
+    kinds = [cell.split("</td>")[0] for cell in statement.split('class="ledger-kind">')[1:]]
+    assert kinds == words
+    for code in codes:
+        assert code not in statement
+    trail = page(client.get("/enrolment/audit"))
+    expected = {"zh_CN": ["收取费用", "登记收款", "退出申请"], "en": ["charged fees", "recorded a payment",
+                                                                "withdrew the application"]}[locale]
+    for label in expected:
+        assert label in trail
