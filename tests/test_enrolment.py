@@ -217,6 +217,7 @@ def test_a_returned_application_is_corrected_sent_again_and_reviewed_again(app, 
     shown = page(client.get(f"/enrolment/applications/{application.id}"))
     assert "请补充接送人电话" in shown and f'href="{edit_url}"' in shown and "修改并重新提交" in shown
     assert f'href="{edit_url}"' in page(client.get("/enrolment/"))
+    assert f'href="{edit_url}"' in page(client.get("/dashboard"))
     form = page(client.get(edit_url))
     assert 'value="妈妈"' in form  # pre-filled with what the family sent
     assert "请补充接送人电话" in form and "重新提交" in form
@@ -402,3 +403,12 @@ def test_ledger_lines_and_the_audit_trail_in_words(app, client, world, login, db
                                                                 "withdrew the application"]}[locale]
     for label in expected:
         assert label in trail
+
+
+def test_removing_a_place_asks_first(app, client, world, login, db, offering):
+    mine, rival, _ = two_for_one_place(app, db, world, offering)
+    placed = mine if mine.placed_choice is not None else rival
+    login(world.users["school_admin"])
+    shown = page(client.get(f"/enrolment/applications/{placed.id}"))
+    form = shown.split(f'/enrolment/choices/{placed.placed_choice.id}/remove"')[1].split("</form>")[0]
+    assert 'data-confirm="确定取消' in form
