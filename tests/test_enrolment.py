@@ -354,6 +354,8 @@ def test_your_lottery_number_to_the_family_the_childs_to_the_principal(app, clie
     for url in (f"/enrolment/applications/{mine.id}", f"/enrolment/offerings/{offering.id}"):
         principal = page(client.get(url))
         assert "该生抽签号" in principal and "你的抽签号" not in principal
+    trail = page(client.get("/enrolment/audit"))
+    assert "进行抽签" in trail and "种子: t<" in trail and "seed t" not in trail
     client.post("/language", data={"locale": "en"})
     principal = html.unescape(page(client.get(f"/enrolment/offerings/{offering.id}")))
     assert "the child's lottery number" in principal and "your lottery number" not in principal
