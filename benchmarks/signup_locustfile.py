@@ -198,7 +198,7 @@ class Guardian(FastHttpUser):
         self.step("notice", "GET", PLAN["notice_path"], expect_page(PLAN["offering_title"]))
         self.think()
         apply_path = f"/enrolment/apply/{g['student_id']}/{PLAN['offering_id']}"
-        form = self.step("form", "GET", apply_path, expect_form("student_number")).form
+        form = self.step("form", "GET", apply_path, expect_form("pickup_people")).form
         self.think()
         applied = self.step("apply", "POST", apply_path, expect_redirect("/enrolment/applications/"),
                             headers=FORM_HEADERS, data=form.filled(self.answers(form, g)))
@@ -207,7 +207,7 @@ class Guardian(FastHttpUser):
         self.step("application", "GET", path, expect_page(g["student_name"]))
 
     def answers(self, form: PostForm, g: dict) -> dict:
-        """What this guardian fills in: the child's number, days, up to three ranked activities, pick-up, consent."""
+        """What this guardian fills in: days, up to three ranked activities, pick-up, consent."""
         rng = self.rng
         days = form.checkables.get("weekdays", [])
         if rng.random() < 0.6 or len(days) < 2:
@@ -216,8 +216,7 @@ class Guardian(FastHttpUser):
             chosen_days = sorted(rng.sample(days, rng.randint(1, len(days) - 1)), key=int)
         activities = [v for v in form.options.get("choice_1", []) if v not in ("", "0")]
         ranked = rng.sample(activities, rng.randint(1, min(3, len(activities)))) if activities else []
-        values: dict[str, str | list[str]] = {"student_number": g["student_number"], "weekdays": chosen_days,
-                                              "agree": "y", "submit": "submit"}
+        values: dict[str, str | list[str]] = {"weekdays": chosen_days, "agree": "y", "submit": "submit"}
         for rank in (1, 2, 3):
             if f"choice_{rank}" in form.options:
                 values[f"choice_{rank}"] = ranked[rank - 1] if rank <= len(ranked) else "0"

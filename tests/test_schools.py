@@ -272,6 +272,19 @@ def test_class_teacher_rejects_a_link(client, db, world, login):
     assert db.session.get(GuardianLink, link_id) is None
 
 
+def test_reject_is_offered_only_for_unconfirmed_links_and_asks_first(client, db, world, login):
+    confirmed = world.users["guardian"].guardian_links[0]
+    waiting = factories.create_guardian(world.own_student, verified=False, name="待确认家长").guardian_links[0]
+    db.session.commit()
+    login(world.users["class_teacher"])
+    text = page(client.get("/schools/my-class"))
+    assert f"/schools/links/{waiting.id}/reject" in text and f"/schools/links/{confirmed.id}/reject" not in text
+    assert text.count('data-confirm="') == 1 and "待确认家长" in text.split('data-confirm="')[1].split('"')[0]
+    # A confirmed guardian is not removed by a forged request either.
+    assert client.post(f"/schools/links/{confirmed.id}/reject").status_code == 302
+    assert db.session.get(GuardianLink, confirmed.id) is not None
+
+
 def test_a_teacher_without_a_class_gets_403_and_another_class_a_404(client, db, world, login):
     login(world.users["teacher"])
     assert client.get("/schools/my-class").status_code == 403
@@ -310,6 +323,18 @@ def test_guardian_binds_a_child_and_waits_for_the_class_teacher(client, db, worl
     link = db.session.scalar(db.select(GuardianLink).filter_by(guardian_id=parent.id))
     assert link.student_id == world.own_student.id and not link.verified
     assert "等待班主任确认" in page(client.get("/schools/bind-child"))
+
+
+def test_student_number_is_typed_on_a_letters_and_digits_keyboard_in_either_case(client, db, world, parent):
+    form = page(client.get("/schools/bind-child"))
+    field = form.split('name="student_number"')[0].rsplit("<input", 1)[1] + form.split('name="student_number"')[1]
+    field = field.split(">")[0]
+    assert 'inputmode="text"' in field and 'autocapitalize="characters"' in field
+    world.own_student.student_number = "sy20260001"  # a school that writes its letters small
+    db.session.commit()
+    assert bind(client, world, student_number="SY20260001").status_code == 302
+    assert db.session.scalar(db.select(GuardianLink).filter_by(guardian_id=parent.id)).student_id == \
+        world.own_student.id
 
 
 @pytest.mark.parametrize("overrides", [

@@ -236,7 +236,7 @@ def draw_offering(offering: Offering, actor: User | None = None, seed: str | Non
                 _set_outcome(choice, ChoiceStatus.WAITING, outcome)
                 choice.wait_position = result["numbers"][ticket]
     db.session.flush()
-    audit(offering.school_id, actor, "lottery", record, f"seed {seed}")
+    audit(offering.school_id, actor, "lottery", record, seed)  # the audit page says "seed:" in the reader's language
     for application in pending:
         placed = application.placed_choice
         waits = ", ".join(c.activity.name for c in application.choices if c.status is ChoiceStatus.WAITING)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from app.accounts.models import Role
 from app.enrolment import need_to_know
 from app.enrolment.allocation import window_closes
 from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, ChoiceStatus
@@ -49,12 +50,19 @@ def _draw_facts(choice: ActivityChoice) -> dict | None:
             "number": record.result["numbers"].get(ticket, 0), "drawn": _when(record.run_at)}
 
 
-def explain_choice(choice: ActivityChoice) -> str:
-    """The outcome of one ranked choice, as a guardian would want it said."""
+def explain_choice(choice: ActivityChoice, viewer=None) -> str:
+    """The outcome of one ranked choice, said to the family ("your lottery number", "you accepted") or, for the
+    school's staff reading it, about the family ("the child's lottery number", "the family accepted")."""
+    family = viewer is None or viewer.role is Role.GUARDIAN
     name = choice.seat_activity.name
     facts = _draw_facts(choice)
-    drawn = (_("%(places)d places, %(first)d first-choice applicants, your lottery number %(number)d "
-               "(drawn at %(drawn)s, seed published)", **facts) if facts else "")
+    drawn = ""
+    if facts and family:
+        drawn = _("%(places)d places, %(first)d first-choice applicants, your lottery number %(number)d "
+                  "(drawn at %(drawn)s, seed published)", **facts)
+    elif facts:
+        drawn = _("%(places)d places, %(first)d first-choice applicants, the child's lottery number %(number)d "
+                  "(drawn at %(drawn)s, seed published)", **facts)
     outcome = choice.outcome
     status = choice.status
     if status is ChoiceStatus.PENDING:
@@ -68,16 +76,28 @@ def explain_choice(choice: ActivityChoice) -> str:
         if outcome == "lottery":
             return _("Placed in %(activity)s by the draw: %(draw)s.", activity=name, draw=drawn)
         if outcome == "offer_accepted":
-            return _("Placed in %(activity)s from the waiting list: you accepted the offered place.", activity=name)
-        return _("Placed in %(activity)s: a place was free when you applied (first come).", activity=name)
+            if family:
+                return _("Placed in %(activity)s from the waiting list: you accepted the offered place.",
+                         activity=name)
+            return _("Placed in %(activity)s from the waiting list: the family accepted the offered place.",
+                     activity=name)
+        if family:
+            return _("Placed in %(activity)s: a place was free when you applied (first come).", activity=name)
+        return _("Placed in %(activity)s: a place was free when the family applied (first come).", activity=name)
     if status is ChoiceStatus.OFFERED:
-        return _("A place in %(activity)s is offered to you: accept it by %(time)s, or it passes to the next child "
-                 "on the waiting list.", activity=name, time=_when(choice.offer_expires_at))
+        if family:
+            return _("A place in %(activity)s is offered to you: accept it by %(time)s, or it passes to the next "
+                     "child on the waiting list.", activity=name, time=_when(choice.offer_expires_at))
+        return _("A place in %(activity)s is offered to the family until %(time)s; unanswered, it passes to the next "
+                 "child on the waiting list.", activity=name, time=_when(choice.offer_expires_at))
     if status is ChoiceStatus.WAITING:
         position = queue_position(choice)
         if outcome == "late" or facts is None:
-            return _("Not placed in %(activity)s yet: no place was free when you applied. Waiting-list position "
-                     "now: %(position)d.", activity=name, position=position)
+            if family:
+                return _("Not placed in %(activity)s yet: no place was free when you applied. Waiting-list position "
+                         "now: %(position)d.", activity=name, position=position)
+            return _("Not placed in %(activity)s yet: no place was free when the family applied. Waiting-list "
+                     "position now: %(position)d.", activity=name, position=position)
         if outcome == "no_room_together":
             return _("Not placed in %(activity)s: it had room for some of the linked siblings but not all (%(draw)s). "
                      "Waiting-list position now: %(position)d.", activity=name, draw=drawn, position=position)
@@ -87,11 +107,17 @@ def explain_choice(choice: ActivityChoice) -> str:
                      position=position)
         return _("Not placed in %(activity)s: %(draw)s. Waiting-list position now: %(position)d.", activity=name,
                  draw=drawn, position=position)
+    if outcome == "offer_declined":
+        if family:
+            return _("You declined the place offered in %(activity)s.", activity=name)
+        return _("The family declined the place offered in %(activity)s.", activity=name)
+    if outcome == "removed":
+        if family:
+            return _("The school removed the place in %(activity)s (see the message in your inbox).", activity=name)
+        return _("The school removed the place in %(activity)s.", activity=name)
     return {
         "higher_choice": _("Not needed: %(child)s has a place in a choice ranked higher.",
                            child=choice.application.student.name),
-        "offer_declined": _("You declined the place offered in %(activity)s.", activity=name),
         "offer_expired": _("The place offered in %(activity)s was not accepted in time and passed on.",
                            activity=name),
-        "removed": _("The school removed the place in %(activity)s (see the message in your inbox).", activity=name),
     }.get(outcome, _("Application withdrawn."))

@@ -31,9 +31,10 @@ RANKS = 3  # extended activities a guardian may rank
 
 
 class ApplicationForm(FlaskForm):
-    student_number = StringField(_l("Your child's student number"),
-                                 validators=[DataRequired(message=_l("Please enter the student number."))],
-                                 filters=[stripped])
+    """The application for one child the guardian is confirmed for (the page names the child: no number to type).
+    `choices_locked`: a returned application fixed after its choices went into the draw or the first-come places;
+    its activity choices and priority groups stay as they are, the rest can be corrected."""
+
     weekdays = MultiCheckboxField(_l("Days of the week"), coerce=int, validate_choice=False)
     choice_1 = SelectField(_l("First choice of extended activity"), coerce=int, validate_choice=False)
     choice_2 = SelectField(_l("Second choice"), coerce=int, validate_choice=False)
@@ -53,9 +54,11 @@ class ApplicationForm(FlaskForm):
     agree = BooleanField(_l("I have read the agreement and sign it"))
     submit = SubmitField(_l("Send the application"))
 
-    def __init__(self, *args, student: Student, offering: Offering, today: date, editing=None, **kwargs):
+    def __init__(self, *args, student: Student, offering: Offering, today: date, editing=None,
+                 choices_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.student, self.offering, self.today, self.editing = student, offering, today, editing
+        self.choices_locked = choices_locked
         self.grade = student.school_class.grade.number
         self.weekdays.choices = weekday_choices(offering.weekdays)
         self.open_activities = [a for a in offering.activities if self.grade in a.grades and a.section_of_id is None]
@@ -78,17 +81,26 @@ class ApplicationForm(FlaskForm):
     def ranked_activity_ids(self) -> list[int]:
         return [f.data for f in self.choice_fields if f.data]
 
-    def validate_student_number(self, field) -> None:
-        if field.data != self.student.student_number:
-            raise ValidationError(_l("This is not %(name)s's student number. Check it with the class teacher.",
-                                     name=self.student.name))
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' rules, then whether the offering takes this application now (shown above the form)."""
+        valid = super().validate(extra_validators)
+        problem = self.window_problem()
+        if problem is not None:
+            self.form_errors.append(problem)
+        return valid and problem is None
+
+    def window_problem(self) -> str | None:
+        """Why the offering cannot take this application now, or None. A returned application's corrections are
+        taken whenever it was returned (its choices are locked then)."""
+        if self.choices_locked:
+            return None
         if not accepts_applications(self.offering, utcnow()):
-            raise ValidationError(_l("This offering is not taking applications now (last day: %(day)s).",
-                                     day=self.offering.apply_deadline))
+            return _l("This offering is not taking applications now (last day: %(day)s).",
+                      day=self.offering.apply_deadline)
         existing = application_for(self.student, self.offering)
         if existing is not None and existing is not self.editing:
-            raise ValidationError(_l("%(name)s already has an application for this offering.",
-                                     name=self.student.name))
+            return _l("%(name)s already has an application for this offering.", name=self.student.name)
+        return None
 
     def validate_weekdays(self, field) -> None:
         if not field.data:
@@ -99,6 +111,8 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("Please choose among the days the school offers."))
 
     def validate_choice_1(self, field) -> None:
+        if self.choices_locked:
+            return
         wanted = self.ranked_activity_ids()
         if len(wanted) != len(set(wanted)):
             raise ValidationError(_l("Each activity can be chosen once."))
@@ -128,7 +142,6 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("Please read and sign the agreement."))
 
     def fill_from(self, application) -> None:
-        self.student_number.data = application.student.student_number
         self.weekdays.data = list(application.weekdays)
         ranked = [c.activity_id for c in application.choices]
         for field, activity_id in zip(self.choice_fields, ranked + [0] * RANKS, strict=False):

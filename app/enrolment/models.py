@@ -99,6 +99,11 @@ class Application(db.Model):
         return self.status is not ApplicationStatus.WITHDRAWN
 
     @property
+    def resubmitted(self) -> bool:
+        """Fixed by the family after a return and sent again, not yet reviewed (the reason is kept till then)."""
+        return self.status is ApplicationStatus.SUBMITTED and bool(self.return_reason)
+
+    @property
     def placed_choice(self) -> "ActivityChoice | None":
         return next((c for c in self.choices if c.status is ChoiceStatus.PLACED), None)
 

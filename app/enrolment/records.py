@@ -7,7 +7,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
-from app.enrolment.models import Application, ApplicationStatus, AuditEvent, ChoiceStatus, Notification
+from app.enrolment.models import Application, ApplicationStatus, AuditEvent, ChoiceStatus, LedgerKind, Notification
 from app.extensions import db
 from app.models_base import utcnow
 
@@ -33,6 +33,49 @@ CHOICE_LABELS = {
     ChoiceStatus.WAITING: _l("on the waiting list"),
     ChoiceStatus.DROPPED: _l("not taken up"),
 }
+LEDGER_LABELS = {
+    LedgerKind.CHARGE: _l("fee charged"),
+    LedgerKind.PAYMENT: _l("payment received"),
+    LedgerKind.WAIVER: _l("fee waived"),
+    LedgerKind.REFUND: _l("refund"),
+}
+AUDIT_LABELS = {
+    "apply": _l("applied"),
+    "change": _l("changed the application"),
+    "return": _l("returned the application to the guardian"),
+    "resubmit": _l("fixed the returned application and sent it again"),
+    "confirm": _l("confirmed (class teacher)"),
+    "approve": _l("approved (principal)"),
+    "withdraw": _l("withdrew the application"),
+    "link_siblings": _l("linked siblings for the draw"),
+    "unlink_siblings": _l("unlinked siblings"),
+    "lottery": _l("ran the draw"),
+    "offer": _l("offered a freed place"),
+    "accept_offer": _l("accepted the offered place"),
+    "decline_offer": _l("declined the offered place"),
+    "offer_expired": _l("offer expired, passed on"),
+    "remove_place": _l("removed a place"),
+    "charge": _l("charged fees"),
+    "payment": _l("recorded a payment"),
+    "hardship_approve": _l("approved the hardship waiver"),
+    "hardship_refuse": _l("refused the hardship waiver"),
+}
+OBJECT_LABELS = {"application": _l("application"), "lottery": _l("draw")}
+REVIEW_ACTIONS = ("apply", "change", "return", "resubmit", "confirm", "approve", "withdraw")  # the review's history
+
+
+def audit_label(action: str) -> str:
+    """What an audit entry records, in the reader's language (the code itself for an action without words)."""
+    label = AUDIT_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def review_history(application: Application) -> list[AuditEvent]:
+    """The application's way through review (applied, returned and why, sent again, confirmed, approved, withdrawn):
+    what the family and the class teacher both see; fee and hardship entries are not part of it."""
+    return list(db.session.scalars(db.select(AuditEvent).filter(
+        AuditEvent.object_type == "application", AuditEvent.object_id == application.id,
+        AuditEvent.action.in_(REVIEW_ACTIONS)).order_by(AuditEvent.id)))
 
 
 def notify(user: User, subject: str, body: str = "", link: str = "") -> Notification:
@@ -64,12 +107,34 @@ def audit(school_id: int, actor: User | None, action: str, obj, reason: str = ""
     return event
 
 
+def application_link(application: Application) -> str:
+    """The application's page, where the family answers an offer or fixes a returned application and the class
+    teacher reviews it (a plain path: messages are also written outside requests, by the CLI and the demo)."""
+    return f"/enrolment/applications/{application.id}"
+
+
+def _reader_locale(user: User) -> str:
+    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def notify_guardian(application: Application, subject_msgid: str, **values) -> None:
-    """Tell the guardian, in their language, about a change to the application."""
+    """Tell the guardian, in their language, about a change to the application: the message names the child and
+    the offering, says where the application stands, and links to its page."""
     guardian = application.guardian
-    locale = guardian.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
+    with force_locale(_reader_locale(guardian)):
         subject = gettext(subject_msgid, child=application.student.name, **values)
-        status = str(STATUS_LABELS[application.status])
-    link = f"/enrolment/applications/{application.id}"  # also built outside requests (CLI, demo)
-    notify(guardian, subject, status, link)
+        body = gettext("%(offering)s · now: %(status)s", offering=application.offering.title,
+                       status=str(STATUS_LABELS[application.status]))
+    notify(guardian, subject, body, application_link(application))
+
+
+def notify_class_teacher(application: Application, subject_msgid: str, **values) -> None:
+    """Tell the child's class teacher, in their language, that an application waits for review (none: no one)."""
+    teacher = application.student.school_class.class_teacher
+    if teacher is None:
+        return
+    with force_locale(_reader_locale(teacher)):
+        subject = gettext(subject_msgid, child=application.student.name, offering=application.offering.title,
+                          **values)
+        body = str(STATUS_LABELS[application.status])
+    notify(teacher, subject, body, application_link(application))

@@ -57,6 +57,18 @@ def choice_status_label(status) -> str:
     return str(records.CHOICE_LABELS[status])
 
 
+@bp.app_template_global()
+def ledger_label(kind) -> str:
+    return str(records.LEDGER_LABELS[kind])
+
+
+@bp.app_template_global()
+def audit_object_label(object_type: str) -> str:
+    label = records.OBJECT_LABELS.get(object_type)
+    return str(label) if label is not None else object_type
+
+
+bp.add_app_template_global(records.audit_label, "audit_label")
 bp.add_app_template_global(local_time, "local_time")
 bp.add_app_template_global(allocation.window_closes, "window_closes")
 
@@ -156,7 +168,8 @@ def apply(student_id: int, offering_id: int):
         flash(_("Application sent. The class teacher reviews it next."), "success")
         return redirect(url_for("enrolment.application", application_id=application.id))
     return render_template("enrolment/apply.html", form=form, student=student, offering=offering,
-                           agreement=agreement, application=None, places=allocation.places_left(offering))
+                           agreement=agreement, application=None, places=allocation.places_left(offering),
+                           children=services.children_for_offering(current_user, offering))
 
 
 @bp.route("/applications/<int:application_id>")
@@ -167,9 +180,10 @@ def application(application_id: int):
     siblings = services.linked_siblings(application)
     candidates = services.sibling_candidates(application, utcnow()) if current_user.role is Role.GUARDIAN else []
     return render_template("enrolment/application.html", application=application, return_form=ReturnForm(),
-                           action_form=ActionForm(), editable=services.may_change(application, utcnow()),
+                           action_form=ActionForm(), editable=services.may_edit(application, utcnow()),
                            show_reasons=may_see_draw(current_user, application),
-                           reasons={c.id: explain_choice(c) for c in application.choices},
+                           reasons={c.id: explain_choice(c, viewer=current_user) for c in application.choices},
+                           history=records.review_history(application),
                            remove_form=RemovePlaceForm(), siblings=siblings,
                            before_draw=allocation.before_draw(application.offering, utcnow()),
                            sibling_form=SiblingForm(candidates=candidates) if candidates or siblings else None)
@@ -262,19 +276,24 @@ def unlink_siblings(application_id: int):
 @bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
 @guardian_only
 def edit_application(application_id: int):
+    """Change the application while its choices may change, or fix a returned one and send it again."""
     application = application_or_404(application_id)
-    if not services.may_change(application, utcnow()):
+    now = utcnow()
+    if not services.may_edit(application, now):
         flash(_("This application can no longer be changed; you may withdraw it."), "error")
         return redirect(url_for("enrolment.application", application_id=application.id))
     offering = application.offering
     agreement = current_agreement(offering.school)
-    form = ApplicationForm(student=application.student, offering=offering, today=today(), editing=application)
+    form = ApplicationForm(student=application.student, offering=offering, today=today(), editing=application,
+                           choices_locked=not services.may_change(application, now))
     if not form.is_submitted():
         form.fill_from(application)
     if form.validate_on_submit():
-        services.change_application(application, current_user, agreement, form)
+        if services.change_application(application, current_user, agreement, form):
+            flash(_("Sent again. The class teacher reviews it next."), "success")
+        else:
+            flash(_("Changes saved. The class teacher reviews them again."), "success")
         db.session.commit()
-        flash(_("Changes saved. The class teacher reviews them again."), "success")
         return redirect(url_for("enrolment.application", application_id=application.id))
     return render_template("enrolment/apply.html", form=form, student=application.student, offering=offering,
                            agreement=agreement, application=application)
@@ -310,15 +329,19 @@ def statement(application_id: int):
 
 # --- Class teachers ---
 
+# The review queue: what waits for the class teacher first (a returned application sent again among them), then
+# what waits for the family, then what is decided.
+REVIEW_ORDER = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED, ApplicationStatus.CONFIRMED,
+                ApplicationStatus.APPROVED, ApplicationStatus.WITHDRAWN)
+
 
 @bp.route("/review")
 @roles_required(class_teacher=True)
 def review():
     class_ids = [c.id for c in current_user.classes_led]
-    applications = db.session.scalars(
-        db.select(Application).join(Student).filter(Student.class_id.in_(class_ids))
-        .order_by(Application.status, Application.id)
-    ).all()
+    applications = sorted(db.session.scalars(
+        db.select(Application).join(Student).filter(Student.class_id.in_(class_ids)).order_by(Application.id)
+    ), key=lambda a: REVIEW_ORDER.index(a.status))
     classes = db.session.scalars(db.select(SchoolClass).filter(SchoolClass.id.in_(class_ids))).all()
     return render_template("enrolment/review.html", applications=applications, classes=classes,
                            action_form=ActionForm())
@@ -369,7 +392,8 @@ def approvals(offering_id: int):
     return render_template("enrolment/approvals.html", offering=offering, applications=applications,
                            lotteries=lotteries, form=ApproveForm(),
                            show_reasons=may_see_draw(current_user, None),
-                           reasons={c.id: explain_choice(c) for a in applications for c in a.choices})
+                           reasons={c.id: explain_choice(c, viewer=current_user) for a in applications
+                                    for c in a.choices})
 
 
 @bp.route("/offerings/<int:offering_id>/approve", methods=["POST"])
@@ -478,7 +502,13 @@ def lottery_or_404(lottery_id: int) -> Lottery:
 def lottery(lottery_id: int):
     """A recorded draw: its seed, inputs and result, and whether re-running it gives the same."""
     record = lottery_or_404(lottery_id)
-    return render_template("enrolment/lottery.html", record=record, same=allocation.rerun_lottery(record))
+    own_tickets = {}
+    if current_user.role is Role.GUARDIAN:  # the family finds its own children's tickets in the order
+        children = [link.student_id for link in current_user.guardian_links if link.verified]
+        own_tickets = {a.ticket: a.student.name for a in db.session.scalars(db.select(Application).filter(
+            Application.offering_id == record.offering_id, Application.student_id.in_(children)))}
+    return render_template("enrolment/lottery.html", record=record, same=allocation.rerun_lottery(record),
+                           own_tickets=own_tickets)
 
 
 @bp.route("/lotteries/<int:lottery_id>.json")

@@ -4,7 +4,6 @@ records.py). Services flush; the request commits once."""
 import logging
 from datetime import date, datetime
 
-from flask import url_for
 from flask_babel import gettext
 
 from app.accounts.models import GuardianLink, User
@@ -19,7 +18,7 @@ from app.enrolment.models import (
     LedgerKind,
     new_ticket,
 )
-from app.enrolment.records import N_, audit, notify, notify_guardian
+from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardian
 from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.programs.models import FeePeriod, Offering
@@ -52,6 +51,21 @@ def may_change(application: Application, now: datetime) -> bool:
     return (application.status in EDITABLE and allocation.accepts_applications(application.offering, now)
             and all(c.status is ChoiceStatus.PENDING for c in application.choices)
             and not allocation.needs_arrival_placement(application.offering))
+
+
+def may_edit(application: Application, now: datetime) -> bool:
+    """The guardian may open the application's form: a returned one to fix and send again, whenever it was returned
+    (its activity choices stay as they are once `may_change` no longer holds); any other while `may_change`."""
+    return application.status is ApplicationStatus.RETURNED or may_change(application, now)
+
+
+def children_for_offering(guardian: User, offering: Offering) -> list[tuple[Student, Application | None]]:
+    """The guardian's confirmed children at the offering's school, each with its application to it if any: the
+    apply page shows the child it is for and lets the guardian pick another of these."""
+    children = sorted((link.student for link in guardian.guardian_links
+                       if link.verified and link.student.school_id == offering.school_id),
+                      key=lambda student: (student.name, student.id))
+    return [(student, application_for(student, offering)) for student in children]
 
 
 # --- Siblings ---
@@ -103,14 +117,21 @@ def application_for(student: Student, offering: Offering) -> Application | None:
 
 
 def _copy_choices(application: Application, form) -> None:
+    """The form's answers onto the application; its activity choices and priority groups only while they may still
+    change (`form.choices_locked` otherwise: they went into the draw or the first-come places as they were)."""
     application.weekdays = sorted(form.weekdays.data)
     application.evening_study = bool(form.evening_study.data)
     application.pickup = form.pickup_value()
     application.pickup_people = form.pickup_people.data or ""
     application.walk_alone_consent = bool(form.walk_alone_consent.data)
     application.health_notes = form.health_notes.data or ""
+    if not form.hardship.data:
+        application.hardship = HardshipStatus.NONE
+    elif application.hardship in (HardshipStatus.NONE, None):  # a decision already made stands
+        application.hardship = HardshipStatus.REQUESTED
+    if form.choices_locked:
+        return
     application.priority_groups = list(form.priority_groups.data or [])
-    application.hardship = HardshipStatus.REQUESTED if form.hardship.data else HardshipStatus.NONE
     wanted = form.ranked_activity_ids()
     application.choices.clear()
     db.session.flush()
@@ -130,25 +151,32 @@ def submit_application(guardian: User, student: Student, offering: Offering, agr
     if allocation.needs_arrival_placement(offering):
         allocation.place_on_arrival(application)
     notify_guardian(application, N_("Application for %(child)s received"))
-    teacher = student.school_class.class_teacher
-    if teacher is not None:
-        notify(teacher, gettext("New application to review: %(child)s", child=student.name), "",
-               url_for("enrolment.review"))
+    notify_class_teacher(application, N_("New application to review: %(child)s, %(offering)s"))
     return application
 
 
-def change_application(application: Application, guardian: User, agreement, form) -> None:
-    """The guardian changes the choices before the deadline; the class teacher reviews them again."""
+def change_application(application: Application, guardian: User, agreement, form) -> bool:
+    """The guardian changes the application, or fixes a returned one and sends it again (True then); either way it
+    goes back to the class teacher's review. A return's reason is kept until the teacher reviews the fix."""
+    resubmitted = application.status is ApplicationStatus.RETURNED
     _copy_choices(application, form)
     application.status = ApplicationStatus.SUBMITTED
-    application.return_reason = ""
+    if not resubmitted:
+        application.return_reason = ""
     application.agreement = agreement
     application.signed_at = utcnow()
     application.signed_by = guardian
     application.notice_version = application.offering.published_version
     db.session.flush()
-    audit(application.school_id, guardian, "change", application)
-    notify_guardian(application, N_("Application for %(child)s changed"))
+    if resubmitted:
+        audit(application.school_id, guardian, "resubmit", application, application.return_reason)
+        notify_guardian(application, N_("Application for %(child)s sent again"))
+        notify_class_teacher(application, N_("Returned application sent again, to review: %(child)s, %(offering)s"))
+    else:
+        audit(application.school_id, guardian, "change", application)
+        notify_guardian(application, N_("Application for %(child)s changed"))
+        notify_class_teacher(application, N_("Changed application to review again: %(child)s, %(offering)s"))
+    return resubmitted
 
 
 # --- The school decides ---
@@ -157,6 +185,7 @@ def change_application(application: Application, guardian: User, agreement, form
 def confirm_application(application: Application, teacher: User) -> None:
     """班级审核: the class teacher confirms the application."""
     application.status = ApplicationStatus.CONFIRMED
+    application.return_reason = ""  # a return fixed and now reviewed: the history keeps it
     db.session.flush()
     audit(application.school_id, teacher, "confirm", application)
     notify_guardian(application, N_("Application for %(child)s confirmed by the class teacher"))

@@ -27,6 +27,11 @@ def text_field(label, max_length: int, *, required: bool = True, **kwargs) -> St
                        render_kw={"maxlength": max_length, **kwargs.pop("render_kw", {})}, **kwargs)
 
 
+# Student numbers mix letters and digits (SY20260001): a text keyboard, capitals, no autocorrect or suggestions.
+STUDENT_NUMBER_INPUT = {"inputmode": "text", "autocapitalize": "characters", "autocorrect": "off",
+                        "spellcheck": "false", "autocomplete": "off"}
+
+
 class ActionForm(FlaskForm):
     """An empty form: a POST button (delete, confirm, reject) carrying only the CSRF token."""
 
@@ -65,7 +70,7 @@ class ClassTeacherForm(FlaskForm):
 
 
 class StudentForm(FlaskForm):
-    student_number = text_field(_l("Student number"), 30)
+    student_number = text_field(_l("Student number"), 30, render_kw=STUDENT_NUMBER_INPUT)
     name = text_field(_l("Name"), 50)
     class_id = SelectField(_l("Class"), coerce=int)
     submit = SubmitField(_l("Save"))
@@ -180,7 +185,7 @@ RELATIONSHIP_LABELS = {
 
 class BindChildForm(FlaskForm):
     school_id = SelectField(_l("School"), coerce=int)
-    student_number = text_field(_l("Student number"), 30, render_kw={"autocomplete": "off"})
+    student_number = text_field(_l("Student number"), 30, render_kw=STUDENT_NUMBER_INPUT)
     name = text_field(_l("Child's name"), 50, render_kw={"autocomplete": "off"})
     relationship = SelectField(_l("You are the child's"),
                                choices=[SelectChoice(r.value, label) for r, label in RELATIONSHIP_LABELS.items()])

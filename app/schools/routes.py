@@ -326,7 +326,10 @@ def verify_link(link_id: int):
 @class_teacher_required
 def reject_link(link_id: int):
     link = _link_of_my_class_or_404(link_id)
-    if ActionForm().validate_on_submit():
+    if link.verified:  # a confirmed guardian is not rejected; the guardian may unbind the child themselves
+        flash(_("%(guardian)s is already confirmed as a guardian of %(student)s.", guardian=link.guardian.name,
+                student=link.student.name), "error")
+    elif ActionForm().validate_on_submit():
         guardian, student = link.guardian.name, link.student.name
         services.reject_link(link, current_user)
         db.session.commit()

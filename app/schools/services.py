@@ -187,9 +187,13 @@ def delete_calendar_entry(entry: Term | Holiday) -> None:
 
 
 def find_student_for_binding(school_id: int, student_number: str, name: str) -> Student | None:
-    """The student with both this number and this name at the school (both must match)."""
+    """The student with both this number and this name at the school (both must match; the number's letters in
+    either case, as phone keyboards capitalise them, the exact spelling first)."""
+    number = student_number.strip()
     return db.session.scalar(
-        db.select(Student).filter_by(school_id=school_id, student_number=student_number.strip(), name=name.strip())
+        db.select(Student).filter(Student.school_id == school_id, Student.name == name.strip(),
+                                  db.func.upper(Student.student_number) == number.upper())
+        .order_by((Student.student_number == number).desc(), Student.id).limit(1)
     )
 
 

@@ -190,7 +190,7 @@ def test_window_draw_reasons_and_waiting_list_offer(browser, live_server, live_d
             guardian.page.click(f"section:has(h2:has-text('{name}')) p:has-text('{CARE}') a.button:text-is('申请')")
             assert f"为{name}申请" in guardian.text("h1") or name in guardian.text("h1")
             assert guardian.text(f"[data-places-activity='{small}']") == str(capacity)
-            guardian.page.fill("input[name=student_number]", numbers[name])
+            assert name in guardian.text("#child") and numbers[name] in guardian.text("#child")  # named, not asked
             guardian.page.select_option("select[name=choice_1]", label=SMALL)
             guardian.page.select_option("select[name=choice_2]", label=LARGE)
             guardian.page.fill("input[name=pickup_people]", "张家长（母亲）")
