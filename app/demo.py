@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.demo_calendar import DemoCalendar
@@ -162,7 +163,17 @@ def load_demo(reset: bool = False, today: date | None = None) -> None:
                       "`flask demo --reset` loads it again around today.")
             return
         delete_demo(existing)
-    build_demo(calendar)
+    try:
+        build_demo(calendar)
+    except IntegrityError as error:
+        # An account outside the demo holds one of the demo's mobile numbers: change nothing, say so.
+        db.session.rollback()
+        listed = [login.mobile for login in DEMO_LOGINS]
+        taken = db.session.scalars(db.select(User.mobile).where(User.mobile.in_(listed))).all()
+        raise DemoRefused(
+            "The demo was not loaded and nothing was changed: a mobile number the demo gives one of its logins "
+            f"already has an account outside the demo ({', '.join(taken) or 'one of its unlisted logins'}).",
+        ) from error
     db.session.commit()
     term = calendar.term
     print(f"Demo county loaded for {calendar.today}: {term.name} {term.starts_on} – {term.ends_on}, "

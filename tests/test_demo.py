@@ -126,6 +126,19 @@ def test_reset_touches_only_the_demos_own_rows(db, runner):
     assert counts(db) == before
 
 
+@pytest.mark.both_databases
+def test_a_demo_mobile_held_outside_the_demo_stops_the_load_and_changes_nothing(db, runner):
+    from tests import factories
+
+    outsider = factories.create_user(Role.GUARDIAN, mobile="13800000100", name="别人")
+    db.session.commit()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "nothing was changed" in result.output and "13800000100" in result.output
+    db.session.expire_all()
+    assert db.session.get(User, outsider.id).name == "别人"
+    assert counts(db)["County"] == 0
+
 def test_demo_refuses_to_reset_under_production(app, db, runner):
     run_demo(runner)
     before = counts(db)
