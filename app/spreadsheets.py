@@ -1,7 +1,7 @@
-"""Spreadsheets the site writes and reads: exports whose text never runs as a formula, imports of bounded size.
+"""Spreadsheets the site writes: text in an export never runs as a formula.
 
 Every XLSX export appends its rows through `append_row` (OWASP, CSV injection: a cell that starts with = + - @,
-a tab or a carriage return is data, never a formula).
+a tab or a carriage return is data, never a formula). Imports are read by app.schools.importing.read_table.
 """
 
 from openpyxl.worksheet.worksheet import Worksheet
