@@ -267,6 +267,16 @@ def lying_dimension_bomb() -> bytes:
                     lambda old, stream: stream.write(old.replace(b'ref="A1:XFD1048576"', b'ref="A1:D1"')))
 
 
+def wide_row_bomb() -> bytes:
+    """About 20 KB: one row of four million empty cells (openpyxl would hold the whole row in memory)."""
+    def change(old, stream):
+        head, tail = old.split(b"</sheetData>", 1)
+        stream.write(head + b'<row r="3">' + b"<c/>" * 4_000_000 + b"</row></sheetData>" + tail)
+
+    return _rewrite(_workbook_bytes(["学号", "姓名", "年级", "班级"], ["1", "周一", "1", "1"]),
+                    "xl/worksheets/sheet1.xml", change)
+
+
 def entity_bomb() -> bytes:
     """Billion laughs: ten levels of entities, each ten of the one below, used in a cell."""
     levels = ['<!ENTITY lol0 "lol">'] + [
@@ -300,9 +310,10 @@ TOO_LARGE = "超过"  # "工作表超过 5000 行或 100 列" / "解压后超过
 @pytest.mark.parametrize(("build", "message"), [
     (dimension_bomb, "工作表超过 5000 行或 100 列"),
     (lying_dimension_bomb, "工作表超过 5000 行或 100 列"),
+    (wide_row_bomb, "工作表超过 5000 行或 100 列"),
     (entity_bomb, "无法作为 Excel 工作簿"),
     (zip_bomb, "解压后超过 20 MB"),
-], ids=["dimension", "lying-dimension", "entities", "zip"])
+], ids=["dimension", "lying-dimension", "wide-row", "entities", "zip"])
 def test_hostile_workbooks_are_refused_with_a_message(client, db, world, admin, build, message):
     import tracemalloc
 

@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -137,6 +138,35 @@ def _bounded_table(rows) -> list[list[str]]:
     return table
 
 
+def _check_row_widths(archive: zipfile.ZipFile) -> None:
+    """Refuse a worksheet with a row of more than MAX_SHEET_COLUMNS cells, or with XML entities, counted by a parse
+    that keeps nothing: openpyxl holds a whole row in memory, and a few KB can hold a row of millions of cells."""
+
+    def forbid_entities(*_args) -> None:
+        raise ImportFileError(_l("The file could not be read as an Excel workbook (.xlsx)."))
+
+    for name in archive.namelist():
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        cells = 0
+
+        def count(tag: str, _attributes) -> None:
+            nonlocal cells
+            local = tag.rpartition(":")[2]
+            if local == "row":
+                cells = 0
+            elif local == "c":
+                cells += 1
+                if cells > MAX_SHEET_COLUMNS:
+                    raise _too_large()
+
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = count
+        parser.EntityDeclHandler = forbid_entities
+        with archive.open(name) as stream:
+            parser.ParseFile(stream)
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
     """The first sheet of a workbook, streamed (read-only mode; defusedxml parses when installed), after checking
     what the workbook unpacks to and the size the sheet declares."""
@@ -148,12 +178,13 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             # Each member is decompressed only up to the size it declares, so the declared sizes bound the reading.
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as error:
+            if sum(member.file_size for member in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise ImportFileError(_l(
+                    "The workbook unpacks to more than %(megabytes)d MB. Copy only the table into a new workbook, or "
+                    "save it as CSV.", megabytes=MAX_UNPACKED_BYTES // (1024 * 1024)))
+            _check_row_widths(archive)
+    except (zipfile.BadZipFile, expat.ExpatError, OSError) as error:
         raise ImportFileError(unreadable) from error
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError(_l("The workbook unpacks to more than %(megabytes)d MB. Copy only the table into a new "
-                                 "workbook, or save it as CSV.", megabytes=MAX_UNPACKED_BYTES // (1024 * 1024)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know; the data is fine
