@@ -277,6 +277,28 @@ def wide_row_bomb() -> bytes:
                     "xl/worksheets/sheet1.xml", change)
 
 
+def shared_texts_bomb() -> bytes:
+    """About 50 KB: a table of 1.2 million shared texts (openpyxl would load them all)."""
+    import zipfile
+
+    source, target = zipfile.ZipFile(io.BytesIO(_workbook_bytes(["学号", "姓名", "年级", "班级"]))), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                                          b'application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings'
+                                          b'+xml"/></Types>')
+            if member.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", b'<Relationship Id="rIdTexts" Type="http://schemas.'
+                                          b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                                          b'Target="sharedStrings.xml"/></Relationships>')
+            archive.writestr(member, content)
+        archive.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                         b'main">' + b"<si><t>a</t></si>" * 1_200_000 + b"</sst>")
+    return target.getvalue()
+
+
 def entity_bomb() -> bytes:
     """Billion laughs: ten levels of entities, each ten of the one below, used in a cell."""
     levels = ['<!ENTITY lol0 "lol">'] + [
@@ -311,9 +333,10 @@ TOO_LARGE = "超过"  # "工作表超过 5000 行或 100 列" / "解压后超过
     (dimension_bomb, "工作表超过 5000 行或 100 列"),
     (lying_dimension_bomb, "工作表超过 5000 行或 100 列"),
     (wide_row_bomb, "工作表超过 5000 行或 100 列"),
+    (shared_texts_bomb, "超过 100000 条不同的文字"),
     (entity_bomb, "无法作为 Excel 工作簿"),
     (zip_bomb, "解压后超过 20 MB"),
-], ids=["dimension", "lying-dimension", "wide-row", "entities", "zip"])
+], ids=["dimension", "lying-dimension", "wide-row", "shared-texts", "entities", "zip"])
 def test_hostile_workbooks_are_refused_with_a_message(client, db, world, admin, build, message):
     import tracemalloc
 

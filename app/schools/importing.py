@@ -40,6 +40,7 @@ MAX_ROWS = 3000
 MAX_SHEET_ROWS = 5000
 MAX_SHEET_COLUMNS = 100
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_SHARED_TEXTS = 100_000  # distinct texts in the workbook (a full sheet of distinct names needs 15,000)
 PENDING_LIFETIME_SECONDS = 3600
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 LIST_SEPARATORS = re.compile(r"[、;；]")
@@ -138,28 +139,35 @@ def _bounded_table(rows) -> list[list[str]]:
     return table
 
 
-def _check_row_widths(archive: zipfile.ZipFile) -> None:
-    """Refuse a worksheet with a row of more than MAX_SHEET_COLUMNS cells, or with XML entities, counted by a parse
-    that keeps nothing: openpyxl holds a whole row in memory, and a few KB can hold a row of millions of cells."""
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse XML entities, a worksheet row of more than MAX_SHEET_COLUMNS cells, or more than MAX_SHARED_TEXTS
+    texts, counted by a parse that keeps nothing: openpyxl holds a whole row and every shared text in memory, and a
+    few KB can hold a row of millions of cells."""
 
     def forbid_entities(*_args) -> None:
         raise ImportFileError(_l("The file could not be read as an Excel workbook (.xlsx)."))
 
+    cells = texts = 0
+
+    def count(tag: str, _attributes) -> None:
+        nonlocal cells, texts
+        local = tag.rpartition(":")[2]
+        if local == "row":
+            cells = 0
+        elif local == "c":
+            cells += 1
+            if cells > MAX_SHEET_COLUMNS:
+                raise _too_large()
+        elif local == "si":
+            texts += 1
+            if texts > MAX_SHARED_TEXTS:
+                raise ImportFileError(_l(
+                    "The workbook holds more than %(count)d different texts. Copy only the table into a new "
+                    "workbook, or save it as CSV.", count=MAX_SHARED_TEXTS))
+
     for name in archive.namelist():
-        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+        if not name.endswith((".xml", ".rels")):
             continue
-        cells = 0
-
-        def count(tag: str, _attributes) -> None:
-            nonlocal cells
-            local = tag.rpartition(":")[2]
-            if local == "row":
-                cells = 0
-            elif local == "c":
-                cells += 1
-                if cells > MAX_SHEET_COLUMNS:
-                    raise _too_large()
-
         parser = expat.ParserCreate()
         parser.StartElementHandler = count
         parser.EntityDeclHandler = forbid_entities
@@ -182,7 +190,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
                 raise ImportFileError(_l(
                     "The workbook unpacks to more than %(megabytes)d MB. Copy only the table into a new workbook, or "
                     "save it as CSV.", megabytes=MAX_UNPACKED_BYTES // (1024 * 1024)))
-            _check_row_widths(archive)
+            _check_parts(archive)
     except (zipfile.BadZipFile, expat.ExpatError, OSError) as error:
         raise ImportFileError(unreadable) from error
     try:
