@@ -48,6 +48,8 @@ class Config:
     # Argon2id as the OWASP Password Storage Cheat Sheet recommends (19 MiB, 2 passes, 1 lane): about 30 ms a login
     # on one core, where Werkzeug's scrypt took 150 ms (a sign-up day's thousands of logins are CPU-bound on it).
     PASSWORD_ARGON2 = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+    # `flask demo` (one published password for every login) loads or resets only where this is true.
+    DEMO_ALLOWED = True
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
@@ -85,6 +87,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    DEMO_ALLOWED = False
 
     def __init__(self) -> None:
         if not os.environ.get("SECRET_KEY"):

@@ -18,6 +18,7 @@ def create_app(config: type[Config] | str = "development") -> Flask:
     app.config.from_object(config_cls())
 
     register_extensions(app)
+    register_url_params(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)
@@ -76,6 +77,13 @@ def register_extensions(app: Flask) -> None:
     from app.accounts.services import load_user
 
     login_manager.user_loader(load_user)
+
+
+def register_url_params(app: Flask) -> None:
+    """Ids in URLs within the integer range (404 beyond): the `int` converter every route uses."""
+    from app import params
+
+    params.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

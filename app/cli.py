@@ -13,9 +13,12 @@ def register(app: Flask) -> None:
                   help="Build the demo's term, windows and draws around this day (YYYY-MM-DD) instead of today.")
     def demo(reset: bool, today) -> None:
         """Load the demo county, two schools and a login for every role, its dates around today."""
-        from app.demo import load_demo
+        from app.demo import DemoRefused, load_demo
 
-        load_demo(reset=reset, today=today.date() if today else None)
+        try:
+            load_demo(reset=reset, today=today.date() if today else None)
+        except DemoRefused as refused:
+            raise click.ClickException(str(refused)) from None
 
     @app.cli.command("add-finance-officer")
     @click.option("--county", "county_code", required=True, help="The county's code.")

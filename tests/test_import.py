@@ -222,3 +222,153 @@ def test_clean_staff_import_creates_accounts_and_shows_passwords_once(app, clien
     assert second.staff_profile.staff_type is StaffType.RETIRED_TEACHER and second.staff_profile.skills == ["reading"]
     fresh = app.test_client()
     assert fresh.post("/account/login", data={"mobile": "13700000001", "password": passwords[0]}).status_code == 302
+
+
+# --- Hostile files: each refused with a message, without reading what it claims to hold ---
+
+
+def _workbook_bytes(*rows) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _rewrite(xlsx: bytes, name: str, change) -> bytes:
+    """The workbook with one member's bytes replaced by change(old bytes), or written by change(old, stream)."""
+    import zipfile
+
+    source, target = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            if member.filename != name:
+                archive.writestr(member, source.read(member))
+                continue
+            with archive.open(name, "w", force_zip64=True) as stream:
+                change(source.read(member), stream)
+    return target.getvalue()
+
+
+def dimension_bomb() -> bytes:
+    """A few KB: the header, and one cell at XFD1048576 (the sheet declares A1:XFD1048576)."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["学号", "姓名", "年级", "班级"])
+    workbook.active["XFD1048576"] = "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def lying_dimension_bomb() -> bytes:
+    """The same cell at XFD1048576, but the sheet declares it is A1:D1."""
+    return _rewrite(dimension_bomb(), "xl/worksheets/sheet1.xml",
+                    lambda old, stream: stream.write(old.replace(b'ref="A1:XFD1048576"', b'ref="A1:D1"')))
+
+
+def wide_row_bomb() -> bytes:
+    """About 20 KB: one row of four million empty cells (openpyxl would hold the whole row in memory)."""
+    def change(old, stream):
+        head, tail = old.split(b"</sheetData>", 1)
+        stream.write(head + b'<row r="3">' + b"<c/>" * 4_000_000 + b"</row></sheetData>" + tail)
+
+    return _rewrite(_workbook_bytes(["学号", "姓名", "年级", "班级"], ["1", "周一", "1", "1"]),
+                    "xl/worksheets/sheet1.xml", change)
+
+
+def shared_texts_bomb() -> bytes:
+    """About 50 KB: a table of 1.2 million shared texts (openpyxl would load them all)."""
+    import zipfile
+
+    source, target = zipfile.ZipFile(io.BytesIO(_workbook_bytes(["学号", "姓名", "年级", "班级"]))), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                                          b'application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings'
+                                          b'+xml"/></Types>')
+            if member.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", b'<Relationship Id="rIdTexts" Type="http://schemas.'
+                                          b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                                          b'Target="sharedStrings.xml"/></Relationships>')
+            archive.writestr(member, content)
+        archive.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                         b'main">' + b"<si><t>a</t></si>" * 1_200_000 + b"</sst>")
+    return target.getvalue()
+
+
+def entity_bomb() -> bytes:
+    """Billion laughs: ten levels of entities, each ten of the one below, used in a cell."""
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
+    doctype = ("<!DOCTYPE worksheet [" + "".join(levels) + "]>").encode()
+
+    def change(old, stream):
+        assert "周一".encode() in old
+        stream.write(doctype + old.replace("周一".encode(), b"&lol9;"))
+
+    return _rewrite(_workbook_bytes(["学号", "姓名", "年级", "班级"], ["1", "周一", "1", "1"]),
+                    "xl/worksheets/sheet1.xml", change)
+
+
+def zip_bomb() -> bytes:
+    """A sheet that unpacks to 64 MB of blanks (about 64 KB packed)."""
+    def change(old, stream):
+        head, tail = old.rsplit(b"</worksheet>", 1)
+        stream.write(head)
+        for _ in range(64):
+            stream.write(b" " * (1024 * 1024))
+        stream.write(b"</worksheet>" + tail)
+
+    return _rewrite(_workbook_bytes(["学号", "姓名", "年级", "班级"], ["1", "周一", "1", "1"]),
+                    "xl/worksheets/sheet1.xml", change)
+
+
+TOO_LARGE = "超过"  # "工作表超过 5000 行或 100 列" / "解压后超过 20 MB"
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (dimension_bomb, "工作表超过 5000 行或 100 列"),
+    (lying_dimension_bomb, "工作表超过 5000 行或 100 列"),
+    (wide_row_bomb, "工作表超过 5000 行或 100 列"),
+    (shared_texts_bomb, "超过 100000 条不同的文字"),
+    (entity_bomb, "无法作为 Excel 工作簿"),
+    (zip_bomb, "解压后超过 20 MB"),
+], ids=["dimension", "lying-dimension", "wide-row", "shared-texts", "entities", "zip"])
+def test_hostile_workbooks_are_refused_with_a_message(client, db, world, admin, build, message):
+    import tracemalloc
+
+    content = build()
+    assert len(content) < 200_000
+    tracemalloc.start()
+    try:
+        response = upload(client, "students", content, "students.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200
+    assert message in page(response)
+    assert peak < 40 * 1024 * 1024, f"{peak / 2**20:.0f} MB"
+    assert student_count(db, world.own_school) == 1
+
+
+def test_too_many_rows_or_columns_are_refused_in_csv_and_xlsx(client, db, world, admin):
+    header = "学号,姓名,年级,班级"
+    long_csv = (header + "\n" + "\n".join(f"{n},名{n},1,1" for n in range(5000))).encode()
+    wide_xlsx = _workbook_bytes(["学号", "姓名", "年级", "班级", *["备注"] * 97], ["1", "周一", "1", "1"])
+    for content, filename in ((long_csv, "students.csv"), (wide_xlsx, "students.xlsx")):
+        response = upload(client, "students", content, filename)
+        assert "工作表超过 5000 行或 100 列" in page(response), filename
+    assert student_count(db, world.own_school) == 1
+
+
+def test_the_staff_imports_share_the_bounded_reader(client, admin):
+    response = client.post("/staff/teaching-minutes/import",
+                           data={"file": (io.BytesIO(dimension_bomb()), "minutes.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "工作表超过 5000 行或 100 列" in page(response)
+    response = upload(client, "staff", lying_dimension_bomb(), "staff.xlsx")
+    assert "工作表超过 5000 行或 100 列" in page(response)

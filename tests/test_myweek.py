@@ -171,7 +171,7 @@ def test_other_weeks_and_bad_week(client, world, login, this_monday):
     assert "next-room" not in client.get("/my-week").get_data(as_text=True)
     url = f"/my-week?week={(this_monday + timedelta(days=9)).isoformat()}"
     assert "next-room" in client.get(url).get_data(as_text=True)
-    assert client.get("/my-week?week=notadate").status_code == 404
+    assert client.get("/my-week?week=notadate").status_code == 400  # a bad request, not a missing page
 
 
 # --- I can't make it ---

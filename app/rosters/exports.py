@@ -1,4 +1,5 @@
-"""Exports of published rosters: a person's week, the school's roster and workload, as XLSX (openpyxl)."""
+"""Exports of published rosters: a person's week, the school's roster and workload, as XLSX (openpyxl); every row
+goes through app.spreadsheets.append_row, so no name or room becomes a formula."""
 
 import io
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.rosters.models import PlannedSession, Week, id_of
+from app.spreadsheets import append_row
 from app.staff.models import StaffProfile
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,11 +21,11 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.6))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import params
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
@@ -405,8 +406,8 @@ def diff(week_id: int):
     week = get_for_school_or_404(Week, week_id)
     if not week.versions:
         abort(404)
-    new_n = request.args.get("b", type=int) or week.versions[-1].number
-    old_n = request.args.get("a", type=int) or max(0, new_n - 1)
+    new_n = request.args.get("b", type=params.bounded_int) or week.versions[-1].number
+    old_n = request.args.get("a", type=params.bounded_int) or max(0, new_n - 1)
     new = _version_or_404(week, new_n)
     old = _version_or_404(week, old_n) if old_n else None
     changes = services.version_diff(old, new)

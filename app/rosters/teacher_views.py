@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app import params
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.enrolment import need_to_know
@@ -210,11 +211,8 @@ def _own_profile() -> StaffProfile:
 
 
 def _chosen_monday() -> date:
-    text = request.args.get("week", "")
-    try:
-        return monday_of(date.fromisoformat(text)) if text else monday_of(local_today())
-    except ValueError:
-        abort(404)
+    """The Monday of the week asked for (?week=YYYY-MM-DD, any day of it), else this week's; 400 for no date."""
+    return monday_of(params.date_arg("week") or local_today())
 
 
 # --- Pages ---

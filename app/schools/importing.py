@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,13 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("students", "staff")
 MAX_ROWS = 3000
+# The size of a sheet the reader accepts, checked against what the file declares before any row is read and again
+# while streaming (a file may lie): a few thousand rows, a hundred columns, a workbook that unpacks to 20 MB. A 5 KB
+# workbook whose one cell sits at XFD1048576 would otherwise be read as 17 billion empty cells.
+MAX_SHEET_ROWS = 5000
+MAX_SHEET_COLUMNS = 100
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_SHARED_TEXTS = 100_000  # distinct texts in the workbook (a full sheet of distinct names needs 15,000)
 PENDING_LIFETIME_SECONDS = 3600
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 LIST_SEPARATORS = re.compile(r"[、;；]")
@@ -110,8 +118,102 @@ def decode_csv(data: bytes) -> str:
     raise ImportFileError(_l("The file's text encoding is not recognised. Save it as CSV UTF-8 or as .xlsx."))
 
 
+def _too_large() -> ImportFileError:
+    return ImportFileError(_l(
+        "The sheet is larger than %(rows)d rows or %(columns)d columns. Delete the empty rows and columns below and "
+        "to the right of the table, or split the file.", rows=MAX_SHEET_ROWS, columns=MAX_SHEET_COLUMNS))
+
+
+def _bounded_table(rows) -> list[list[str]]:
+    """The rows as text cells, trailing empty cells dropped; refused as soon as the sheet passes the limits."""
+    table = []
+    for row in rows:
+        if len(table) == MAX_SHEET_ROWS:
+            raise _too_large()
+        cells = [_cell_text(cell) for cell in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) > MAX_SHEET_COLUMNS:
+            raise _too_large()
+        table.append(cells)
+    return table
+
+
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse XML entities, a worksheet row of more than MAX_SHEET_COLUMNS cells, or more than MAX_SHARED_TEXTS
+    texts, counted by a parse that keeps nothing: openpyxl holds a whole row and every shared text in memory, and a
+    few KB can hold a row of millions of cells."""
+
+    def forbid_entities(*_args) -> None:
+        raise ImportFileError(_l("The file could not be read as an Excel workbook (.xlsx)."))
+
+    cells = texts = 0
+
+    def count(tag: str, _attributes) -> None:
+        nonlocal cells, texts
+        local = tag.rpartition(":")[2]
+        if local == "row":
+            cells = 0
+        elif local == "c":
+            cells += 1
+            if cells > MAX_SHEET_COLUMNS:
+                raise _too_large()
+        elif local == "si":
+            texts += 1
+            if texts > MAX_SHARED_TEXTS:
+                raise ImportFileError(_l(
+                    "The workbook holds more than %(count)d different texts. Copy only the table into a new "
+                    "workbook, or save it as CSV.", count=MAX_SHARED_TEXTS))
+
+    for name in archive.namelist():
+        if not name.endswith((".xml", ".rels")):
+            continue
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = count
+        parser.EntityDeclHandler = forbid_entities
+        with archive.open(name) as stream:
+            parser.ParseFile(stream)
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    """The first sheet of a workbook, streamed (read-only mode; defusedxml parses when installed), after checking
+    what the workbook unpacks to and the size the sheet declares."""
+    import openpyxl
+    from defusedxml import DefusedXmlException
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    unreadable = _l("The file could not be read as an Excel workbook (.xlsx).")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # Each member is decompressed only up to the size it declares, so the declared sizes bound the reading.
+            if sum(member.file_size for member in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise ImportFileError(_l(
+                    "The workbook unpacks to more than %(megabytes)d MB. Copy only the table into a new workbook, or "
+                    "save it as CSV.", megabytes=MAX_UNPACKED_BYTES // (1024 * 1024)))
+            _check_parts(archive)
+    except (zipfile.BadZipFile, expat.ExpatError, OSError) as error:
+        raise ImportFileError(unreadable) from error
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know; the data is fine
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                if (sheet.max_row or 0) > MAX_SHEET_ROWS or (sheet.max_column or 0) > MAX_SHEET_COLUMNS:
+                    raise _too_large()
+                # Bounds one past the limits, whatever the file declares: a row or column there means too large.
+                return _bounded_table(sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_SHEET_COLUMNS + 1,
+                                                      values_only=True))
+            finally:
+                workbook.close()
+    except (zipfile.BadZipFile, InvalidFileException, DefusedXmlException, SyntaxError, KeyError, IndexError,
+            ValueError, TypeError, OSError) as error:  # SyntaxError: xml.etree's ParseError
+        raise ImportFileError(unreadable) from error
+
+
 def read_table(filename: str, data: bytes) -> list[list[str]]:
-    """All rows of the first sheet of an .xlsx, or of a .csv, as text cells."""
+    """All rows of the first sheet of an .xlsx, or of a .csv, as text cells (within MAX_SHEET_ROWS and
+    MAX_SHEET_COLUMNS, else ImportFileError)."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ImportFileError(_l("Please upload a .csv or .xlsx file."))
@@ -120,23 +222,10 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     if suffix == ".csv":
         text = decode_csv(data)
         try:
-            return [[_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
+            return _bounded_table(csv.reader(io.StringIO(text)))
         except csv.Error as error:
             raise ImportFileError(_l("The CSV file could not be read.")) from error
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know; the data is fine
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                return [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-            finally:
-                workbook.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, OSError) as error:
-        raise ImportFileError(_l("The file could not be read as an Excel workbook (.xlsx).")) from error
+    return _read_xlsx(data)
 
 
 def _header_map(kind: str, header: list[str]) -> dict[str, int]:

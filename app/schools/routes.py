@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from app import params
 from app.access import get_for_county_or_404, get_for_school_or_404, roles_required
 from app.accounts.models import GuardianLink, Relationship, Role
 from app.extensions import db, limiter
@@ -73,9 +74,10 @@ def class_teacher(class_id: int):
 @roles_required(Role.SCHOOL_ADMIN)
 def students():
     school = current_user.school
-    class_id = request.args.get("class_id", type=int)
+    class_id = request.args.get("class_id", type=params.bounded_int)
     query = request.args.get("q", "").strip()[:50]
-    page = services.search_students(school, class_id=class_id, query=query, page=request.args.get("page", 1, type=int))
+    page_number = request.args.get("page", 1, type=params.bounded_int)
+    page = services.search_students(school, class_id=class_id, query=query, page=page_number)
     return render_template("schools/students.html", school=school, page=page, classes=services.classes_of(school),
                            class_id=class_id, query=query)
 
@@ -84,7 +86,7 @@ def students():
 @roles_required(Role.SCHOOL_ADMIN)
 def add_student():
     school = current_user.school
-    form = StudentForm(school=school, class_id=request.args.get("class_id", type=int))
+    form = StudentForm(school=school, class_id=request.args.get("class_id", type=params.bounded_int))
     if not form.class_id.choices:
         flash(_("Add a class first."), "info")
         return redirect(url_for("schools.classes"))
