@@ -11,8 +11,9 @@
 - sideways scrolling: the document is wider than the viewport;
 - a touch target under 44 × 44 px. Every visible a[href], button, input (not hidden), select, textarea, summary
   and label wrapping or naming a checkbox/radio counts. A checkbox or radio counts its label's box when it has one
-  (tapping the label ticks it). Exempt: a link inside running text, i.e. an <a> within a <p> that holds other
-  words besides the link (WCAG 2.5.8's "inline" exception); a link in a list, table cell or nav is not exempt;
+  (tapping the label ticks it). Exempt: a link inside running text, i.e. an inline <a> (not one styled as a
+  button) within a <p> that holds other words besides the link (WCAG 2.5.8's "inline" exception); a link in a
+  list, table cell or nav is not exempt;
 - untranslated English on a Chinese page (<html lang="zh…">): a visible text node, button value or placeholder
   with an English word of 4 or more letters. Not counted: text inside <code>, <pre>, <kbd>, <samp>,
   [translate="no"] or [lang^="en"] (e.g. the English switch), web addresses and e-mail addresses, and the words
@@ -69,7 +70,7 @@ _SMALL_TARGETS = """min => {
       || (input.id && document.querySelector('label[for="' + CSS.escape(input.id) + '"]'));
   const inRunningText = a => {
     const p = a.closest('p');
-    if (!p) return false;
+    if (!p || getComputedStyle(a).display !== 'inline') return false;
     return p.innerText.replace(a.innerText, '').replace(/[\\s·,，。:：;；()（）|/]/g, '').length > 0;
   };
   const seen = new Set(), small = [];

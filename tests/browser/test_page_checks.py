@@ -34,6 +34,7 @@ def test_a_sound_page_passes(phone):
 @pytest.mark.parametrize(("body", "says"), [
     ("<div style='width:600px'>宽</div>", "scrolls sideways"),
     ("<ul><li><a href='/x' style='font-size:10px'>小</a></li></ul>", '<a href=/x> "小" is'),
+    ("<p>下一步：<a href='/go' style='display:inline-block;font-size:10px'>继续</a></p>", '<a href=/go> "继续" is'),
     ("<label style='font-size:10px'><input type='checkbox' name='agree'>同意</label>", "name=agree"),
     ("<p>状态: queued</p>", '"状态: queued" in p (queued)'),
     ("<input type='submit' value='Save' style='height:50px;width:60px'>", '"Save" on input'),
