@@ -371,7 +371,12 @@ def test_every_role_does_its_main_job_on_a_phone(site, chromium):
         status = walk.rows("SELECT status FROM roster_job WHERE week_id = ? ORDER BY id DESC", week_id)[0][0]
         if status.lower() != "done":
             raise StepFailed(f"the roster job ended {status!r}")
+        understaffed = walk.rows(
+            "SELECT count(*) FROM planned_session s WHERE s.week_id = ? AND s.staff_needed > "
+            "(SELECT count(*) FROM assignment a WHERE a.session_id = s.id)", week_id)[0][0]
         short = page.get_by_role("heading", name=re.compile("未排满"))
+        walk.should(short.count() == (1 if understaffed else 0), page,
+                    f"{understaffed} session(s) short of people, {short.count()} heading(s) explaining why")
         if short.count():  # the explanations: each short session says why
             reasons = short.locator("xpath=following-sibling::ul[1]/li")
             walk.should(reasons.count() > 0, page, "a 'not fully staffed' heading without sessions")
@@ -380,7 +385,7 @@ def test_every_role_does_its_main_job_on_a_phone(site, chromium):
                             f"an explanation without a reason: {text}")
             short.scroll_into_view_if_needed()
             walk.check(page, "coordinator-explanations")
-        # Adjust: pin the coach to a session of theirs, or to one of their activity if the engine left them out.
+        # Adjust: pin the provider's coach to a session the engine gave them, so a re-solve keeps them there.
         coach = walk.rows("SELECT p.id, u.name FROM staff_profile p JOIN user u ON u.id = p.user_id "
                           "WHERE u.mobile = ?", COACH)[0]
         theirs = walk.rows("SELECT a.session_id FROM assignment a JOIN planned_session s ON s.id = a.session_id "
