@@ -1,8 +1,9 @@
 """The newcomer walk: the site started exactly as the README says (`./scripts/run.sh`, a fresh database), a phone at
 375 px in Chinese, and every demo role doing the job it exists for, end to end:
 
-1. the guardian applies for winter care; the class teacher returns it (the pick-up phone is missing); the guardian
-   fixes and resubmits it; the class teacher confirms; the principal approves; finance charges the fee;
+1. the guardian reads the public notice and applies for winter care; the class teacher returns it (the pick-up
+   phone is missing); the guardian fixes and resubmits it; the class teacher confirms; the principal approves;
+   finance charges the fee;
 2. the coordinator opens next week, plans it from the templates, generates the roster (the job must finish), reads
    why sessions are short, adjusts (pins the provider's coach) and publishes;
 3. the teacher and the provider's coach find their sessions in My week and say "I can't make it"; the coordinator
@@ -123,8 +124,8 @@ class Walk:
         self.current = None  # the page of the person acting now
 
     # --- people and pages
-    def phone(self, mobile: str):
-        """A person's own phone (375×812, touch), logged in with the demo password."""
+    def phone(self, mobile: str, before_login=None):
+        """A person's own phone (375×812, touch), logged in with the demo password (after `before_login(page)`)."""
         context = self.browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
                                            device_scale_factor=1, locale="zh-CN", base_url=self.base_url)
         self.contexts.append(context)
@@ -135,6 +136,9 @@ class Walk:
         page.goto("/")
         if not self.contexts[:-1]:  # the home page, once
             self.check(page, "home")
+        if before_login:
+            before_login(page)
+            page.goto("/")
         page.get_by_role("link", name="登录").first.click()
         page.get_by_label(re.compile("手机")).fill(mobile)
         page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
@@ -175,7 +179,7 @@ class Walk:
             self.number += 1
             name = f"walk-{self.number:02d}-should"
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            self.failures.append(f"[{name}.png] {page.url}: {what}")
+            self.failures.append(f"[{name}.png] {page.url.replace(self.base_url, '')}: {what}")
 
     def part(self, name: str, needs: tuple[str, ...] = ()):
         """Run a part of the walk; a part whose prerequisite failed is reported as not reached."""
@@ -230,9 +234,16 @@ def test_every_role_does_its_main_job_on_a_phone(site, chromium):
     people = {}
     state = {}
 
+    def reads_the_notice(page):
+        """What a parent opens first: the school's public notice, from the home page, before logging in."""
+        click_and_wait(page, page.get_by_role("link", name=re.compile("公示")).first)
+        walk.check(page, "guardian-notice-list")
+        click_and_wait(page, page.get_by_role("link", name=re.compile(CARE)).first)
+        walk.check(page, "guardian-notice")
+
     def person(mobile: str):
         if mobile not in people:
-            people[mobile] = walk.phone(mobile)
+            people[mobile] = walk.phone(mobile, reads_the_notice if mobile == GUARDIAN else None)
         walk.current = people[mobile]
         return people[mobile]
 

@@ -36,6 +36,8 @@ def test_a_sound_page_passes(phone):
     ("<ul><li><a href='/x' style='font-size:10px'>小</a></li></ul>", '<a href=/x> "小" is'),
     ("<p>下一步：<a href='/go' style='display:inline-block;font-size:10px'>继续</a></p>", '<a href=/go> "继续" is'),
     ("<label style='font-size:10px'><input type='checkbox' name='agree'>同意</label>", "name=agree"),
+    ("<div style='background:#fff;border:1px solid #ccc;height:20px'>第一张卡片</div>"
+     "<div style='margin-top:-30px'>第二张卡片的文字</div>", 'the box of div overlaps "第二张卡片的文字" in div'),
     ("<p>状态: queued</p>", '"状态: queued" in p (queued)'),
     ("<input type='submit' value='Save' style='height:50px;width:60px'>", '"Save" on input'),
     ("<script>console.error('broken')</script>", "console error"),
