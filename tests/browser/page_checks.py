@@ -54,10 +54,9 @@ _SIDEWAYS = """width => {
 }"""
 
 _SMALL_TARGETS = """min => {
-  const visible = e => {
-    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
-      && e.getClientRects().length;
+  const visible = e => {  // checkVisibility: not in a closed <details> (whose content still reports boxes)
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
   };
   const text = e => (e.innerText || e.value || e.getAttribute('aria-label') || e.getAttribute('name') || '')
       .trim().replace(/\\s+/g, ' ').slice(0, 40);
@@ -153,8 +152,7 @@ _OVERLAPS = """() => {
     const parent = node.parentElement;
     if (!node.textContent.trim() || !parent) continue;
     if (parent.closest('script, style, noscript, template, option, select')) continue;
-    const style = getComputedStyle(parent);
-    if (style.visibility === 'hidden' || style.opacity === '0') continue;
+    if (!parent.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
     const box = clipOf(parent);
@@ -170,8 +168,8 @@ _OVERLAPS = """() => {
   // A box painted over text that is not its own (a card laid over another card's words).
   const painted = [...document.body.querySelectorAll('*')].filter(e => {
     const s = getComputedStyle(e);
-    return s.visibility !== 'hidden' && (s.backgroundColor !== 'rgba(0, 0, 0, 0)' || parseFloat(s.borderTopWidth) > 0
-        || parseFloat(s.borderLeftWidth) > 0);
+    return e.checkVisibility({visibilityProperty: true}) && (s.backgroundColor !== 'rgba(0, 0, 0, 0)'
+        || parseFloat(s.borderTopWidth) > 0 || parseFloat(s.borderLeftWidth) > 0);
   });
   for (const e of painted) {
     if (found.length >= 10) break;

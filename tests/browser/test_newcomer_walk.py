@@ -296,7 +296,7 @@ def test_every_role_does_its_main_job_on_a_phone(site, chromium):
         walk.check(page, "guardian-returned-application")
         walk.should("请补充接送人电话" in page.inner_text("main"), page,
                     "the guardian does not see why it was returned")
-        edit = page.get_by_role("link", name=re.compile("修改|补充|重新提交"))
+        edit = page.get_by_role("link", name=re.compile("修改|补充|更正|重新|再次"))
         if not edit.count():
             raise StepFailed("a returned application has no way to fix it (no edit link on the application page)")
         click_and_wait(page, edit.first)

@@ -14,6 +14,9 @@ SOUND = """<!doctype html><html lang="zh-CN"><head><meta name="viewport" content
 <label><input type="checkbox" name="c"> 同意</label>
 <button lang="en">English</button> <code>NO_OVERLAP</code> <span translate="no">Sparkle</span>
 <p>订阅地址 https://example.org/calendar/feed.ics</p>
+<details><summary style="display:block;min-height:44px">我无法参加</summary>
+  <input name="reason" style="height:10px"><p style="margin-top:-40px;background:#eee">原因</p></details>
+<p>下面的文字</p>
 <input type="text" name="n" placeholder="姓名">
 </body></html>"""
 
