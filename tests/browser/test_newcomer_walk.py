@@ -298,7 +298,9 @@ def test_every_role_does_its_main_job_on_a_phone(site, chromium):
                     "the guardian does not see why it was returned")
         edit = page.get_by_role("link", name=re.compile("修改|补充|更正|重新|再次"))
         if not edit.count():
-            raise StepFailed("a returned application has no way to fix it (no edit link on the application page)")
+            links = page.get_by_role("main").get_by_role("link").all_inner_texts()
+            raise StepFailed("a returned application has no way to fix it: no link to change it "
+                             f"(修改/补充/更正/重新/再次) on the application page, whose links are {links}")
         click_and_wait(page, edit.first)
         walk.check(page, "guardian-fix-form")
         page.get_by_label(re.compile("接送人")).fill("奶奶（祖母）13900001234")
