@@ -32,7 +32,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.demo import DEMO_PASSWORD
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.browser.conftest import ARTIFACTS, ROOT
 from tests.browser.page_checks import assert_sound, watch
 from tests.conftest import unavailable
 from tests.pg import free_port
@@ -92,19 +92,6 @@ def site(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 continue
         log.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium, launched as tests/browser/conftest.py does."""
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"{CHROMIUM} not found (apt-get install chromium, or run scripts/setup.sh --test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class StepFailed(Exception):
@@ -225,11 +212,13 @@ def click_and_wait(page, locator) -> None:
     page.wait_for_load_state()
 
 
-def test_every_role_does_its_main_job_on_a_phone(site, chromium):
+def test_every_role_does_its_main_job_on_a_phone(browser, site):
+    # `browser`: Debian's Chromium from tests/browser/conftest.py (one Playwright per process, shared with the other
+    # browser tests); asked for first, so that without Chromium the site is not started for nothing.
     base_url, database = site
     for old in ARTIFACTS.glob("walk-*.png"):  # no screenshot of an earlier run left to mislead
         old.unlink()
-    walk = Walk(chromium, base_url, database)
+    walk = Walk(browser, base_url, database)
     started = time.monotonic()
     people = {}
     state = {}
