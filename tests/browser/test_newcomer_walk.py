@@ -27,6 +27,7 @@ import subprocess
 import time
 import traceback
 import urllib.request
+from contextlib import closing
 from datetime import date, timedelta
 
 import pytest
@@ -129,7 +130,7 @@ class Walk:
         page.get_by_role("link", name="登录").first.click()
         page.get_by_label(re.compile("手机")).fill(mobile)
         page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
+        page.get_by_role("button", name="登录", exact=True).click()
         page.wait_for_load_state()
         if "/account/login" in page.url:
             raise StepFailed(f"{mobile} could not log in: {page.inner_text('main')[:300]}")
@@ -161,39 +162,37 @@ class Walk:
         return "\n".join(lines)
 
     def should(self, condition: bool, page, what: str) -> None:
-        """A expectation that, unmet, is recorded while the walk goes on."""
+        """An expectation that, unmet, is recorded while the walk goes on."""
         if not condition:
             self.number += 1
             name = f"walk-{self.number:02d}-should"
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             self.failures.append(f"[{name}.png] {page.url.replace(self.base_url, '')}: {what}")
 
-    def part(self, name: str, needs: tuple[str, ...] = ()):
-        """Run a part of the walk; a part whose prerequisite failed is reported as not reached."""
-        def run(steps) -> None:
-            missing = [n for n in needs if n not in self.done]
-            if missing:
-                self.failures.append(f"[{name}] not reached: it needs {', '.join(missing)}")
-                return
-            try:
-                steps()
-            except Exception as error:  # noqa: BLE001 - every failure is reported at the end
-                self.number += 1
-                shot = f"walk-{self.number:02d}-{name}-failed"
-                where = "before any page opened"
-                if self.current is not None and not self.current.is_closed():
-                    self.current.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
-                    where = self.current.url.replace(self.base_url, "")
-                detail = str(error) if isinstance(error, StepFailed) else "".join(
-                    traceback.format_exception_only(error)).strip()
-                self.failures.append(f"[{shot}.png] {name} stopped at {where}: {detail[:1500]}")
-                return
-            self.done.add(name)
-        return run
+    def run(self, name: str, steps, needs: tuple[str, ...] = ()) -> None:
+        """Run a part of the walk; one whose prerequisite failed is reported as not reached, the next ones still run."""
+        missing = [n for n in needs if n not in self.done]
+        if missing:
+            self.failures.append(f"[{name}] not reached: it needs {', '.join(missing)}")
+            return
+        try:
+            steps()
+        except Exception as error:  # noqa: BLE001 - every failure is reported at the end
+            self.number += 1
+            shot = f"walk-{self.number:02d}-{name}-failed"
+            where = "before any page opened"
+            if self.current is not None and not self.current.is_closed():
+                self.current.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+                where = self.current.url.replace(self.base_url, "")
+            detail = str(error) if isinstance(error, StepFailed) else "".join(
+                traceback.format_exception_only(error)).strip()
+            self.failures.append(f"[{shot}.png] {name} stopped at {where}: {detail[:1500]}")
+            return
+        self.done.add(name)
 
     # --- reading what the site stored (to pick what to act on and to see that it happened)
     def rows(self, sql: str, *args) -> list[tuple]:
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as connection:
+        with closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as connection:
             return connection.execute(sql, args).fetchall()
 
     def close(self) -> None:
@@ -489,17 +488,17 @@ def test_every_role_does_its_main_job_on_a_phone(browser, site):
                     f"the whitelist still shows {row.inner_text()!r} after the renewal")
 
     try:
-        walk.part("guardian-applies")(guardian_applies)
-        walk.part("class-teacher-returns", needs=("guardian-applies",))(class_teacher_returns)
-        walk.part("guardian-fixes", needs=("class-teacher-returns",))(guardian_fixes)
-        walk.part("class-teacher-confirms", needs=("guardian-fixes",))(class_teacher_confirms)
-        walk.part("principal-approves", needs=("class-teacher-confirms",))(principal_approves)
-        walk.part("finance-charges", needs=("principal-approves",))(finance_charges)
-        walk.part("coordinator-rosters")(coordinator_rosters)
-        walk.part("teacher-cannot-make-it", needs=("coordinator-rosters",))(cannot_make_it(TEACHER, "teacher"))
-        walk.part("coach-cannot-make-it", needs=("coordinator-rosters",))(cannot_make_it(COACH, "coach"))
-        walk.part("coordinator-replaces", needs=("coordinator-rosters",))(coordinator_replaces)
-        walk.part("county-vets")(county_vets)
+        walk.run("guardian-applies", guardian_applies)
+        walk.run("class-teacher-returns", class_teacher_returns, needs=("guardian-applies",))
+        walk.run("guardian-fixes", guardian_fixes, needs=("class-teacher-returns",))
+        walk.run("class-teacher-confirms", class_teacher_confirms, needs=("guardian-fixes",))
+        walk.run("principal-approves", principal_approves, needs=("class-teacher-confirms",))
+        walk.run("finance-charges", finance_charges, needs=("principal-approves",))
+        walk.run("coordinator-rosters", coordinator_rosters)
+        walk.run("teacher-cannot-make-it", cannot_make_it(TEACHER, "teacher"), needs=("coordinator-rosters",))
+        walk.run("coach-cannot-make-it", cannot_make_it(COACH, "coach"), needs=("coordinator-rosters",))
+        walk.run("coordinator-replaces", coordinator_replaces, needs=("coordinator-rosters",))
+        walk.run("county-vets", county_vets)
     finally:
         walk.close()
     minutes = (time.monotonic() - started) / 60
