@@ -11,7 +11,8 @@
 4. the county officer renews the vetting of the provider whose vetting has expired.
 
 Every page a step lands on goes through tests/browser/page_checks.assert_sound (server and console errors, sideways
-scroll, touch targets, English left on the Chinese page) and is saved as test-artifacts/walk-NN-<step>.png.
+scroll, overlapping text, touch targets, English left on the Chinese page) and is saved as
+test-artifacts/walk-NN-<step>.png. What a step did is read back from the site's database (read-only).
 
 A page that is unsound, or a "should" that is not met, is recorded and the walk goes on; a step that cannot be done
 ends its part of the walk (the parts that need it are reported as not reached), and the other parts still run. The
