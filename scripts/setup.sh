@@ -15,8 +15,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 requirements=requirements.txt
 $want_tests && requirements=requirements-dev.txt
-stamp=".venv/.installed-$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$(basename $requirements)"
-if [ ! -f "$stamp" ]; then
+hash=$(sha256sum requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+stamp=".venv/.installed-$hash-$(basename $requirements)"
+# The test set-up's requirements include the site's, so after ./scripts/test.sh the run command installs nothing.
+if [ ! -f "$stamp" ] && [ ! -f ".venv/.installed-$hash-requirements-dev.txt" ]; then
   echo "==> installing pinned dependencies ($requirements)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"

@@ -76,7 +76,7 @@ def rule_codes(codes) -> Markup:
     codes = [c for c in codes or [] if c]
     if not codes:
         return Markup("")
-    return Markup('<small class="rule-code">{}</small>').format(", ".join(codes))
+    return Markup('<small class="rule-code" translate="no">{}</small>').format(", ".join(codes))
 
 
 def rules_in_words(codes) -> Markup:
