@@ -1,0 +1,140 @@
+"""Checks any browser test can run on any page: what a user on a phone would notice going wrong.
+
+    problems = watch(page)                        # once, right after the page is opened
+    ...drive the page...
+    assert_sound(page, problems, name="walk-03-apply")
+
+`assert_sound` saves test-artifacts/<name>.png (full page), then fails, naming the element or text, on:
+
+- a console error, a script error or a response with status >= 500 since the last check (the list is emptied
+  after each check, so each page answers for its own);
+- sideways scrolling: the document is wider than the viewport;
+- a touch target under 44 × 44 px. Every visible a[href], button, input (not hidden), select, textarea, summary
+  and label wrapping or naming a checkbox/radio counts. A checkbox or radio counts its label's box when it has one
+  (tapping the label ticks it). Exempt: a link inside running text, i.e. an inline <a> (not one styled as a
+  button) within a <p> that holds other words besides the link (WCAG 2.5.8's "inline" exception); a link in a
+  list, table cell or nav is not exempt;
+- untranslated English on a Chinese page (<html lang="zh…">): a visible text node, button value or placeholder
+  with an English word of 4 or more letters. Not counted: text inside <code>, <pre>, <kbd>, <samp>,
+  [translate="no"] or [lang^="en"] (e.g. the English switch), web addresses and e-mail addresses, and the words
+  of ALLOWED_WORDS (file formats and product names a Chinese user reads as they are).
+"""
+
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+MIN_TARGET = 44  # px, both ways
+# File formats and names Chinese pages use as they are (CSV and PDF are three letters: never counted).
+ALLOWED_WORDS = frozenset({"XLSX", "iCal", "JSON", "Excel", "HTTPS"})
+
+
+def watch(page) -> list[str]:
+    """Start collecting console errors, script errors and server errors (status >= 500) of `page`."""
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(
+        f"console error on {page.url}: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"script error on {page.url}: {error}"))
+    page.on("response", lambda response: response.status >= 500 and problems.append(
+        f"server error: {response.request.method} {response.url} answered {response.status}"))
+    return problems
+
+
+_SIDEWAYS = """width => {
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll <= width) return null;
+  const describe = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+      + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const wide = [...document.querySelectorAll('body *')]
+      .filter(e => e.getBoundingClientRect().right > width + 1)
+      .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= width + 1)
+      .slice(0, 5).map(e => describe(e) + ' (right edge ' + Math.round(e.getBoundingClientRect().right) + ' px)');
+  return {width, scroll, wide};
+}"""
+
+_SMALL_TARGETS = """min => {
+  const visible = e => {
+    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
+      && e.getClientRects().length;
+  };
+  const text = e => (e.innerText || e.value || e.getAttribute('aria-label') || e.getAttribute('name') || '')
+      .trim().replace(/\\s+/g, ' ').slice(0, 40);
+  const describe = e => {
+    let what = '<' + e.tagName.toLowerCase();
+    if (e.type && e.tagName === 'INPUT') what += ' type=' + e.type;
+    if (e.name) what += ' name=' + e.name;
+    if (e.getAttribute('href')) what += ' href=' + e.getAttribute('href');
+    return what + '> "' + text(e) + '"';
+  };
+  const labelOf = input => input.closest('label')
+      || (input.id && document.querySelector('label[for="' + CSS.escape(input.id) + '"]'));
+  const inRunningText = a => {
+    const p = a.closest('p');
+    if (!p || getComputedStyle(a).display !== 'inline') return false;
+    return p.innerText.replace(a.innerText, '').replace(/[\\s·,，。:：;；()（）|/]/g, '').length > 0;
+  };
+  const seen = new Set(), small = [];
+  const targets = document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary, label');
+  for (let e of targets) {
+    if (e.tagName === 'LABEL') {
+      if (!e.control || !['checkbox', 'radio'].includes(e.control.type)) continue;
+      e = e.control;
+    }
+    let box = e;
+    if (e.tagName === 'INPUT' && ['checkbox', 'radio'].includes(e.type)) box = labelOf(e) || e;
+    if (seen.has(box)) continue;
+    seen.add(box);
+    if (!visible(box)) continue;
+    if (e.tagName === 'A' && inRunningText(e)) continue;
+    const r = box.getBoundingClientRect();
+    if (r.width < min - 0.5 || r.height < min - 0.5)
+      small.push(describe(e) + (box !== e ? ' (its label)' : '') + ' is '
+          + Math.round(r.width) + '×' + Math.round(r.height) + ' px');
+  }
+  return small;
+}"""
+
+_ENGLISH = """allowed => {
+  if (!(document.documentElement.lang || '').toLowerCase().startsWith('zh')) return [];
+  const skip = 'script, style, noscript, template, code, pre, kbd, samp, [translate="no"], [lang^="en"], [lang="EN"]';
+  const word = /(?<![A-Za-z])[A-Za-z]{4,}(?![A-Za-z])/g;
+  const describe = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+      + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const english = s => (s.replace(/\\S+:\\/\\/\\S+/g, ' ').replace(/\\S+@\\S+\\.\\S+/g, ' ').match(word) || [])
+      .filter(w => !allowed.includes(w));
+  const visible = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip) || !visible(parent)) continue;
+    const words = english(node.textContent);
+    if (words.length) found.push('"' + node.textContent.trim().replace(/\\s+/g, ' ').slice(0, 80) + '" in '
+        + describe(parent) + ' (' + [...new Set(words)].join(', ') + ')');
+  }
+  const shownValues = 'input[type=submit], input[type=button], input[type=reset], [placeholder]';
+  for (const e of document.querySelectorAll(shownValues)) {
+    if (e.closest(skip) || !visible(e)) continue;
+    const shown = e.matches('[placeholder]') ? e.getAttribute('placeholder') : e.value;
+    const words = english(shown || '');
+    if (words.length) found.push('"' + shown + '" on ' + describe(e) + ' (' + [...new Set(words)].join(', ') + ')');
+  }
+  return found;
+}"""
+
+
+def assert_sound(page, problems: list[str], *, name: str) -> None:
+    """Screenshot the page as test-artifacts/<name>.png and fail, naming what is wrong, on anything a user notices."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    failures = [f"- {problem}" for problem in problems]
+    problems.clear()
+    sideways = page.evaluate(_SIDEWAYS, page.viewport_size["width"])  # a phone zooms out: not innerWidth
+    if sideways:
+        failures.append(f"- scrolls sideways: the page is {sideways['scroll']} px wide in a {sideways['width']} px "
+                        f"viewport; too wide: {', '.join(sideways['wide'])}")
+    failures += [f"- touch target under {MIN_TARGET}×{MIN_TARGET} px: {small}"
+                 for small in page.evaluate(_SMALL_TARGETS, MIN_TARGET)]
+    failures += [f"- English on a Chinese page: {text}" for text in page.evaluate(_ENGLISH, sorted(ALLOWED_WORDS))]
+    assert not failures, f"{page.url} (screenshot test-artifacts/{name}.png):\n" + "\n".join(failures)

@@ -1,0 +1,501 @@
+"""The newcomer walk: the site started exactly as the README says (`./scripts/run.sh`, a fresh database), a phone at
+375 px in Chinese, and every demo role doing the job it exists for, end to end:
+
+1. the guardian applies for winter care; the class teacher returns it (the pick-up phone is missing); the guardian
+   fixes and resubmits it; the class teacher confirms; the principal approves; finance charges the fee;
+2. the coordinator opens next week, plans it from the templates, generates the roster (the job must finish), reads
+   why sessions are short, adjusts (pins the provider's coach) and publishes;
+3. the teacher and the provider's coach find their sessions in My week and say "I can't make it"; the coordinator
+   puts a replacement in for each;
+4. the county officer renews the vetting of the provider whose vetting has expired.
+
+Every page a step lands on goes through tests/browser/page_checks.assert_sound (server and console errors, sideways
+scroll, touch targets, English left on the Chinese page) and is saved as test-artifacts/walk-NN-<step>.png.
+
+A page that is unsound, or a "should" that is not met, is recorded and the walk goes on; a step that cannot be done
+ends its part of the walk (the parts that need it are reported as not reached), and the other parts still run. The
+test fails at the end with every failure, each naming its screenshot. The server's output is in
+test-artifacts/walk-server.log.
+"""
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+import traceback
+import urllib.request
+from datetime import date, timedelta
+
+import pytest
+
+from app.demo import DEMO_PASSWORD
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.browser.page_checks import assert_sound, watch
+from tests.conftest import unavailable
+from tests.pg import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+GUARDIAN, CLASS_TEACHER, PRINCIPAL = "13800000100", "13800000020", "13800000010"
+COORDINATOR, FINANCE, TEACHER, COACH, COUNTY = "13800000011", "13800000012", "13800000030", "13800000200", "13800000001"
+CHILD, CARE = "张子涵", "寒假托管"  # the guardian's first child; the demo school's winter care (open for applications)
+ROLES = {GUARDIAN: "guardian", CLASS_TEACHER: "class-teacher", PRINCIPAL: "principal", COORDINATOR: "coordinator",
+         FINANCE: "finance", TEACHER: "teacher", COACH: "coach", COUNTY: "county"}
+EXPIRED_PROVIDER = "小小科学家"  # the README's provider whose vetting has expired
+# The app's own settings (README, Configuration) and Flask's: a newcomer's shell has none of them.
+APP_VARIABLES = ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY", "APP_CONFIG", "RATELIMIT_STORAGE_URI", "REDIS_URL",
+                 "ROSTER_JOB_RUNNER", "ROSTER_JOB_STALE_MINUTES", "LOGIN_RATE_LIMIT", "FLASK_APP", "FLASK_DEBUG",
+                 "FLASK_ENV", "FLASK_RUN_PORT", "FLASK_RUN_HOST")
+STARTUP_LIMIT = 600  # s: a first run.sh may install the pinned dependencies
+JOB_LIMIT = 180_000  # ms for the roster job to finish (the demo week takes about ten seconds)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """`scripts/run.sh` in its own process group, on a fresh SQLite file and a free port; killed at the end."""
+    if not (ROOT / ".venv" / "bin" / "python").exists():
+        unavailable("no .venv: scripts/run.sh would create it (run scripts/setup.sh first)")
+    database = tmp_path_factory.mktemp("walk") / "walk.sqlite"
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if name not in APP_VARIABLES}
+    env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{database}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "walk-server.log").open("w")
+    server = subprocess.Popen(["scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_LIMIT
+        while True:  # until it answers (a server that never starts fails here, with its log)
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"scripts/run.sh did not serve the site; see {ARTIFACTS / 'walk-server.log'}:\n"
+                            + (ARTIFACTS / "walk-server.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield url, database
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(server.pid, sig)
+                server.wait(timeout=20)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, launched as tests/browser/conftest.py does."""
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"{CHROMIUM} not found (apt-get install chromium, or run scripts/setup.sh --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class StepFailed(Exception):
+    """A step of the walk that cannot be done: its part ends."""
+
+
+class Walk:
+    """Numbered screenshots, every page checked, failures gathered rather than ending the walk at the first."""
+
+    def __init__(self, browser, base_url: str, database) -> None:
+        self.browser, self.base_url, self.database = browser, base_url, database
+        self.number = 0
+        self.failures: list[str] = []  # steps that could not be done, expectations not met
+        self.unsound: dict[str, list[str]] = {}  # what assert_sound found -> the screenshots it was found on
+        self.done: set[str] = set()
+        self.contexts = []
+        self.current = None  # the page of the person acting now
+
+    # --- people and pages
+    def phone(self, mobile: str):
+        """A person's own phone (375×812, touch), logged in with the demo password."""
+        context = self.browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
+                                           device_scale_factor=1, locale="zh-CN", base_url=self.base_url)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # the "are you sure?" questions: the person says yes
+        page.problems = watch(page)
+        self.current = page
+        page.goto("/")
+        if not self.contexts[:-1]:  # the home page, once
+            self.check(page, "home")
+        page.get_by_role("link", name="登录").first.click()
+        page.get_by_label(re.compile("手机")).fill(mobile)
+        page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+        if "/account/login" in page.url:
+            raise StepFailed(f"{mobile} could not log in: {page.inner_text('main')[:300]}")
+        self.check(page, f"{ROLES[mobile]}-dashboard")
+        return page
+
+    def check(self, page, step: str) -> str:
+        """Screenshot walk-NN-<step>.png and check the page; an unsound page is recorded, the walk goes on."""
+        self.number += 1
+        name = f"walk-{self.number:02d}-{step}"
+        page.wait_for_load_state()
+        try:
+            assert_sound(page, page.problems, name=name)
+        except AssertionError as unsound:
+            path = page.url.removeprefix(self.base_url)
+            for line in str(unsound).splitlines()[1:]:
+                self.unsound.setdefault(line.replace(self.base_url, ""), []).append(f"{name} ({path})")
+        return name
+
+    def report(self) -> str:
+        """Every failure: the steps first, then each kind of unsound page once, with the screenshots showing it."""
+        lines = [f"{len(self.failures)} step(s) failed or not reached:", *self.failures,
+                 f"\n{len(self.unsound)} distinct problem(s) on the pages (assert_sound):"]
+        for problem, shots in self.unsound.items():
+            unique = list(dict.fromkeys(shots))
+            where = ", ".join(unique[:4]) + (f" and {len(unique) - 4} more" if len(unique) > 4 else "")
+            times = f" ×{len(shots)}" if len(shots) > len(unique) else ""
+            lines.append(f"{problem}{times}\n    on {where}")
+        return "\n".join(lines)
+
+    def should(self, condition: bool, page, what: str) -> None:
+        """A expectation that, unmet, is recorded while the walk goes on."""
+        if not condition:
+            self.number += 1
+            name = f"walk-{self.number:02d}-should"
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            self.failures.append(f"[{name}.png] {page.url}: {what}")
+
+    def part(self, name: str, needs: tuple[str, ...] = ()):
+        """Run a part of the walk; a part whose prerequisite failed is reported as not reached."""
+        def run(steps) -> None:
+            missing = [n for n in needs if n not in self.done]
+            if missing:
+                self.failures.append(f"[{name}] not reached: it needs {', '.join(missing)}")
+                return
+            try:
+                steps()
+            except Exception as error:  # noqa: BLE001 - every failure is reported at the end
+                self.number += 1
+                shot = f"walk-{self.number:02d}-{name}-failed"
+                where = "before any page opened"
+                if self.current is not None and not self.current.is_closed():
+                    self.current.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+                    where = self.current.url.replace(self.base_url, "")
+                detail = str(error) if isinstance(error, StepFailed) else "".join(
+                    traceback.format_exception_only(error)).strip()
+                self.failures.append(f"[{shot}.png] {name} stopped at {where}: {detail[:1500]}")
+                return
+            self.done.add(name)
+        return run
+
+    # --- reading what the site stored (to pick what to act on and to see that it happened)
+    def rows(self, sql: str, *args) -> list[tuple]:
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as connection:
+            return connection.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def flash(page) -> str:
+    """The messages the last action left at the top of the page."""
+    messages = page.get_by_role("status")
+    return " ".join(messages.all_inner_texts()) if messages.count() else ""
+
+
+def click_and_wait(page, locator) -> None:
+    locator.click()
+    page.wait_for_load_state()
+
+
+def test_every_role_does_its_main_job_on_a_phone(site, chromium):
+    base_url, database = site
+    for old in ARTIFACTS.glob("walk-*.png"):  # no screenshot of an earlier run left to mislead
+        old.unlink()
+    walk = Walk(chromium, base_url, database)
+    started = time.monotonic()
+    people = {}
+    state = {}
+
+    def person(mobile: str):
+        if mobile not in people:
+            people[mobile] = walk.phone(mobile)
+        walk.current = people[mobile]
+        return people[mobile]
+
+    # ---- 1. Enrolment: apply, return, fix, confirm, approve.
+    def guardian_applies():
+        page = person(GUARDIAN)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="报名申请"))
+        walk.check(page, "guardian-applications")
+        child = page.locator("section", has=page.get_by_role("heading", name=re.compile(CHILD)))
+        click_and_wait(page, child.locator("p", has_text=CARE).get_by_role("link", name="申请"))
+        walk.check(page, "guardian-apply-form")
+        number = page.get_by_label("孩子的学号")
+        walk.should(number.count() == 0, page, f"the form asks again for the student number of {CHILD}, whose link "
+                    "the school confirmed")
+        if number.count():
+            number.fill(walk.rows("SELECT student_number FROM student WHERE name = ?", CHILD)[0][0])
+        for day in ("周一", "周三", "周五"):
+            page.get_by_label(day, exact=True).check()
+        page.get_by_label("拓展活动第一志愿").select_option(label="趣味体育")
+        page.get_by_label(re.compile("接送人")).fill("奶奶（祖母）")
+        page.get_by_label(re.compile("我已阅读协议书")).check()
+        click_and_wait(page, page.get_by_role("button", name="提交申请"))
+        walk.check(page, "guardian-applied")
+        found = walk.rows("SELECT a.id, a.status FROM application a JOIN student s ON s.id = a.student_id "
+                          "JOIN offering o ON o.id = a.offering_id WHERE s.name = ? AND o.title LIKE ?",
+                          CHILD, f"%{CARE}%")
+        if not found:
+            raise StepFailed(f"no application stored; the page says: {page.inner_text('main')[:400]}")
+        state["application"] = found[0][0]
+
+    def class_teacher_returns():
+        page = person(CLASS_TEACHER)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="待审核申请"))
+        walk.check(page, "class-teacher-review")
+        row = page.get_by_role("row", name=re.compile(CHILD)).filter(has_text=CARE)
+        click_and_wait(page, row.get_by_role("link", name=CHILD))
+        walk.check(page, "class-teacher-application")
+        page.get_by_label(re.compile("原因")).fill("请补充接送人电话")
+        click_and_wait(page, page.get_by_role("button", name="退回家长"))
+        walk.check(page, "class-teacher-returned")
+        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
+        if status.lower() != "returned":
+            raise StepFailed(f"the application is {status!r} after 退回家长")
+
+    def guardian_fixes():
+        page = person(GUARDIAN)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="报名申请"))
+        child = page.locator("section", has=page.get_by_role("heading", name=re.compile(CHILD)))
+        click_and_wait(page, child.get_by_role("link", name=re.compile(CARE)).first)
+        walk.check(page, "guardian-returned-application")
+        walk.should("请补充接送人电话" in page.inner_text("main"), page,
+                    "the guardian does not see why it was returned")
+        edit = page.get_by_role("link", name=re.compile("修改|补充|重新提交"))
+        if not edit.count():
+            raise StepFailed("a returned application has no way to fix it (no edit link on the application page)")
+        click_and_wait(page, edit.first)
+        walk.check(page, "guardian-fix-form")
+        page.get_by_label(re.compile("接送人")).fill("奶奶（祖母）13900001234")
+        agree = page.get_by_label(re.compile("我已阅读协议书"))
+        if agree.count() and not agree.is_checked():
+            agree.check()
+        click_and_wait(page, page.get_by_role("button", name=re.compile("提交|保存")))
+        walk.check(page, "guardian-resubmitted")
+        status, people_ = walk.rows("SELECT status, pickup_people FROM application WHERE id = ?",
+                                    state["application"])[0]
+        if status.lower() != "submitted" or "13900001234" not in people_:
+            raise StepFailed(f"after the fix the application is {status!r} with pick-up {people_!r}")
+
+    def class_teacher_confirms():
+        page = person(CLASS_TEACHER)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="待审核申请"))
+        row = page.get_by_role("row", name=re.compile(CHILD)).filter(has_text=CARE)
+        click_and_wait(page, row.get_by_role("button", name="确认"))
+        walk.check(page, "class-teacher-confirmed")
+        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
+        if status.lower() != "confirmed":
+            raise StepFailed(f"the application is {status!r} after 确认")
+
+    def principal_approves():
+        page = person(PRINCIPAL)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="服务项目"))
+        walk.check(page, "principal-offerings")
+        click_and_wait(page, page.get_by_role("link", name=re.compile(CARE)).first)
+        walk.check(page, "principal-offering")
+        click_and_wait(page, page.get_by_role("link", name="报名申请"))
+        walk.check(page, "principal-applications")
+        click_and_wait(page, page.get_by_role("button", name="审定已确认的申请"))
+        walk.check(page, "principal-approved")
+        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
+        if status.lower() != "approved":
+            raise StepFailed(f"the application is {status!r} after 审定已确认的申请")
+
+    def finance_charges():
+        page = person(FINANCE)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="费用"))
+        walk.check(page, "finance-fees")
+        row = page.get_by_role("row", name=re.compile(CHILD)).filter(has_text=CARE)
+        click_and_wait(page, row.get_by_role("link", name=CHILD))
+        walk.check(page, "finance-statement")
+        page.get_by_label("收费起始月份").fill(date.today().replace(day=1).isoformat())
+        page.get_by_label("月数").fill("1")
+        click_and_wait(page, page.get_by_role("button", name="收费"))
+        walk.check(page, "finance-charged")
+        charged = walk.rows("SELECT count(*) FROM ledger_entry WHERE application_id = ?", state["application"])
+        if not charged or not charged[0][0]:
+            raise StepFailed(f"nothing charged; the page says: {flash(page)}")
+        walk.should(not re.search(r"应缴余额：¥0\.00", page.inner_text("main")), page,
+                    "the balance due is still ¥0.00 after a charge")
+
+    # ---- 2. Rosters: plan, generate, explain, adjust, publish.
+    def coordinator_rosters():
+        page = person(COORDINATOR)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="排班"))
+        walk.check(page, "coordinator-rosters")
+        click_and_wait(page, page.get_by_role("button", name="打开该周"))
+        walk.check(page, "coordinator-week")
+        week_id = int(re.search(r"/rosters/weeks/(\d+)", page.url).group(1))
+        state["week"] = week_id
+        state["monday"] = date.fromisoformat(walk.rows("SELECT monday FROM week WHERE id = ?", week_id)[0][0])
+        click_and_wait(page, page.get_by_role("button", name=re.compile("按模板安排")))
+        walk.check(page, "coordinator-planned")
+        planned = walk.rows("SELECT count(*) FROM planned_session WHERE week_id = ?", week_id)[0][0]
+        if not planned:
+            raise StepFailed("planning from the templates made no session")
+        click_and_wait(page, page.get_by_role("link", name=re.compile("下一步")))
+        walk.check(page, "coordinator-roster-empty")
+        click_and_wait(page, page.get_by_role("button", name="生成排班"))
+        walk.check(page, "coordinator-generating")
+        try:  # the progress page goes to the roster by itself when the job is done
+            page.wait_for_url(re.compile(rf"/rosters/weeks/{week_id}/roster$"), timeout=JOB_LIMIT)
+        except Exception as waited:  # noqa: BLE001
+            jobs = walk.rows("SELECT status, error FROM roster_job WHERE week_id = ?", week_id)
+            raise StepFailed(f"the roster job did not finish in {JOB_LIMIT // 1000} s: {jobs}; the page says "
+                             f"{page.inner_text('main')[:300]!r}") from waited
+        walk.check(page, "coordinator-roster")
+        status = walk.rows("SELECT status FROM roster_job WHERE week_id = ? ORDER BY id DESC", week_id)[0][0]
+        if status.lower() != "done":
+            raise StepFailed(f"the roster job ended {status!r}")
+        short = page.get_by_role("heading", name=re.compile("未排满"))
+        if short.count():  # the explanations: each short session says why
+            reasons = short.locator("xpath=following-sibling::ul[1]/li")
+            walk.should(reasons.count() > 0, page, "a 'not fully staffed' heading without sessions")
+            for text in reasons.all_inner_texts()[:5]:
+                walk.should(bool(re.split(r"[:：]", text, maxsplit=1)[-1].strip()), page,
+                            f"an explanation without a reason: {text}")
+            short.scroll_into_view_if_needed()
+            walk.check(page, "coordinator-explanations")
+        # Adjust: pin the coach to a session of theirs, or to one of their activity if the engine left them out.
+        coach = walk.rows("SELECT p.id, u.name FROM staff_profile p JOIN user u ON u.id = p.user_id "
+                          "WHERE u.mobile = ?", COACH)[0]
+        theirs = walk.rows("SELECT a.session_id FROM assignment a JOIN planned_session s ON s.id = a.session_id "
+                           "WHERE s.week_id = ? AND a.profile_id = ? ORDER BY s.on_date, s.starts_at", week_id,
+                           coach[0])
+        if not theirs:
+            raise StepFailed(f"the engine gave {coach[1]} no session of the week to pin")
+        pin = page.locator("form", has=page.get_by_role("button", name="固定安排", exact=True))
+        session_choice, person_choice = pin.get_by_role("combobox").all()[:2]
+        session_choice.select_option(value=str(theirs[0][0]))
+        person_choice.select_option(value=str(coach[0]))
+        click_and_wait(page, pin.get_by_role("button", name="固定安排", exact=True))
+        walk.check(page, "coordinator-pinned")
+        walk.should(walk.rows("SELECT pinned FROM assignment WHERE session_id = ? AND profile_id = ?",
+                              theirs[0][0], coach[0]) == [(1,)], page, f"pinning {coach[1]} did not pin")
+        click_and_wait(page, page.get_by_role("button", name=re.compile(r"发布第\s*\d+\s*版")))
+        walk.check(page, "coordinator-published")
+        if not walk.rows("SELECT id FROM roster_version WHERE week_id = ?", week_id):
+            raise StepFailed(f"nothing published; the page says {flash(page)!r}")
+
+    # ---- 3. My week and "I can't make it", then the coordinator puts someone in.
+    def cannot_make_it(mobile: str, label: str):
+        def steps():
+            page = person(mobile)
+            click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="我的一周"))
+            walk.check(page, f"{label}-my-week")
+            monday = state["monday"]
+            for _ in range(4):  # the published week is ahead: "next week" until it shows
+                if monday.isoformat() in page.get_by_role("heading", level=1).inner_text() + page.inner_text("main"):
+                    break
+                click_and_wait(page, page.get_by_role("link", name="下一周"))
+            walk.check(page, f"{label}-my-week-published")
+            sessions = page.get_by_role("listitem").filter(has=page.get_by_text("我无法参加"))
+            if not sessions.count():
+                raise StepFailed(f"{label} sees no session of the week of {monday} to say they can't make")
+            session = sessions.first
+            when = session.locator("strong").first.inner_text()
+            session.get_by_text("我无法参加").click()
+            session.get_by_label("原因").fill("家中有事")
+            click_and_wait(page, session.get_by_role("button", name="告知排班负责人"))
+            walk.check(page, f"{label}-cannot-make-it")
+            found = walk.rows("SELECT ab.id, ab.session_id FROM session_absence ab JOIN staff_profile p "
+                              "ON p.id = ab.profile_id JOIN user u ON u.id = p.user_id WHERE u.mobile = ?", mobile)
+            if not found:
+                raise StepFailed(f"no notice stored for {when}; the page says {flash(page)!r}")
+            state.setdefault("absences", []).append((mobile, label, found[-1][0], found[-1][1]))
+        return steps
+
+    def coordinator_replaces():
+        page = person(COORDINATOR)
+        if not state.get("absences"):
+            raise StepFailed("nobody could say they can't make it: no notice to replace")
+        for mobile, label, absence_id, session_id in state["absences"]:
+            click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="首页"))
+            click_and_wait(page, page.get_by_role("link", name=re.compile("无法到岗|无法参加")).first)
+            walk.check(page, f"coordinator-absences-{label}")
+            absent = walk.rows("SELECT u.name FROM user u WHERE u.mobile = ?", mobile)[0][0]
+            row = page.get_by_role("row", name=re.compile(absent))
+            click_and_wait(page, row.get_by_role("link", name=re.compile("替")).first)
+            walk.check(page, f"coordinator-replacement-for-{label}")
+            put_in = page.get_by_role("button", name=re.compile(r"^安排"))
+            ask = re.compile("让系统|询问|排班引擎|建议")
+            engine = page.get_by_role("link", name=ask).or_(page.get_by_role("button", name=ask))
+            if not put_in.count() and engine.count():  # nobody free as it stands: the engine re-plans around it
+                click_and_wait(page, engine.first)
+                page.wait_for_load_state("networkidle")
+                walk.check(page, f"coordinator-engine-for-{label}")
+            if not put_in.count():
+                raise StepFailed(f"no one offered to replace {absent}: {page.inner_text('main')[:400]!r}")
+            click_and_wait(page, put_in.first)
+            walk.check(page, f"coordinator-replaced-{label}")
+            people_now = {name for (name,) in walk.rows(
+                "SELECT u.name FROM assignment a JOIN staff_profile p ON p.id = a.profile_id "
+                "JOIN user u ON u.id = p.user_id WHERE a.session_id = ?", session_id)}
+            status = walk.rows("SELECT status FROM session_absence WHERE id = ?", absence_id)[0][0]
+            if absent in people_now or status.lower() == "open":
+                raise StepFailed(f"安排 changed nothing: {absent} is still in the session ({sorted(people_now)}), "
+                                 f"the notice is {status!r}; the page says {flash(page)!r}")
+
+    # ---- 4. The county vets a provider.
+    def county_vets():
+        page = person(COUNTY)
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="机构白名单"))
+        walk.check(page, "county-providers")
+        click_and_wait(page, page.get_by_role("link", name=EXPIRED_PROVIDER))
+        walk.check(page, "county-provider")
+        until = (date.today() + timedelta(days=365)).isoformat()
+        form = page.locator("form", has=page.get_by_role("button", name=re.compile("续期|审核通过")))
+        form.locator("input[type=date]").fill(until)
+        click_and_wait(page, form.get_by_role("button", name=re.compile("续期|审核通过")))
+        walk.check(page, "county-vetted")
+        stored = walk.rows("SELECT vetted_until FROM provider WHERE name = ?", EXPIRED_PROVIDER)[0][0]
+        if str(stored)[:10] != until:
+            raise StepFailed(f"{EXPIRED_PROVIDER} is vetted until {stored}, not {until}: {flash(page)!r}")
+        click_and_wait(page, page.get_by_role("navigation").get_by_role("link", name="机构白名单"))
+        walk.check(page, "county-providers-after")
+        row = page.get_by_role("row", name=re.compile(EXPIRED_PROVIDER))
+        walk.should("已过期" not in row.inner_text() and until in row.inner_text(), page,
+                    f"the whitelist still shows {row.inner_text()!r} after the renewal")
+
+    try:
+        walk.part("guardian-applies")(guardian_applies)
+        walk.part("class-teacher-returns", needs=("guardian-applies",))(class_teacher_returns)
+        walk.part("guardian-fixes", needs=("class-teacher-returns",))(guardian_fixes)
+        walk.part("class-teacher-confirms", needs=("guardian-fixes",))(class_teacher_confirms)
+        walk.part("principal-approves", needs=("class-teacher-confirms",))(principal_approves)
+        walk.part("finance-charges", needs=("principal-approves",))(finance_charges)
+        walk.part("coordinator-rosters")(coordinator_rosters)
+        walk.part("teacher-cannot-make-it", needs=("coordinator-rosters",))(cannot_make_it(TEACHER, "teacher"))
+        walk.part("coach-cannot-make-it", needs=("coordinator-rosters",))(cannot_make_it(COACH, "coach"))
+        walk.part("coordinator-replaces", needs=("coordinator-rosters",))(coordinator_replaces)
+        walk.part("county-vets")(county_vets)
+    finally:
+        walk.close()
+    minutes = (time.monotonic() - started) / 60
+    if walk.failures or walk.unsound:
+        pytest.fail(f"the newcomer walk ({walk.number} steps, {minutes:.1f} min; screenshots in test-artifacts/):\n"
+                    + walk.report(), pytrace=False)
