@@ -9,11 +9,13 @@ def register(app: Flask) -> None:
 
     @app.cli.command("demo")
     @click.option("--reset", is_flag=True, help="Delete the existing demo county first.")
-    def demo(reset: bool) -> None:
-        """Load the demo county, two schools and a login for every role."""
+    @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="Build the demo's term, windows and draws around this day (YYYY-MM-DD) instead of today.")
+    def demo(reset: bool, today) -> None:
+        """Load the demo county, two schools and a login for every role, its dates around today."""
         from app.demo import load_demo
 
-        load_demo(reset=reset)
+        load_demo(reset=reset, today=today.date() if today else None)
 
     @app.cli.command("add-finance-officer")
     @click.option("--county", "county_code", required=True, help="The county's code.")

@@ -3,11 +3,12 @@
 import logging
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
+from app.demo_calendar import DemoCalendar
 from app.extensions import db
+from app.models_base import local_time, local_today, school_zone
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
@@ -55,7 +56,8 @@ DEMO_LOGINS = [
 class DemoBuilder:
     """Builds the demo with a fixed seed so every load gives the same people."""
 
-    def __init__(self, seed: int = 2026) -> None:
+    def __init__(self, calendar: DemoCalendar, seed: int = 2026) -> None:
+        self.calendar = calendar
         self.rng = random.Random(seed)
         self.mobile_counter = 0
         self.used_names: set[str] = set()
@@ -92,12 +94,14 @@ class DemoBuilder:
         school = School(county=county, code=code, name=name, school_type=school_type, address=f"示范县{name}路1号",
                         work_end_winter=time(17, 0), work_end_summer=time(17, 30))
         db.session.add(school)
-        school.terms.append(Term(name="2026—2027学年第一学期", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 22)))
-        school.holidays.extend([
-            Holiday(kind=HolidayKind.PUBLIC, name="元旦", starts_on=date(2027, 1, 1), ends_on=date(2027, 1, 1)),
-            Holiday(kind=HolidayKind.WINTER, name="寒假", starts_on=date(2027, 1, 23), ends_on=date(2027, 2, 21)),
-            Holiday(kind=HolidayKind.SUMMER, name="暑假", starts_on=date(2027, 7, 3), ends_on=date(2027, 8, 31)),
-        ])
+        term = self.calendar.term
+        school.terms.append(Term(name=term.name, starts_on=term.starts_on, ends_on=term.ends_on))
+        school.holidays.extend(
+            Holiday(kind=HolidayKind.PUBLIC, name=name, starts_on=starts, ends_on=ends)
+            for name, starts, ends in self.calendar.public_holidays)
+        school.holidays.append(Holiday(kind=HolidayKind.WINTER if term.holiday_is_winter else HolidayKind.SUMMER,
+                                       name=term.holiday_name, starts_on=term.holiday_starts,
+                                       ends_on=term.holiday_ends))
         db.session.flush()
         for number in grades:
             grade = Grade(number=number)
@@ -129,18 +133,26 @@ class DemoBuilder:
         return school
 
 
-def load_demo(reset: bool = False) -> None:
-    """Create the demo county unless it exists (with reset, delete it first)."""
+def load_demo(reset: bool = False, today: date | None = None) -> None:
+    """Create the demo county unless it exists (with reset, delete it first), its dates around `today`."""
     existing = db.session.scalar(db.select(County).filter_by(code=DEMO_COUNTY_CODE))
+    calendar = DemoCalendar.for_day(today or local_today(), zone=school_zone())
     if existing is not None:
         if not reset:
             logger.info("demo county already loaded")
             print("The demo county is already loaded (use --reset to load it again).")
+            terms = [term for school in existing.schools for term in school.terms]
+            if terms and not any(term.starts_on <= calendar.today <= term.ends_on for term in terms):
+                print(f"Its term ({terms[0].starts_on} – {terms[0].ends_on}) does not hold {calendar.today}: "
+                      "`flask demo --reset` loads it again around today.")
             return
         delete_demo(existing)
-    build_demo()
+    build_demo(calendar)
     db.session.commit()
-    print("Demo county loaded. Password for every demo login:", DEMO_PASSWORD)
+    term = calendar.term
+    print(f"Demo county loaded for {calendar.today}: {term.name} {term.starts_on} – {term.ends_on}, "
+          f"{term.holiday_name} care open until {local_time(calendar.care_closes_at):%Y-%m-%d %H:%M}.")
+    print("Password for every demo login:", DEMO_PASSWORD)
     for login in DEMO_LOGINS:
         print(f"  {login.role:15} {login.mobile}  {login.name}  {login.note}")
 
@@ -171,9 +183,11 @@ def delete_demo(county: County) -> None:
     db.session.flush()
 
 
-def build_demo() -> County:
-    """Build the demo county in the session (flushes; the caller commits)."""
-    builder = DemoBuilder()
+def build_demo(calendar: DemoCalendar | None = None) -> County:
+    """Build the demo county in the session, its dates around the calendar's day (default: today in school
+    time); flushes, the caller commits."""
+    calendar = calendar or DemoCalendar.for_day(local_today(), zone=school_zone())
+    builder = DemoBuilder(calendar)
     county = County(name="示范县", code=DEMO_COUNTY_CODE)
     db.session.add(county)
     logins = {login.mobile: login for login in DEMO_LOGINS}
@@ -182,14 +196,14 @@ def build_demo() -> County:
 
     providers = [
         Provider(county=county, name="星火体育", categories=["sports", "games"], status=ProviderStatus.ACTIVE,
-                 vetted_until=date(2027, 6, 30), contact_name="孙教练", contact_mobile="13800000200"),
+                 vetted_until=calendar.vetted_until(7), contact_name="孙教练", contact_mobile="13800000200"),
         Provider(county=county, name="墨香书画社", categories=["arts", "club"], status=ProviderStatus.ACTIVE,
-                 vetted_until=date(2027, 8, 31), contact_name="钱老师", contact_mobile="13800000201"),
+                 vetted_until=calendar.vetted_until(9), contact_name="钱老师", contact_mobile="13800000201"),
         Provider(county=county, name="小小科学家", categories=["science", "practice"], status=ProviderStatus.ACTIVE,
-                 vetted_until=date(2026, 6, 30), contact_name="吴老师", contact_mobile="13800000202",
+                 vetted_until=calendar.vetting_expired_on, contact_name="吴老师", contact_mobile="13800000202",
                  status_reason="资质审核有效期已过，待重新审核"),
         Provider(county=county, name="乐乐游戏营", categories=["games"], status=ProviderStatus.SUSPENDED,
-                 vetted_until=date(2027, 6, 30), status_reason="学期评价不合格，暂停服务整改"),
+                 vetted_until=calendar.vetted_until(7), status_reason="学期评价不合格，暂停服务整改"),
     ]
     db.session.add_all(providers)
     db.session.flush()
@@ -243,16 +257,12 @@ def build_demo() -> County:
                     student=student, relationship_kind=builder.rng.choice(list(Relationship)[:3]),
                     verified=builder.rng.random() < 0.7))
     db.session.flush()
-    build_enrolment_demo(primary, junior, providers[0])
+    build_enrolment_demo(primary, junior, providers[0], calendar)
     build_staff_demo(primary, junior)
     build_roster_demo(primary)
     return county
 
 
-DEMO_ZONE = ZoneInfo("Asia/Shanghai")
-DEMO_WINDOW_OPENS = datetime(2026, 8, 25, 8, 0, tzinfo=DEMO_ZONE)
-DEMO_DRAW_AT = datetime(2026, 9, 1, 18, 0, tzinfo=DEMO_ZONE)
-DEMO_WINTER_DRAW_AT = datetime(2027, 1, 10, 18, 0, tzinfo=DEMO_ZONE)
 DEMO_AGREEMENT = (
     "课后服务协议书\n一、学生自愿参加，家长申请，学校审核后实施；家长可随时申请退出。\n"
     "二、学校按公示内容组织看护、作业辅导和拓展活动，不讲授新课。\n"
@@ -261,12 +271,16 @@ DEMO_AGREEMENT = (
 )
 
 
-def build_enrolment_demo(primary: School, junior: School, coach_provider: Provider) -> None:
-    """Published notices, an agreement, winter holiday care and applications in several states (flushes)."""
+def care_title(school: School, calendar: DemoCalendar) -> str:
+    """实验小学寒假托管 or 实验小学暑假托管: the care of the holiday after the demo's term."""
+    return f"{school.name}{calendar.term.holiday_name}托管"
+
+
+def build_enrolment_demo(primary: School, junior: School, coach_provider: Provider, calendar: DemoCalendar) -> None:
+    """Published notices, an agreement, holiday care and applications in several states (flushes)."""
     from app.enrolment import allocation
     from app.enrolment import services as enrolment
     from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, HardshipStatus
-    from app.models_base import utcnow
     from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering, OfferingKind
     from app.programs.services import notice_content
 
@@ -278,14 +292,16 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
         offering = Offering(
             school_id=school.id, kind=OfferingKind.AFTER_SCHOOL, term_id=term.id, title=f"{school.name}课后服务",
             starts_on=term.starts_on, ends_on=term.ends_on, weekdays=[0, 1, 2, 3, 4], starts_at=time(15, 30),
-            ends_at=time(17, 40), basic_content="看护、作业辅导与答疑，不讲授新课", apply_deadline=date(2027, 1, 15),
+            ends_at=time(17, 40), basic_content="看护、作业辅导与答疑，不讲授新课",
+            apply_deadline=calendar.after_school_deadline,
             evening_starts_at=time(19, 0) if junior_school else None,
             evening_ends_at=time(20, 30) if junior_school else None, basic_fee_cents=20000,
             fee_rules="按月收取，每次预收不超过三个月", refund_rule="退出时，尚未开始月份的费用全额退还",
             hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
             priority_groups=["hardship", "left_behind", "late_working"],
             # The term's window closed with its draw; places left since then go first come.
-            window_opens_at=DEMO_WINDOW_OPENS, window_closes_at=DEMO_DRAW_AT, first_come_after_draw=True)
+            window_opens_at=calendar.after_school_opens_at, window_closes_at=calendar.after_school_draw_at,
+            first_come_after_draw=True)
         db.session.add(offering)
         db.session.flush()
         grades = [g.number for g in school.grades]
@@ -304,17 +320,17 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
         db.session.flush()
         offering.published_version = 1
         db.session.add(NoticeVersion(offering_id=offering.id, version=1, content=notice_content(offering)))
-        winter = next(h for h in school.holidays if h.kind is HolidayKind.WINTER)
-        care = Offering(school_id=school.id, kind=OfferingKind.HOLIDAY_CARE, holiday_id=winter.id,
-                        title=f"{school.name}寒假托管", starts_on=winter.starts_on,
-                        ends_on=winter.starts_on + timedelta(days=13), weekdays=[0, 1, 2, 3, 4], starts_at=time(8, 30),
+        holiday = next(h for h in school.holidays if h.kind is not HolidayKind.PUBLIC)
+        care = Offering(school_id=school.id, kind=OfferingKind.HOLIDAY_CARE, holiday_id=holiday.id,
+                        title=care_title(school, calendar), starts_on=calendar.care_starts_on,
+                        ends_on=calendar.care_ends_on, weekdays=[0, 1, 2, 3, 4], starts_at=time(8, 30),
                         ends_at=time(17, 30), basic_content="以看护为主，开展阅读、体育和游戏，不组织集体补课",
-                        apply_deadline=date(2027, 1, 15), basic_fee_cents=30000,
+                        apply_deadline=calendar.care_deadline, basic_fee_cents=30000,
                         priority_groups=["left_behind", "late_working"],
-                        # Winter care: the primary school's window is open now (one draw at the close);
+                        # Holiday care: the primary school's window is open now (one draw at the close);
                         # the junior high gives places first come.
                         allocation=AllocationMode.FIRST_COME if junior_school else AllocationMode.DRAW,
-                        window_closes_at=DEMO_WINTER_DRAW_AT)
+                        window_opens_at=calendar.care_opens_at, window_closes_at=calendar.care_closes_at)
         db.session.add(care)
         db.session.flush()
         care.activities.append(Activity(school_id=school.id, name="趣味体育", activity="sports", grades=grades,
@@ -337,7 +353,7 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
             application = Application(
                 school_id=school.id, offering_id=offering.id, student_id=link.student_id, guardian_id=link.guardian_id,
                 status=status, notice_version=1, weekdays=[0, 1, 2, 3, 4], pickup_people=link.student.name[0] + "家长",
-                agreement_id=agreement.id, signed_at=utcnow(), signed_by_id=link.guardian_id,
+                agreement_id=agreement.id, signed_at=calendar.after_school_signed_at, signed_by_id=link.guardian_id,
                 return_reason="请补充接送人电话" if status is ApplicationStatus.RETURNED else "")
             if status is ApplicationStatus.SUBMITTED:  # for the principal and the finance officer to decide
                 application.hardship = HardshipStatus.REQUESTED
@@ -350,21 +366,21 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
         db.session.flush()
         # The draw ran when the window closed; afterwards a placed family withdrew, so the first child on the
         # football waiting list has an open offer.
-        allocation.draw_offering(offering, None, seed="demo-2026", now=DEMO_DRAW_AT)
+        allocation.draw_offering(offering, None, seed="demo-2026", now=calendar.after_school_draw_at)
         placed = [a for a in db.session.scalars(db.select(Application).filter_by(offering_id=offering.id))
                   if a.placed_choice is not None and a.placed_choice.activity_id == offering.activities[0].id
                   and a.status is not ApplicationStatus.APPROVED]
         if placed:
-            enrolment.withdraw(placed[0], placed[0].guardian, DEMO_DRAW_AT.date())
-        # Winter care: two left-behind children have asked for the two 围棋 places.
+            enrolment.withdraw(placed[0], placed[0].guardian, calendar.today, now=calendar.withdrawn_at)
+        # Holiday care: two left-behind children have asked for the two 围棋 places.
         winter_links = [link for g in school.grades[2:3] for c in g.classes for s in c.students
                         for link in s.guardian_links if link.verified]
         for link in winter_links[:2]:
             application = Application(
                 school_id=school.id, offering_id=care.id, student_id=link.student_id, guardian_id=link.guardian_id,
                 status=ApplicationStatus.CONFIRMED, notice_version=1, weekdays=[0, 1, 2, 3, 4],
-                pickup_people=link.student.name[0] + "家长", agreement_id=agreement.id, signed_at=utcnow(),
-                signed_by_id=link.guardian_id, priority_groups=["left_behind"])
+                pickup_people=link.student.name[0] + "家长", agreement_id=agreement.id,
+                signed_at=calendar.care_signed_at, signed_by_id=link.guardian_id, priority_groups=["left_behind"])
             application.choices.append(ActivityChoice(activity_id=care.activities[1].id, rank=1))
             db.session.add(application)
             db.session.flush()

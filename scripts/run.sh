@@ -8,5 +8,11 @@ echo "==> upgrading the database"
 .venv/bin/flask db upgrade
 echo "==> loading the demo county"
 .venv/bin/flask demo
-echo "==> serving at http://127.0.0.1:5000 (Ctrl-C to stop)"
+# `flask run` turns debug off, so say how roster jobs run: in a thread of this one server process (nothing else to
+# start or stop; Ctrl-C or killing the process group stops everything). ROSTER_JOB_RUNNER or REDIS_URL override it.
+export ROSTER_JOB_RUNNER="${ROSTER_JOB_RUNNER:-thread}"
+if [ -n "${REDIS_URL:-}" ]; then
+  echo "==> REDIS_URL is set: roster jobs go to Redis; start 'rq worker --url \$REDIS_URL rosters' beside this server"
+fi
+echo "==> serving at http://127.0.0.1:${PORT:-5000} (Ctrl-C to stop)"
 exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

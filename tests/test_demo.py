@@ -1,12 +1,21 @@
-"""`flask demo` loads the demo county once, every listed login works through the login form, --reset reloads it."""
+"""`flask demo` loads the demo county once, every listed login works through the login form, --reset reloads it;
+built on any day of the year, the demo has a current term, a draw already run, a window open now and weeks to roster
+(the promises of the README's "Demo logins" and "Places in the demo")."""
+
+from datetime import date, timedelta
 
 import pytest
 
 from app import demo
 from app.accounts.models import Role, User
+from app.demo_calendar import DemoCalendar
+from app.enrolment import allocation
+from app.enrolment.models import Application, ApplicationStatus, ChoiceStatus, Lottery
+from app.models_base import as_utc, local_today
+from app.programs.models import AllocationMode, Offering, OfferingKind
+from app.providers.models import Provider, ProviderStatus
+from app.rosters import services as rosters
 from app.schools.models import County, Grade, School, SchoolClass, SchoolType, Student
-
-pytestmark = pytest.mark.both_databases
 
 
 def run_demo(runner, *args: str):
@@ -20,6 +29,7 @@ def counts(db) -> dict[str, int]:
             for model in (County, School, Grade, SchoolClass, Student, User)}
 
 
+@pytest.mark.both_databases
 def test_demo_builds_the_county_and_its_two_schools(db, runner):
     result = run_demo(runner)
     assert demo.DEMO_PASSWORD in result.output
@@ -39,6 +49,7 @@ def test_demo_builds_the_county_and_its_two_schools(db, runner):
                 assert school_class.class_teacher is not None
 
 
+@pytest.mark.both_databases
 def test_every_listed_login_reaches_its_dashboard(app, db, runner):
     """One demo load for all the logins (a load takes seconds); each logs in on its own client, like a browser."""
     run_demo(runner)
@@ -56,14 +67,20 @@ def test_every_listed_login_reaches_its_dashboard(app, db, runner):
         assert user.is_class_teacher == (demo_login.role == "class_teacher"), demo_login
 
 
+@pytest.mark.both_databases
 def test_loading_twice_adds_nothing(db, runner):
     run_demo(runner)
     before = counts(db)
     result = run_demo(runner)
-    assert "already loaded" in result.output
+    assert "already loaded" in result.output and "does not hold" not in result.output
+    assert counts(db) == before
+    months_later = DemoCalendar.for_day(local_today()).term.holiday_ends + timedelta(days=30)
+    result = run_demo(runner, "--today", months_later.isoformat())
+    assert "already loaded" in result.output and "flask demo --reset" in result.output
     assert counts(db) == before
 
 
+@pytest.mark.both_databases
 def test_reset_reloads_the_demo(db, runner):
     run_demo(runner)
     before = counts(db)
@@ -75,3 +92,103 @@ def test_reset_reloads_the_demo(db, runner):
     db.session.expire_all()
     assert counts(db) == before
     assert db.session.scalar(db.select(School.name).filter_by(code="SY")) == "实验小学"
+
+
+# Days across a whole year: every month, the terms' first and last days, the Spring Festival (2027-02-06) and the
+# winter holiday, a term's last week, the summer holiday, public holidays, a leap day.
+DAYS = ["2027-01-11", "2027-01-20", "2027-02-06", "2027-02-22", "2027-03-15", "2027-04-05", "2027-05-03",
+        "2027-06-14", "2027-07-02", "2027-07-20", "2027-08-31", "2027-09-01", "2027-10-06", "2027-11-30",
+        "2027-12-24", "2028-02-29"]
+
+
+def check_demo_on(app, db, runner, today: date) -> None:
+    """Load the demo for a day and check what a newcomer needs from it on that day."""
+    result = run_demo(runner, "--today", today.isoformat())
+    calendar = DemoCalendar.for_day(today)
+    now = calendar.now
+    assert str(today) in result.output
+    schools = {s.school_type: s for s in db.session.scalars(db.select(School))}
+    primary, junior = schools[SchoolType.PRIMARY], schools[SchoolType.JUNIOR]
+    for school in (primary, junior):
+        # A term holding this week and the next, no day of them in a holiday.
+        (term,) = school.terms
+        next_friday = calendar.next_monday + timedelta(days=4)
+        assert term.starts_on <= calendar.this_monday and next_friday <= term.ends_on, term.name
+        assert term.name.endswith(("第一学期", "第二学期"))
+        for holiday in school.holidays:
+            assert holiday.ends_on < calendar.this_monday or holiday.starts_on > next_friday
+
+        # The after-school offering: its window closed before today with the draw, whose outcomes explain each
+        # child's place; places left since then are given first come.
+        offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL))
+        assert offering.starts_on <= calendar.this_monday and today <= offering.ends_on
+        assert allocation.window_closes(offering) < now and as_utc(offering.drawn_at) < now
+        lottery = db.session.scalar(db.select(Lottery).filter_by(offering_id=offering.id))
+        assert lottery.seed == "demo-2026" and as_utc(lottery.run_at) == as_utc(offering.drawn_at)
+        assert allocation.rerun_lottery(lottery)  # the draw page can show it re-run from its seed
+        applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)).all()
+        assert applications
+        for application in applications:
+            assert as_utc(application.signed_at) < as_utc(offering.drawn_at)
+            assert all(c.status is not ChoiceStatus.PENDING and c.outcome for c in application.choices), application
+        assert allocation.accepts_applications(offering, now) and offering.apply_deadline >= today
+
+        # The holiday care of the holiday after the term: open now, places left, the holiday still to come.
+        care = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.HOLIDAY_CARE))
+        assert care.title == f"{school.name}{calendar.term.holiday_name}托管"
+        assert care.starts_on > term.ends_on and care.holiday.starts_on == care.starts_on
+        assert allocation.accepts_applications(care, now), care.title
+        closes = allocation.window_closes(care)
+        assert now + timedelta(hours=6) < closes <= now + timedelta(days=43)
+        assert closes.astimezone(calendar.zone).date() < care.starts_on
+        assert care.apply_deadline == closes.astimezone(calendar.zone).date()
+        assert any(left > 0 for left in allocation.places_left(care).values())
+        if school is primary:
+            assert care.allocation is AllocationMode.DRAW and allocation.before_draw(care, now)
+        else:
+            assert care.allocation is AllocationMode.FIRST_COME
+
+    # After a withdrawal, the first child on 足球's waiting list has an offer still open.
+    offers = db.session.scalars(db.select(Application).join(Application.choices).filter(
+        Application.school_id == primary.id, Application.choices.any(status=ChoiceStatus.OFFERED))).unique().all()
+    assert offers, "no open waiting-list offer"
+    for application in offers:
+        offered = next(c for c in application.choices if c.status is ChoiceStatus.OFFERED)
+        assert offered.activity.name == "足球" and now < as_utc(offered.offer_expires_at)
+    withdrawn = db.session.scalars(db.select(Application).filter_by(status=ApplicationStatus.WITHDRAWN)).all()
+    assert withdrawn and all(as_utc(a.withdrawn_at) < now for a in withdrawn)
+
+    # Vetting as the README promises: one vetted, one expired, one suspended.
+    providers = {p.name: p for p in db.session.scalars(db.select(Provider))}
+    assert providers["星火体育"].is_vetted_on(today) and not providers["星火体育"].expires_soon(today)
+    assert providers["墨香书画社"].is_vetted_on(today)
+    assert providers["小小科学家"].status is ProviderStatus.ACTIVE and providers["小小科学家"].vetted_until < today
+    suspended = providers["乐乐游戏营"]
+    assert suspended.status is ProviderStatus.SUSPENDED and not suspended.is_vetted_on(today)
+
+    # The coordinator's weeks: this week and the next are five school days, and next week plans cleanly.
+    with app.test_request_context():
+        for monday in (calendar.this_monday, calendar.next_monday):
+            week = rosters.open_week(primary, monday)
+            assert len(rosters.calendar_of(week)["school_days"]) == 5, monday
+        made, skipped = rosters.generate_sessions(week)
+        assert made > 60 and skipped == 0
+        assert rosters.plan_problems(week) == []
+    db.session.rollback()
+
+    # Every README login still logs in.
+    for demo_login in demo.DEMO_LOGINS:
+        response = app.test_client().post("/account/login",
+                                          data={"mobile": demo_login.mobile, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 302 and response.headers["Location"] == "/dashboard", demo_login
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_the_demo_is_alive_on_any_day(app, db, runner, day):
+    check_demo_on(app, db, runner, date.fromisoformat(day))
+
+
+@pytest.mark.both_databases
+def test_the_demo_is_alive_today(app, db, runner):
+    """Loaded as ./scripts/run.sh does (no --today), on both databases."""
+    check_demo_on(app, db, runner, local_today())

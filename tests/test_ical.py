@@ -36,6 +36,27 @@ def test_feed_lists_published_sessions_in_shanghai_time(client, world):
     assert str(event["uid"]) == f"{mine.key}.{staff_key(teacher.staff_profile.id)}@after-school-service"
 
 
+def test_feed_defines_the_shanghai_time_zone_its_events_name(client, world):
+    teacher = world.users["teacher"]
+    monday = monday_of(local_today()) + timedelta(days=7)
+    publish_week(world.own_school, monday, [
+        (1, "16:40", "17:40", "after_school", "reading", [teacher.staff_profile], "图书室", [world.own_class])])
+    body = client.get(f"/calendar/{teacher.staff_profile.calendar_token}.ics").get_data()
+    assert b"DTSTART;TZID=Asia/Shanghai:" in body
+    calendar = icalendar.Calendar.from_ical(body)
+    [zone] = calendar.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "Asia/Shanghai"
+    [standard] = zone.walk("STANDARD")
+    assert standard.decoded("tzoffsetto") == timedelta(hours=8)
+    assert calendar.get_missing_tzids() == set()
+    # A calendar app reading only the file (not its own zone database) still gets 16:40 Beijing time.
+    [event] = calendar.walk("VEVENT")
+    tuesday = monday + timedelta(days=1)
+    start = event.decoded("dtstart")
+    assert (start.replace(tzinfo=None), start.utcoffset()) == (
+        datetime(tuesday.year, tuesday.month, tuesday.day, 16, 40), timedelta(hours=8))
+
+
 def test_uid_stable_across_versions(client, world):
     teacher = world.users["teacher"]
     monday = monday_of(local_today())

@@ -1,9 +1,12 @@
 """My week: the person's published sessions, minutes against the caps, compensatory rest and subsidy;
 "I can't make it" with the coordinator's replacements."""
 
+import html
+import re
 from datetime import date, time, timedelta
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models_base import local_today
@@ -53,6 +56,18 @@ def publish_week(school, monday: date, plan: list[tuple], *, number: int = 1) ->
     db.session.add(RosterVersion(week=week, number=number, roster=roster))
     db.session.commit()
     return week, sessions
+
+
+def form_with(page: str, marker: str) -> tuple[str, list[tuple[str, str]]]:
+    """The action and every (name, value) field of the page's form that contains `marker`, in page order."""
+    form = next(f for f in re.findall(r"<form\b.*?</form>", page, flags=re.S) if marker in f)
+    action = html.unescape(re.search(r'action="([^"]*)"', form).group(1))
+    fields = []
+    for tag in re.findall(r"<input\b[^>]*>", form):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields.append((html.unescape(name.group(1)), html.unescape(value.group(1)) if value else ""))
+    return action, fields
 
 
 @pytest.fixture(autouse=True)
@@ -205,8 +220,14 @@ def test_coordinator_sees_flag_with_replacements_and_replaces(client, world, log
     # The spare teacher (opted in, can supervise, free) is offered; the absent teacher is not.
     assert f'value="{staff_key(spare.staff_profile.id)}"' in page
     assert f'value="{staff_key(teacher.staff_profile.id)}"' not in page
-    response = client.post(f"/absences/{flag.id}/replace", data={"staff": staff_key(spare.staff_profile.id)})
-    assert response.status_code == 302
+    # The engine's re-plan of the week takes seconds, so it runs only when asked for.
+    assert f'href="/absences/{flag.id}?engine=1"' in page and "re-solved roster" not in page
+    engine_page = client.get(f"/absences/{flag.id}?engine=1").get_data(as_text=True)
+    assert "Ask the engine" not in engine_page and f'value="{staff_key(spare.staff_profile.id)}"' in engine_page
+    # The coordinator presses the spare teacher's button: the form is posted exactly as the page renders it.
+    action, fields = form_with(page, f'value="{staff_key(spare.staff_profile.id)}"')
+    page = client.post(action, data=MultiDict(fields), follow_redirects=True).get_data(as_text=True)
+    assert f"{spare.name} now takes the session" in page
     db.session.refresh(flag)
     assert flag.status is AbsenceStatus.RESOLVED
     people = {a.profile_id for a in db.session.scalars(db.select(Assignment).filter_by(session_id=mine.id))}

@@ -1,13 +1,14 @@
 """Weekly rosters, the coordinator's side: translator, planning, background jobs, adjustments, publishing."""
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 
 import scheduling
 from app.enrolment.models import Notification
 from app.extensions import db
+from app.models_base import utcnow
 from app.rosters import jobs, services
 from app.rosters.models import (
     Assignment,
@@ -16,6 +17,7 @@ from app.rosters.models import (
     RosterJobKind,
     RosterJobStatus,
     RosterVersion,
+    RosterWorker,
     SessionTemplate,
     Week,
     staff_key,
@@ -453,3 +455,70 @@ def test_nobody_is_pinned_to_a_session_the_plan_rules_refuse(school_week):
     with pytest.raises(services.ChangeRefused) as refused:
         services.pin(week, lesson, school_week["teachers"][0].staff_profile)
     assert "NO_NEW_LESSONS" in refused.value.reasons[0]
+
+
+# --- A job nobody runs; the engine's words in the user's language --------------------------------
+
+
+@pytest.mark.settings(ROSTER_JOB_RUNNER="worker")
+def test_a_job_waiting_without_a_worker_says_what_to_run(school_week, client, login):
+    week = school_week["week"]
+    services.generate_sessions(week)
+    db.session.commit()
+    login(school_week["admin"])
+    client.post(f"/rosters/weeks/{week.id}/solve")
+    job = db.session.scalar(db.select(RosterJob))
+    page = client.get(f"/rosters/jobs/{job.id}").get_data(as_text=True)
+    assert jobs.WORKER_COMMAND not in page  # just queued: nothing to say yet
+    job.created_at = utcnow() - timedelta(seconds=jobs.QUEUED_WARNING_SECONDS + 5)
+    db.session.commit()
+
+    page = client.get(f"/rosters/jobs/{job.id}").get_data(as_text=True)
+    assert "没有运行排班后台程序" in page and jobs.WORKER_COMMAND in page
+    status = client.get(f"/rosters/jobs/{job.id}.json").get_json()
+    assert status["status_label"] == "等待开始" and jobs.WORKER_COMMAND in status["warning"]
+
+    jobs.beat("host:1234")  # a worker is alive (and busy): no warning
+    assert client.get(f"/rosters/jobs/{job.id}.json").get_json()["warning"] is None
+    assert jobs.WORKER_COMMAND not in client.get(f"/rosters/jobs/{job.id}").get_data(as_text=True)
+    worker = db.session.scalar(db.select(RosterWorker))
+    worker.seen_at = utcnow() - timedelta(seconds=jobs.WORKER_SILENT_SECONDS + 5)  # ... until it falls silent
+    db.session.commit()
+    assert jobs.WORKER_COMMAND in client.get(f"/rosters/jobs/{job.id}.json").get_json()["warning"]
+
+    jobs.run_queued()
+    status = client.get(f"/rosters/jobs/{job.id}.json").get_json()
+    assert status["status_label"] == "已完成" and status["warning"] is None
+
+
+def test_the_worker_says_it_is_alive_while_it_runs_and_not_after(school_week, runner, monkeypatch):
+    seen = []
+
+    def run_queued_then_stop():
+        seen.append(jobs.database_worker_alive())
+        raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setattr(jobs, "run_queued", run_queued_then_stop)
+    runner.invoke(args=["rosters", "worker"])
+    assert seen == [True]
+    assert not jobs.database_worker_alive() and db.session.scalar(db.select(RosterWorker)) is None
+
+
+def test_unstaffed_sessions_are_explained_in_chinese_with_the_rule_code_small(school_week, client, login):
+    week = school_week["week"]
+    for teacher in school_week["teachers"]:  # nobody can serve on Monday
+        db.session.add(StaffUnavailability(profile=teacher.staff_profile, on_date=MONDAY, starts_at=time(15, 0),
+                                           ends_at=time(18, 0)))
+    services.generate_sessions(week)
+    db.session.commit()
+    job = solve_now(week)
+    [reason] = {u["reason"] for u in job.result["unstaffed"]}
+    chinese, english = reason.split(" / ")
+    login(school_week["admin"])
+    page = client.get(f"/rosters/weeks/{week.id}/roster").get_data(as_text=True)
+    assert chinese in page and english not in page
+    assert '<small class="rule-code">AVAILABILITY</small>' in page
+    assert "已完成" in client.get(f"/rosters/jobs/{job.id}").get_data(as_text=True)
+    client.post("/language", data={"locale": "en"})
+    page = client.get(f"/rosters/weeks/{week.id}/roster").get_data(as_text=True)
+    assert english in page and chinese not in page

@@ -1,8 +1,9 @@
-"""The demo's 实验小学 can plan a normal week from its templates and generate a roster straight away."""
+"""The demo's 实验小学 can plan next week (a school week whenever the demo is loaded) from its templates and
+generate a roster straight away."""
 
-from datetime import date
-
+from app.demo_calendar import DemoCalendar
 from app.extensions import db
+from app.models_base import local_today
 from app.rosters import jobs, services
 from app.rosters.models import RosterJob, RosterJobStatus, SessionTemplate, Week
 from app.schools.models import School
@@ -14,7 +15,7 @@ def test_demo_week_plans_cleanly_and_solves(app, runner):
     with app.test_request_context():
         primary = db.session.scalar(db.select(School).filter_by(name="实验小学"))
         assert db.session.scalar(db.select(db.func.count(SessionTemplate.id)).filter_by(school_id=primary.id)) > 12
-        week = services.open_week(primary, date(2026, 11, 23))
+        week = services.open_week(primary, DemoCalendar.for_day(local_today()).next_monday)
         made, skipped = services.generate_sessions(week)
         assert made > 60 and skipped == 0
         assert services.plan_problems(week) == []
@@ -32,7 +33,7 @@ def test_demo_reset_removes_roster_rows(app, runner):
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.test_request_context():
         primary = db.session.scalar(db.select(School).filter_by(name="实验小学"))
-        services.open_week(primary, date(2026, 11, 23))
+        services.open_week(primary, DemoCalendar.for_day(local_today()).next_monday)
         services.generate_sessions(db.session.scalar(db.select(Week)))
         db.session.commit()
     result = runner.invoke(args=["demo", "--reset"])

@@ -135,6 +135,8 @@ def test_a_running_job_whose_worker_died_is_marked_failed_when_polled(app, schoo
 
     status = client.get(f"/rosters/jobs/{dead.id}.json").get_json()
     assert status["status"] == "failed" and status["finished"] is True and "WorkerLost" in status["error"]
+    page = client.get(f"/rosters/jobs/{dead.id}").get_data(as_text=True)
+    assert "负责这次排班的后台程序已停止" in page and "WorkerLost" not in page
     assert client.get(f"/rosters/jobs/{alive.id}.json").get_json()["status"] == "running"
     assert fresh(alive.id).status is RosterJobStatus.RUNNING
 
@@ -157,3 +159,30 @@ def test_redis_url_comes_from_the_environment_outside_tests(app, monkeypatch):
     assert jobs.runner_mode(app) == "worker"  # a testing app ignores the environment
     monkeypatch.setattr(app, "testing", False)
     assert jobs.redis_url(app) == "redis://127.0.0.1:1/0" and jobs.runner_mode(app) == "rq"
+
+
+def test_a_job_queued_on_redis_with_no_rq_worker_listening_says_what_to_run(
+        app, redis_server, school_week, client, login):
+    from redis import Redis
+    from rq import Queue, Worker
+
+    week = school_week["week"]
+    services.generate_sessions(week)
+    db.session.commit()
+    login(school_week["admin"])
+    client.post(f"/rosters/weeks/{week.id}/solve")
+    job = db.session.scalar(db.select(RosterJob))
+    job.created_at = utcnow() - timedelta(seconds=jobs.QUEUED_WARNING_SECONDS + 5)
+    db.session.commit()
+
+    status = client.get(f"/rosters/jobs/{job.id}.json").get_json()
+    assert status["status"] == "queued" and jobs.RQ_WORKER_COMMAND in status["warning"]
+    assert jobs.RQ_WORKER_COMMAND in client.get(f"/rosters/jobs/{job.id}").get_data(as_text=True)
+    with Redis.from_url(redis_server.url) as connection:
+        worker = Worker([Queue(jobs.RQ_QUEUE, connection=connection)], connection=connection)
+        worker.register_birth()  # an RQ worker starts listening (its heartbeat key lives in Redis)
+        try:
+            assert client.get(f"/rosters/jobs/{job.id}.json").get_json()["warning"] is None
+        finally:
+            worker.register_death()
+    assert jobs.RQ_WORKER_COMMAND in client.get(f"/rosters/jobs/{job.id}.json").get_json()["warning"]

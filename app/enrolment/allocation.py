@@ -391,11 +391,12 @@ def expire_offers(now: datetime | None = None, offering: Offering | None = None)
     return expired
 
 
-def release_application(application: Application, outcome: str, actor: User | None) -> None:
+def release_application(application: Application, outcome: str, actor: User | None,
+                        now: datetime | None = None) -> None:
     """Drop every choice of an application (withdrawn), offering each seat it held to the next child."""
     freed = [group for choice in application.choices if (group := _let_go(choice, outcome)) is not None]
     db.session.flush()
-    _offer_on(freed, actor)
+    _offer_on(freed, actor, now)
 
 
 def remove_place(choice: ActivityChoice, actor: User, reason: str) -> None:

@@ -237,11 +237,11 @@ def refund_due_cents(application: Application, on: date) -> int:
     return max(0, min(unused, paid - refunded))
 
 
-def withdraw(application: Application, guardian: User, on: date) -> int:
+def withdraw(application: Application, guardian: User, on: date, now: datetime | None = None) -> int:
     """Participation is voluntary: end it now, give the seat back (promoting the waiting list), record the refund."""
     refund = refund_due_cents(application, on)
     application.status = ApplicationStatus.WITHDRAWN
-    application.withdrawn_at = utcnow()
+    application.withdrawn_at = now or utcnow()
     application.sibling_group = None
     if refund:
         db.session.add(LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.REFUND,
@@ -250,7 +250,7 @@ def withdraw(application: Application, guardian: User, on: date) -> int:
     db.session.flush()
     audit(application.school_id, guardian, "withdraw", application)
     notify_guardian(application, N_("Application for %(child)s withdrawn"))
-    allocation.release_application(application, "withdrawn", guardian)
+    allocation.release_application(application, "withdrawn", guardian, now)
     return refund
 
 

@@ -116,10 +116,11 @@ def _complete(roster: dict, problem: dict) -> dict:
     return dict(roster, unstaffed=unstaffed)
 
 
-def replacements(absence: SessionAbsence) -> dict:
+def replacements(absence: SessionAbsence, *, re_solve: bool = False) -> dict:
     """The best replacements for a flagged session.
 
-    `engine`: the engine's re-solve of the week with the person made unavailable for the session, starting from
+    `engine` (only with `re_solve`, None otherwise: the re-solve takes seconds, so the page runs it when the
+    coordinator asks): the engine's re-solve of the week with the person made unavailable for the session, starting from
     the published roster (so it changes as little as it can): who it puts into the session, and how many other
     places it changes. `direct`: up to MAX_DIRECT people who could take the person's place with nothing else changed
     (each such swap checked by scheduling.validate against every hard rule), qualified and least loaded first."""
@@ -167,6 +168,8 @@ def replacements(absence: SessionAbsence) -> dict:
     direct.sort(key=lambda c: (not c["qualified"], c["minutes"], c["name"]))
     direct = direct[:MAX_DIRECT]
 
+    if not re_solve:
+        return {"engine": None, "direct": direct}
     roster = solve(parsed, time_limit=REPLACEMENT_TIME_LIMIT, workers=1)
     solved = {(a["session"], a["staff"]) for a in roster.assignments}
     old = {(a["session"], a["staff"]) for a in current["assignments"]}

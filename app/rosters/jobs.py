@@ -13,10 +13,16 @@ Progress is written to the job row in its own short transactions while the solve
 A job left ``running`` by a worker that died (killed, out of memory, machine restarted) is marked failed once it
 has run ``ROSTER_JOB_STALE_MINUTES`` (default 5) past its time limit: checked when its page polls and when a
 worker starts.
+
+Workers say they are alive: ``flask rosters worker`` rewrites its ``roster_worker`` row every ``HEARTBEAT_SECONDS``
+(and deletes it when it stops); an RQ worker keeps its own heartbeat key in Redis. A job still queued
+``QUEUED_WARNING_SECONDS`` after it was made, with no live worker, tells the coordinator what is wrong and what to run
+(``queued_warning``).
 """
 
 import logging
 import os
+import socket
 import threading
 import time as time_module
 from datetime import timedelta
@@ -24,12 +30,13 @@ from datetime import timedelta
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, select, update
 
 import scheduling
 from app.extensions import db
 from app.models_base import as_utc, utcnow
-from app.rosters.models import RosterJob, RosterJobKind, RosterJobStatus, Week
+from app.rosters.models import RosterJob, RosterJobKind, RosterJobStatus, RosterWorker, Week
 from app.rosters.services import build_problem, store_roster
 
 logger = logging.getLogger(__name__)
@@ -38,6 +45,11 @@ DEFAULT_TIME_LIMIT = 10.0  # seconds the engine may think about one week
 WORKERS = 2  # CP-SAT search workers per job
 RQ_QUEUE = "rosters"
 STALE_MINUTES = 5  # a running job this long past its time limit has lost its worker
+HEARTBEAT_SECONDS = 15  # how often `flask rosters worker` says it is alive
+WORKER_SILENT_SECONDS = 60  # a worker not heard from for this long is taken to be gone
+QUEUED_WARNING_SECONDS = 60  # a job queued this long with no live worker warns the coordinator
+WORKER_COMMAND = "flask --app wsgi rosters worker"
+RQ_WORKER_COMMAND = f"rq worker --url $REDIS_URL {RQ_QUEUE}"
 
 
 def enqueue(week: Week, actor, *, kind: RosterJobKind = RosterJobKind.GENERATE, changes: dict | None = None,
@@ -210,20 +222,96 @@ def run_queued(limit: int | None = None) -> int:
     return ran
 
 
+# --- Heartbeats: is anybody there to run a queued job? ---
+
+
+def beat(name: str, engine=None) -> None:
+    """Record that the worker `name` is alive now (its own short transaction, so a running job is not touched)."""
+    now = utcnow()
+    with (engine or db.engine).begin() as connection:
+        updated = connection.execute(
+            update(RosterWorker).where(RosterWorker.name == name).values(seen_at=now)).rowcount
+        if not updated:
+            connection.execute(insert(RosterWorker).values(name=name, started_at=now, seen_at=now))
+
+
+def forget(name: str, engine=None) -> None:
+    """The worker `name` stopped: it no longer counts as alive."""
+    with (engine or db.engine).begin() as connection:
+        connection.execute(delete(RosterWorker).where(RosterWorker.name == name))
+
+
+def database_worker_alive() -> bool:
+    """Whether a `flask rosters worker` has said it is alive within WORKER_SILENT_SECONDS."""
+    since = utcnow() - timedelta(seconds=WORKER_SILENT_SECONDS)
+    return db.session.scalar(select(RosterWorker.id).where(RosterWorker.seen_at >= since).limit(1)) is not None
+
+
+def rq_worker_alive(app: Flask) -> bool:
+    """Whether an RQ worker listens on the rosters queue (RQ drops a worker whose heartbeat key has expired)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue, Worker
+
+    try:
+        with Redis.from_url(redis_url(app)) as connection:
+            return bool(Worker.all(queue=Queue(RQ_QUEUE, connection=connection)))
+    except RedisError:
+        logger.warning("roster jobs: Redis at REDIS_URL does not answer")
+        return False
+
+
+def queued_warning(job: RosterJob) -> str | None:
+    """What the coordinator should know about a job that has waited too long to start, or None."""
+    if job.status is not RosterJobStatus.QUEUED:
+        return None
+    if as_utc(job.created_at) + timedelta(seconds=QUEUED_WARNING_SECONDS) > utcnow():
+        return None
+    app = current_app._get_current_object()
+    mode = runner_mode(app)
+    if mode == "worker" and not database_worker_alive():
+        return _("This job is waiting because no roster worker is running. Ask whoever runs the site to start "
+                 "one beside the web server: %(command)s", command=WORKER_COMMAND)
+    if mode == "rq" and not rq_worker_alive(app):
+        return _("This job is waiting because no roster worker is listening on the Redis queue. Ask whoever runs "
+                 "the site to start one with the web server's settings: %(command)s", command=RQ_WORKER_COMMAND)
+    if mode == "thread":
+        return _("This job has not started: the web server that should run it was probably restarted. "
+                 "Start the roster run again.")
+    return None
+
+
 cli = AppGroup("rosters", help="Roster jobs: run the background worker.")
 
 
 @cli.command("worker")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks at the queue.")
 def worker_command(poll: float) -> None:
-    """Run queued roster jobs until stopped (Ctrl-C)."""
+    """Run queued roster jobs until stopped (Ctrl-C), saying every HEARTBEAT_SECONDS that it is alive."""
     if stale := fail_stale():
         click.echo(f"Marked {stale} abandoned roster job(s) failed.")
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    engine = db.engine
+    beat(name, engine)
+    stopped = threading.Event()
+
+    def heartbeat() -> None:  # its own thread, so a long job does not silence it
+        while not stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                beat(name, engine)
+            except Exception:  # a database hiccup must not kill the heartbeat: try again next time
+                logger.exception("roster worker heartbeat failed")
+
+    threading.Thread(target=heartbeat, daemon=True, name="roster-worker-heartbeat").start()
     click.echo("Roster worker: waiting for jobs.")
-    while True:
-        if not run_queued():
-            time_module.sleep(poll)
-        db.session.remove()
+    try:
+        while True:
+            if not run_queued():
+                time_module.sleep(poll)
+            db.session.remove()
+    finally:
+        stopped.set()
+        forget(name, engine)
 
 
 @cli.command("run-once")

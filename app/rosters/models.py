@@ -296,6 +296,21 @@ class RosterJob(db.Model):
         return f"<RosterJob {self.id} {self.kind.value} {self.status.value}>"
 
 
+class RosterWorker(db.Model):
+    """A running `flask rosters worker`: it rewrites `seen_at` every few seconds (its heartbeat) and deletes its row
+    when it stops, so a job page can tell the coordinator that nobody is there to run a queued job."""
+
+    __tablename__ = "roster_worker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<RosterWorker {self.name}>"
+
+
 class RosterVersion(db.Model):
     """A published roster of a week (version N); never edited, so earlier versions stay comparable.
 

@@ -11,7 +11,7 @@ from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
 from app.models_base import local_today
-from app.rosters import bp, jobs, services
+from app.rosters import bp, jobs, services, words
 from app.rosters.forms import (
     ConfirmForm,
     OpenWeekForm,
@@ -37,6 +37,7 @@ from app.schools.models import SchoolClass
 from app.staff.models import StaffProfile
 
 admin_only = roles_required(Role.SCHOOL_ADMIN)
+words.register(bp)  # job statuses and rule codes in the user's words, for every template
 
 
 def _week_child_or_404(model, object_id: int):
@@ -284,7 +285,7 @@ def job(job_id: int):
     sessions = {s["id"]: s for s in (job.problem or {}).get("sessions", [])}
     extra_names = [names.get(key, key) for key in (job.changes or {}).get("extra_days", {})]
     return render_template("rosters/job.html", job=job, week=job.week, names=names, sessions=sessions,
-                           extra_names=extra_names)
+                           extra_names=extra_names, warning=jobs.queued_warning(job))
 
 
 @bp.route("/jobs/<int:job_id>.json")
@@ -293,8 +294,9 @@ def job_status(job_id: int):
     job = _week_child_or_404(RosterJob, job_id)
     if jobs.fail_stale(job.id):
         db.session.refresh(job)
-    return jsonify(id=job.id, kind=job.kind.value, status=job.status.value, progress=job.progress or {},
-                   error=job.error, finished=job.finished,
+    return jsonify(id=job.id, kind=job.kind.value, status=job.status.value,
+                   status_label=words.job_status_label(job.status), warning=jobs.queued_warning(job),
+                   progress=job.progress or {}, error=job.error, finished=job.finished,
                    url=url_for("rosters.roster", week_id=job.week_id) if job.kind is RosterJobKind.GENERATE
                    else url_for("rosters.job", job_id=job.id))
 

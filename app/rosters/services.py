@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 import scheduling
 from app.accounts.models import Role, User
@@ -35,6 +36,7 @@ from app.rosters.models import (
     provider_key,
     staff_key,
 )
+from app.rosters.words import in_language, rule_meaning
 from app.schools.models import HolidayKind, School, SchoolClass, Student
 from app.staff.models import StaffProfile, StaffType
 from scheduling import plan as scheduling_plan
@@ -45,23 +47,6 @@ from scheduling.validate import validate as validate_roster
 
 logger = logging.getLogger(__name__)
 
-# What each rule means, in words for the coordinator (the rule itself lives in scheduling/).
-RULE_MEANINGS = {
-    "NO_OVERLAP": _l("this person is already in another session at that time"),
-    "AVAILABILITY": _l("this person said they are unavailable at that time"),
-    "OPT_IN": _l("this person has not opted in, or is exempt"),
-    "QUALIFICATION": _l("nobody left in the session is qualified for its activity"),
-    "SCHOOL_STAFF_ONLY": _l("homework help, tutoring and self-study are for teachers and retired teachers only"),
-    "PROVIDER_VETTED": _l("the provider is not vetted for that date"),
-    "PROVIDER_NON_SUBJECT": _l("provider staff may not take care, homework or subject sessions"),
-    "PROVIDER_NEEDS_SCHOOL_STAFF": _l("a session with provider staff needs a teacher in it too"),
-    "PROVIDER_WEEKLY_SESSIONS": _l("the provider has reached its sessions for the week"),
-    "TEACHER_WEEKLY_LIMIT": _l("this person would go over their weekly minutes"),
-    "TEACHER_DAYS_LIMIT": _l("this person would serve on more days than their limit"),
-    "TEACHER_DAILY_LIMIT": _l("teaching plus service would go over the daily limit"),
-    "REST_AFTER_EVENING": _l("this person rests the morning after an evening session"),
-    "CAMPUS": _l("this person serves another campus"),
-}
 # Assignment rules a single change can break (coverage is shown as "understaffed", not refused).
 CHANGE_RULES = frozenset(policy.ASSIGNMENT_RULES) - {"COVERAGE", "PINNED"}
 PLAN_FIX_HINTS = {
@@ -210,11 +195,18 @@ def _group_label(school_class: SchoolClass) -> str:
     return f"{school_class.grade.number}年级{school_class.number}班"
 
 
+# What a staff entry of the problem reads, loaded with the profiles in a few queries (not one per person).
+_STAFF_LOADS = (selectinload(StaffProfile.user), selectinload(StaffProfile.teaching_minutes),
+                selectinload(StaffProfile.unavailability))
+
+
 def roster_staff(school: School, on: date) -> list[StaffProfile]:
     """Everyone who may be asked: the school's staff profiles and staff of the county's active providers."""
-    own = db.session.scalars(select(StaffProfile).filter_by(school_id=school.id).order_by(StaffProfile.id)).all()
+    own = db.session.scalars(select(StaffProfile).filter_by(school_id=school.id).options(*_STAFF_LOADS)
+                             .order_by(StaffProfile.id)).all()
     providers = db.session.scalars(
-        select(StaffProfile).join(User, User.id == StaffProfile.user_id).join(Provider, Provider.id == User.provider_id)
+        select(StaffProfile).options(*_STAFF_LOADS).join(User, User.id == StaffProfile.user_id)
+        .join(Provider, Provider.id == User.provider_id)
         .where(User.role == Role.PROVIDER_STAFF, Provider.county_id == school.county_id,
                Provider.status == ProviderStatus.ACTIVE, Provider.vetted_until >= on, User.is_active_account)
         .order_by(StaffProfile.id)
@@ -261,16 +253,21 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
     """The week as the engine's problem (ROSTER_FORMAT.md); `extra` holds what-if changes."""
     school = week.school
     dates = week_dates(week)
+    # The week's sessions (as week.sessions orders them) with their classes and assignments in three queries.
+    sessions = db.session.scalars(
+        select(PlannedSession).filter_by(week_id=week.id)
+        .options(selectinload(PlannedSession.classes), selectinload(PlannedSession.assignments))
+        .order_by(PlannedSession.on_date, PlannedSession.starts_at, PlannedSession.id)).all()
     classes = db.session.scalars(
         select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.id)).all()
     people = roster_staff(school, week.monday)
     provider_ids = sorted({p.user.provider_id for p in people if p.staff_type is StaffType.PROVIDER})
     providers = [db.session.get(Provider, pid) for pid in provider_ids]
     staff_keys = {staff_key(p.id) for p in people}
-    session_keys = {s.key for s in week.sessions}
+    session_keys = {s.key for s in sessions}
     pinned = [
         {"session": s.key, "staff": staff_key(a.profile_id)}
-        for s in week.sessions for a in s.assignments if a.pinned and staff_key(a.profile_id) in staff_keys
+        for s in sessions for a in s.assignments if a.pinned and staff_key(a.profile_id) in staff_keys
     ]
     published = week.published
     previous = [
@@ -288,7 +285,7 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
             "kind": s.kind, "activity": s.activity, "subject": s.subject or None,
             "groups": [group_key(c.id) for c in s.classes], "enrolled": s.enrolled, "staff_needed": s.staff_needed,
             "room": s.room or None, "series": s.series or None,
-        } for s in week.sessions],
+        } for s in sessions],
         "staff": [_staff_entry(p, dates) for p in people],
         "providers": [{
             "id": provider_key(p.id), "name": p.name, "categories": list(p.categories or []),
@@ -398,8 +395,8 @@ def validate_change(week: Week, before: list[tuple[str, str]], after: list[tuple
         where = _("%(day)s %(start)s–%(end)s %(series)s", day=session.on_date.isoformat(),
                   start=_hhmm(session.starts_at), end=_hhmm(session.ends_at),
                   series=session.series) if session else ""
-        reasons.append(_("%(rule)s — %(who)s %(where)s: %(meaning)s", rule=rule, who=names.get(pid, ""),
-                         where=where, meaning=RULE_MEANINGS.get(rule, rule)))
+        reasons.append(_("%(who)s %(where)s: %(meaning)s (%(rule)s)", rule=rule, who=names.get(pid, ""),
+                         where=where, meaning=rule_meaning(rule)))
     return reasons
 
 
@@ -418,7 +415,7 @@ def pin(week: Week, session: PlannedSession, profile: StaffProfile) -> Assignmen
         raise ChangeRefused([_("This session already has the people it needs: remove someone first, or swap.")])
     findings = scheduling_plan.reject_sessions(scheduling.parse_problem(build_problem(week))).get(session.key)
     if findings:  # the rules refuse the session itself: nobody may be put in it
-        raise ChangeRefused([f"{f.rule}: {f.reason}" for f in findings])
+        raise ChangeRefused([f"{in_language(f.reason)} ({f.rule})" for f in findings])
     before = _pairs(week)
     reasons = validate_change(week, before, before + [(session.key, staff_key(profile.id))])
     if reasons:

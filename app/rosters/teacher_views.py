@@ -290,6 +290,10 @@ def calendar_bytes(profile: StaffProfile, sessions: list[MySession]) -> bytes:
         event.add("description", " · ".join(part for part in details if part))
         event.add("sequence", session.version)
         calendar.add_component(event)
+    if sessions:  # the VTIMEZONE the events' TZID names (RFC 5545), its rules covering the sessions' dates
+        days = [session.on_date for session in sessions]
+        calendar.add_missing_timezones(first_date=min(days) - timedelta(days=1),
+                                       last_date=max(days) + timedelta(days=366))
     return calendar.to_ical()
 
 
@@ -384,7 +388,9 @@ def absences():
 @roles_required(Role.SCHOOL_ADMIN)
 def absence_detail(absence_id: int):
     flagged = get_for_school_or_404(absence.SessionAbsence, absence_id)
-    options = absence.replacements(flagged) if flagged.status is absence.AbsenceStatus.OPEN else None
+    re_solve = request.args.get("engine") == "1"  # the re-solve takes seconds: only when asked for
+    options = absence.replacements(flagged, re_solve=re_solve) if flagged.status is absence.AbsenceStatus.OPEN \
+        else None
     return render_template("myweek/absence.html", absence=flagged, options=options, form=ReplaceForm(),
                            kind_label=kind_label, skill_label=skill_label)
 
@@ -394,9 +400,12 @@ def absence_detail(absence_id: int):
 def replace_absent(absence_id: int):
     flagged = get_for_school_or_404(absence.SessionAbsence, absence_id)
     form = ReplaceForm()
-    if flagged.status is not absence.AbsenceStatus.OPEN or not form.validate_on_submit():
+    if flagged.status is not absence.AbsenceStatus.OPEN:
         flash(_("This notice is already dealt with."), "info")
         return redirect(url_for("myweek.absences"))
+    if not form.validate_on_submit():
+        flash(_("Nobody was chosen: reload the page and choose who steps in."), "error")
+        return redirect(url_for("myweek.absence_detail", absence_id=flagged.id))
     try:
         profile = db.session.get(StaffProfile, id_of(form.staff.data))
     except (ValueError, IndexError):

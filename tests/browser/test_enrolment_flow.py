@@ -1,9 +1,10 @@
 """The enrolment path on a phone, with the application window and its draw: a guardian reads the public notice of
-the demo school's winter holiday care (places left per activity), applies for both children to the small activity
-(围棋) and links the siblings; the class teacher confirms, the principal approves (no draw yet); the window closes
-and the first page that looks runs the one recorded draw: the priority children get the two places, the siblings
-wait together; the draw re-runs from its published record; the guardian reads the reason in plain words; a placed
-child withdraws and the first child in queue order is offered the place, which the guardian accepts.
+the demo school's holiday care (寒假 or 暑假, the holiday after the demo's term; places left per activity), applies
+for both children to the small activity (围棋) and links the siblings; the class teacher confirms, the principal
+approves (no draw yet); the window closes and the first page that looks runs the one recorded draw: the priority
+children get the two places, the siblings wait together; the draw re-runs from its published record; the guardian
+reads the reason in plain words; a placed child withdraws and the first child in queue order is offered the place,
+which the guardian accepts.
 
 Nothing assumes the draw's random seed: every expectation comes from the draw's record or the database.
 Screenshots of every step land in test-artifacts/enrol-NN-<step>-375.png."""
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.demo import DEMO_PASSWORD
+from app.demo_calendar import DEMO_ZONE, DemoCalendar
 from app.enrolment.lottery import allocate
 from tests.browser.conftest import ARTIFACTS
 
@@ -23,7 +25,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("br
 
 PHONE = 375
 SCHOOL = "实验小学"
-CARE = "实验小学寒假托管"  # a DRAW offering whose window is still open in the demo
+# A DRAW offering whose window is still open in the demo (loaded today, school time).
+CARE = f"实验小学{DemoCalendar.for_day(datetime.now(DEMO_ZONE).date()).term.holiday_name}托管"
 GUARDIAN = "13800000100"  # 张家长, guardian of both children
 CHILD, SIBLING = "张子涵", "张子轩"  # 一年级1班, 二年级1班
 CLASS_TEACHER, PRINCIPAL = "13800000020", "13800000010"
@@ -161,7 +164,7 @@ def test_window_draw_reasons_and_waiting_list_offer(browser, live_server, live_d
                 "ORDER BY c.wait_position, c.id", small)
 
     try:
-        # 1. The guardian opens the school's shared notice link, then the winter care: places left per activity.
+        # 1. The guardian opens the school's shared notice link, then the holiday care: places left per activity.
         guardian = phone("guardian")
         guardian.goto(f"/programs/notice/{school_id}")
         assert SCHOOL in guardian.text("h1")

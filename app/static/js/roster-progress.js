@@ -5,11 +5,13 @@
   var url = box.getAttribute("data-status-url");
   function show(data) {
     var p = data.progress || {};
-    var fields = {status: data.status, staffed: p.staffed, needed: p.needed, elapsed: p.elapsed};
+    var fields = {status: data.status_label || data.status, staffed: p.staffed, needed: p.needed, elapsed: p.elapsed};
     Object.keys(fields).forEach(function (name) {
       var el = box.querySelector('[data-field="' + name + '"]');
       if (el && fields[name] !== undefined && fields[name] !== null) { el.textContent = fields[name]; }
     });
+    var warning = box.querySelector('[data-field="warning"]');
+    if (warning) { warning.textContent = data.warning || ""; warning.hidden = !data.warning; }
     var bar = box.querySelector("progress");
     if (bar) { bar.max = p.needed || 1; bar.value = p.staffed || 0; }
   }
