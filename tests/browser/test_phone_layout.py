@@ -68,16 +68,22 @@ _TABLES = """phone => {
         const at = column; column += cell.colSpan;
         const text = cell.innerText.trim();
         if (!text || !cell.getClientRects().length) continue;
-        // A short value without spaces (a name, a class, a date) on more than one line is squeezed.
+        // A short value without spaces (a name, a class, a date) with a line of one character is squeezed
+        // (张子/涵, or one character per line); a break at punctuation (钱老师 / （退休）) is not.
         const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-          const value = node.textContent.trim();
+          const raw = node.textContent, value = raw.trim();
           if (value.length < 2 || value.length > 10 || /\\s/.test(value)) continue;
-          const range = document.createRange();
-          range.selectNodeContents(node);
-          const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-          if (lines.size > 1) found.push(describe(table) + ': "' + value + '" is broken over ' + lines.size
-              + ' lines in a ' + Math.round(cell.getBoundingClientRect().width) + ' px cell');
+          const lines = new Map(), range = document.createRange(), start = raw.indexOf(value);
+          for (let i = start; i < start + value.length; i++) {
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getBoundingClientRect();
+            if (box.width) lines.set(Math.round(box.top), (lines.get(Math.round(box.top)) || 0) + 1);
+          }
+          if (lines.size > 1 && Math.min(...lines.values()) === 1)
+            found.push(describe(table) + ': "' + value + '" is squeezed onto ' + lines.size + ' lines in a '
+                + Math.round(cell.getBoundingClientRect().width) + ' px cell');
         }
         if (!phone || cell.colSpan > 1) continue;
         const width = cell.getBoundingClientRect().width, card = tr.getBoundingClientRect().width;
