@@ -6,6 +6,11 @@ document.addEventListener("click", function (event) {
   }
 });
 
+// A heading's own line breaks (周三<br>12-09) stay; other runs of white space become one space.
+function heading(th) {
+  return (th.innerText || th.textContent).replace(/[^\S\n]+/g, " ").replace(/ *\n+ */g, "\n").trim();
+}
+
 // Stacked tables (table.stack, a card per row on a phone): each cell shows its column's heading, so a phone reads
 // "姓名 张子涵" instead of a bare value. A cell that already has data-label keeps it.
 function labelStackedTables(root) {
@@ -14,7 +19,7 @@ function labelStackedTables(root) {
     if (!head) { return; }
     var headings = [];
     Array.prototype.forEach.call(head.cells, function (th) {
-      for (var i = 0; i < th.colSpan; i++) { headings.push((th.innerText || th.textContent).replace(/\s+/g, " ").trim()); }
+      for (var i = 0; i < th.colSpan; i++) { headings.push(heading(th)); }
     });
     Array.prototype.forEach.call(table.tBodies, function (body) {
       Array.prototype.forEach.call(body.rows, function (row) {
