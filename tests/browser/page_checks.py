@@ -9,6 +9,8 @@
 - a console error, a script error or a response with status >= 500 since the last check (the list is emptied
   after each check, so each page answers for its own);
 - sideways scrolling: the document is wider than the viewport;
+- overlapping: a line of text over another, or a box (with a background or border) over text not its own,
+  e.g. cards laid over each other (a quarter of the text's box or more);
 - a touch target under 44 × 44 px. Every visible a[href], button, input (not hidden), select, textarea, summary
   and label wrapping or naming a checkbox/radio counts. A checkbox or radio counts its label's box when it has one
   (tapping the label ticks it). Exempt: a link inside running text, i.e. an inline <a> (not one styled as a
@@ -52,10 +54,9 @@ _SIDEWAYS = """width => {
 }"""
 
 _SMALL_TARGETS = """min => {
-  const visible = e => {
-    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
-      && e.getClientRects().length;
+  const visible = e => {  // checkVisibility: not in a closed <details> (whose content still reports boxes)
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
   };
   const text = e => (e.innerText || e.value || e.getAttribute('aria-label') || e.getAttribute('name') || '')
       .trim().replace(/\\s+/g, ' ').slice(0, 40);
@@ -124,6 +125,89 @@ _ENGLISH = """allowed => {
 }"""
 
 
+_OVERLAPS = """() => {
+  const describe = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+      + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const clips = new Map();  // element -> the box its overflow-clipping ancestors leave visible
+  const clipOf = e => {
+    if (!e || e === document.body) return null;
+    if (clips.has(e)) return clips.get(e);
+    let box = clipOf(e.parentElement);
+    const s = getComputedStyle(e);
+    if (s.overflow !== 'visible' || s.clip !== 'auto' || s.clipPath !== 'none') {
+      const r = e.getBoundingClientRect();
+      const own = s.clip === 'auto' && s.clipPath === 'none' ? r  // any clip: taken as hiding it all
+          : {left: r.left, top: r.top, right: r.left, bottom: r.top};
+      box = box ? {left: Math.max(box.left, own.left), top: Math.max(box.top, own.top),
+                   right: Math.min(box.right, own.right), bottom: Math.min(box.bottom, own.bottom)} : own;
+    }
+    clips.set(e, box);
+    return box;
+  };
+  const clipped = (r, box) => !box ? r : {left: Math.max(r.left, box.left), top: Math.max(r.top, box.top),
+      right: Math.min(r.right, box.right), bottom: Math.min(r.bottom, box.bottom)};
+  const boxes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!node.textContent.trim() || !parent) continue;
+    if (parent.closest('script, style, noscript, template, option, select')) continue;
+    if (!parent.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const box = clipOf(parent);
+    for (const whole of range.getClientRects()) {
+      const c = clipped(whole, box);
+      const r = {left: c.left, top: c.top, right: c.right, bottom: c.bottom, width: c.right - c.left,
+                 height: c.bottom - c.top};
+      if (r.width > 2 && r.height > 2) boxes.push({r, parent, text: node.textContent.trim().slice(0, 30)});
+    }
+  }
+  boxes.sort((a, b) => a.r.top - b.r.top);
+  const found = [], seen = new Set();
+  // A box painted over text that is not its own (a card laid over another card's words).
+  const painted = [...document.body.querySelectorAll('*')].filter(e => {
+    const s = getComputedStyle(e);
+    return e.checkVisibility({visibilityProperty: true}) && (s.backgroundColor !== 'rgba(0, 0, 0, 0)'
+        || parseFloat(s.borderTopWidth) > 0 || parseFloat(s.borderLeftWidth) > 0);
+  });
+  for (const e of painted) {
+    if (found.length >= 10) break;
+    for (const whole of e.getClientRects()) {
+      const c = clipped(whole, clipOf(e.parentElement));
+      for (const t of boxes) {
+        if (t.r.top >= c.bottom) break;
+        if (e.contains(t.parent) || t.parent.contains(e)) continue;
+        const w = Math.min(c.right, t.r.right) - Math.max(c.left, t.r.left);
+        const h = Math.min(c.bottom, t.r.bottom) - Math.max(c.top, t.r.top);
+        if (w <= 0 || h <= 0 || w * h < 0.25 * t.r.width * t.r.height) continue;
+        const key = describe(e) + '|' + describe(t.parent);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        found.push('the box of ' + describe(e) + ' overlaps "' + t.text + '" in ' + describe(t.parent));
+      }
+    }
+  }
+  for (let i = 0; i < boxes.length && found.length < 10; i++) {
+    const a = boxes[i];
+    for (let j = i + 1; j < boxes.length && boxes[j].r.top < a.r.bottom; j++) {
+      const b = boxes[j];
+      if (a.parent === b.parent || a.parent.contains(b.parent) || b.parent.contains(a.parent)) continue;
+      const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (w <= 0 || h <= 0) continue;
+      const smaller = Math.min(a.r.width * a.r.height, b.r.width * b.r.height);
+      if (w * h < 0.25 * smaller) continue;  // glyphs touching at a line's edge are not text over text
+      const key = describe(a.parent) + '|' + describe(b.parent);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      found.push('"' + a.text + '" in ' + describe(a.parent) + ' and "' + b.text + '" in ' + describe(b.parent));
+    }
+  }
+  return found;
+}"""
+
+
 def assert_sound(page, problems: list[str], *, name: str) -> None:
     """Screenshot the page as test-artifacts/<name>.png and fail, naming what is wrong, on anything a user notices."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -134,6 +218,7 @@ def assert_sound(page, problems: list[str], *, name: str) -> None:
     if sideways:
         failures.append(f"- scrolls sideways: the page is {sideways['scroll']} px wide in a {sideways['width']} px "
                         f"viewport; too wide: {', '.join(sideways['wide'])}")
+    failures += [f"- overlapping: {overlap}" for overlap in page.evaluate(_OVERLAPS)]
     failures += [f"- touch target under {MIN_TARGET}×{MIN_TARGET} px: {small}"
                  for small in page.evaluate(_SMALL_TARGETS, MIN_TARGET)]
     failures += [f"- English on a Chinese page: {text}" for text in page.evaluate(_ENGLISH, sorted(ALLOWED_WORDS))]

@@ -14,6 +14,9 @@ SOUND = """<!doctype html><html lang="zh-CN"><head><meta name="viewport" content
 <label><input type="checkbox" name="c"> 同意</label>
 <button lang="en">English</button> <code>NO_OVERLAP</code> <span translate="no">Sparkle</span>
 <p>订阅地址 https://example.org/calendar/feed.ics</p>
+<details><summary style="display:block;min-height:44px">我无法参加</summary>
+  <input name="reason" style="height:10px"><p style="margin-top:-40px;background:#eee">原因</p></details>
+<p>下面的文字</p>
 <input type="text" name="n" placeholder="姓名">
 </body></html>"""
 
@@ -36,6 +39,8 @@ def test_a_sound_page_passes(phone):
     ("<ul><li><a href='/x' style='font-size:10px'>小</a></li></ul>", '<a href=/x> "小" is'),
     ("<p>下一步：<a href='/go' style='display:inline-block;font-size:10px'>继续</a></p>", '<a href=/go> "继续" is'),
     ("<label style='font-size:10px'><input type='checkbox' name='agree'>同意</label>", "name=agree"),
+    ("<div style='background:#fff;border:1px solid #ccc;height:20px'>第一张卡片</div>"
+     "<div style='margin-top:-30px'>第二张卡片的文字</div>", 'the box of div overlaps "第二张卡片的文字" in div'),
     ("<p>状态: queued</p>", '"状态: queued" in p (queued)'),
     ("<input type='submit' value='Save' style='height:50px;width:60px'>", '"Save" on input'),
     ("<script>console.error('broken')</script>", "console error"),
