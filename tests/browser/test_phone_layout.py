@@ -5,7 +5,7 @@
 - the public notice list's offering cards (and any other cards) do not overlap;
 - every button is styled (its computed style is not the browser's default button);
 - and, from tests/browser/page_checks.py (the newcomer walk's checks): no server or console error, no page wider
-  than the screen, and on the phone no touch target under 44 × 44 px.
+  than the screen, no text or box laid over other text, and on the phone no touch target under 44 × 44 px.
 
 Untranslated English is the newcomer walk's to catch (page_checks.assert_sound); this module looks at layout only.
 Screenshots: test-artifacts/layout-<role>-<width>-NN-<page>.png.
@@ -18,7 +18,7 @@ import pytest
 
 from app.demo import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.page_checks import _SIDEWAYS, _SMALL_TARGETS, MIN_TARGET, watch
+from tests.browser.page_checks import _OVERLAPS, _SIDEWAYS, _SMALL_TARGETS, MIN_TARGET, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
@@ -144,6 +144,7 @@ def layout_problems(page, width: int) -> list[str]:
         found += [f"touch target under {MIN_TARGET} px: {small}" for small in page.evaluate(_SMALL_TARGETS, MIN_TARGET)]
     found += page.evaluate(_TABLES, width == PHONE)
     found += page.evaluate(_CARDS)
+    found += [f"overlapping: {overlap}" for overlap in page.evaluate(_OVERLAPS)]
     found += page.evaluate(_UNSTYLED)
     return found
 
