@@ -44,7 +44,7 @@ def confirm(client, kind: str, response):
 
 def problems(response) -> list[tuple[str, str, str]]:
     """(row, column, reason) of every line of the problem table."""
-    table = re.search(r'<table class="import-errors">(.*?)</table>', page(response), re.S)
+    table = re.search(r'<table class="import-errors[^"]*">(.*?)</table>', page(response), re.S)
     if table is None:
         return []
     return re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", table.group(1))
