@@ -109,3 +109,12 @@ def test_activity_providers_must_be_vetted_for_the_period(client, world, admin, 
     assert "led by school staff" in page.get_data(as_text=True)
     assert client.post(f"/programs/{offering.id}/activities/new",
                        data=data | {"provider_id": vetted.id}).status_code == 302
+
+
+def test_the_new_offering_form_names_the_days_in_the_pages_language(client, world, admin):
+    """The weekday choices are made per request, not once at import (when no language is chosen yet)."""
+    page = client.get("/programs/new").get_data(as_text=True)
+    assert "周一" in page and "Monday" not in page
+    client.post("/language", data={"locale": "en"})
+    page = client.get("/programs/new").get_data(as_text=True)
+    assert "Monday" in page and "周一" not in page

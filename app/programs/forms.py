@@ -128,7 +128,7 @@ class OfferingForm(FlaskForm):
                         filters=[stripped])
     starts_on = DateField(_l("First day"), validators=[Optional()])
     ends_on = DateField(_l("Last day"), validators=[Optional()])
-    weekdays = MultiCheckboxField(_l("Days of the week"), coerce=int, choices=weekday_choices())
+    weekdays = MultiCheckboxField(_l("Days of the week"), coerce=int)
     starts_at = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a time."))])
     ends_at = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give a time."))])
     basic_content = TextAreaField(_l("Basic care (supervision, homework guidance)"), validators=[Length(max=2000)])
@@ -170,6 +170,7 @@ class OfferingForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.school = school
         self.offering = offering  # the offering edited (None: a new one)
+        self.weekdays.choices = weekday_choices()  # per request: the names follow the page's language
         self.term_id.choices = as_choices([(0, "—")] + [(t.id, t.name) for t in school.terms])
         self.holiday_id.choices = as_choices([(0, "—")] + [(h.id, h.name) for h in care_holidays(school)])
         self.period = None  # the chosen Term or Holiday, once validated

@@ -27,7 +27,7 @@ from pathlib import Path
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 MIN_TARGET = 44  # px, both ways
 # File formats and names Chinese pages use as they are (CSV and PDF are three letters: never counted).
-ALLOWED_WORDS = frozenset({"XLSX", "iCal", "JSON", "Excel", "HTTPS"})
+ALLOWED_WORDS = frozenset({"XLSX", "xlsx", "iCal", "JSON", "Excel", "HTTPS"})
 
 
 def watch(page) -> list[str]:
