@@ -232,3 +232,14 @@ def test_mistyped_forms_do_not_use_up_the_codes(app, client):
         page = client.post("/account/register", data={**NEW, "confirm": "not-the-same"})
         assert page.status_code == 200
     ask_registration(client)
+
+
+def test_a_numbers_old_codes_are_deleted_when_it_asks_again(client, db):
+    ask_registration(client)
+    old = db.session.scalar(db.select(OneTimeCode))
+    old.expires_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    ask_registration(client)
+    db.session.expire_all()
+    remaining = db.session.scalars(db.select(OneTimeCode)).all()
+    assert len(remaining) == 1 and remaining[0].expires_at > utcnow()  # only the new code is left

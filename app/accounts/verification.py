@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -43,6 +44,10 @@ def issue_code(mobile: str, purpose: CodePurpose, text: str, **fields) -> OneTim
     now = utcnow()
     for earlier in db.session.scalars(_open_codes(mobile, purpose)):
         earlier.used_at = now
+    # The number's codes of yesterday and before are of no use to anyone: they (and a registration's password hash)
+    # go. Today's stay, so tries and replaced codes remain visible for a day.
+    db.session.execute(db.delete(OneTimeCode).where(OneTimeCode.mobile == mobile,
+                                                    OneTimeCode.expires_at < now - timedelta(days=1)))
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     lifetime = current_app.config["ONE_TIME_CODE_LIFETIME"]
     row = OneTimeCode(mobile=mobile, purpose=purpose, code_hash=_digest(mobile, purpose, code),
