@@ -1,5 +1,6 @@
 """Log in, register, change password, log out."""
 
+import re
 import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -8,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import bp, services, verification
 from app.accounts.forms import (
+    MOBILE_PATTERN,
     ChangeMobileForm,
     ChangePasswordForm,
     CodeForm,
@@ -40,9 +42,10 @@ def _config_limit(name: str):
 
 
 def _posted_mobile() -> str:
-    """The limiter's key for limits per mobile number: the number the form sends (empty: no such limit applies)."""
+    """The limiter's key for limits per mobile number: the number the form sends. Empty (no such limit applies) when
+    it is not a mobile number, which the form refuses anyway: the store then holds no key made of arbitrary text."""
     mobile = request.form.get("mobile", "").strip()
-    return f"mobile:{mobile}" if mobile else ""
+    return f"mobile:{mobile}" if re.fullmatch(MOBILE_PATTERN, mobile) else ""
 
 
 def _start_session(user, *, remember: bool = False) -> None:
