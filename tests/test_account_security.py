@@ -152,6 +152,15 @@ def test_an_idle_staff_session_ends(app, client, world, login, role):
     assert client.get("/dashboard").status_code == 302
 
 
+def test_a_staff_session_restored_from_an_old_remember_cookie_ends(client, world, login):
+    login(world.users["teacher"])
+    with client.session_transaction() as session:  # what Flask-Login leaves after restoring from the cookie
+        session.pop("seen_at")
+        session["_fresh"] = False
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
 def test_a_guardian_is_not_logged_out_for_being_idle(client, world, login):
     login(world.users["guardian"])
     leave_idle(client, 24 * 60)

@@ -5,7 +5,7 @@ import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
 from app.accounts import bp, services, verification
 from app.accounts.forms import (
@@ -67,7 +67,9 @@ def enforce_session_rules():
     if current_user.role is not Role.GUARDIAN:
         now = int(time.time())
         seen = session.get("seen_at")
-        if seen is not None and now - seen > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
+        # Staff are never remembered now; a session restored from an older remember-me cookie is not fresh.
+        idle = seen is None and not login_fresh()
+        if idle or (seen is not None and now - seen > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds()):
             logout_user()
             session.pop("seen_at", None)
             flash(_("You were logged out after a while without use. Please log in again."), "info")
