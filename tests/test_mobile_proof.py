@@ -243,3 +243,14 @@ def test_a_numbers_old_codes_are_deleted_when_it_asks_again(client, db):
     db.session.expire_all()
     remaining = db.session.scalars(db.select(OneTimeCode)).all()
     assert len(remaining) == 1 and remaining[0].expires_at > utcnow()  # only the new code is left
+
+
+@pytest.mark.settings(SMS_BACKEND="app.messaging.sms:RefusingBackend")
+def test_an_sms_the_provider_refuses_leaves_nothing_behind_and_says_to_try_later(client, db, world):
+    page = client.post("/account/register", data=NEW)
+    assert page.status_code == 200 and "短信暂时发送失败" in page.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(OneTimeCode.id))) == 0
+    # A forgotten password answers as always: a failure only for registered numbers would tell them apart.
+    known = client.post("/account/forgot", data={"mobile": world.users["guardian"].mobile})
+    unknown = client.post("/account/forgot", data={"mobile": "13899990000"})
+    assert known.status_code == unknown.status_code == 302

@@ -1,5 +1,6 @@
 """Log in, register, change password, log out."""
 
+import logging
 import re
 import time
 
@@ -21,6 +22,9 @@ from app.accounts.forms import (
 )
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.messaging.sms import SmsError
+
+logger = logging.getLogger(__name__)
 
 
 def _safe_next(default: str) -> str:
@@ -140,6 +144,14 @@ def _code_limits(session_key: str):
     return decorate
 
 
+def _sms_failed(form, template: str):
+    """The provider refused the SMS: nothing is kept, and the form says to try again later."""
+    db.session.rollback()
+    logger.exception("one-time code not sent")
+    form.mobile.errors.append(_("The SMS could not be sent just now. Please try again in a few minutes."))
+    return render_template(template, form=form)
+
+
 def _code_sent(mobile: str) -> None:
     flash(_("We sent a code by SMS to %(mobile)s. It is valid for %(minutes)d minutes.",
             mobile=verification.mask(mobile),
@@ -153,7 +165,10 @@ def register():
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
-        services.start_registration(form.name.data, form.mobile.data, form.password.data)
+        try:
+            services.start_registration(form.name.data, form.mobile.data, form.password.data)
+        except SmsError:
+            return _sms_failed(form, "accounts/register.html")
         db.session.commit()
         session["register_mobile"] = form.mobile.data
         _code_sent(form.mobile.data)
@@ -190,8 +205,13 @@ def forgot_password():
         return redirect(url_for("accounts.change_password"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.start_password_reset(form.mobile.data)
-        db.session.commit()
+        try:
+            services.start_password_reset(form.mobile.data)
+            db.session.commit()
+        except SmsError:
+            # Said only in the log: only numbers with an account get an SMS, so a failure would tell them apart.
+            db.session.rollback()
+            logger.exception("password reset code not sent")
         session["reset_mobile"] = form.mobile.data
         flash(_("If %(mobile)s has an account, a code is on its way by SMS.",
                 mobile=verification.mask(form.mobile.data)), "info")
@@ -226,7 +246,10 @@ def reset_password():
 def change_mobile():
     form = ChangeMobileForm(user=current_user)
     if form.validate_on_submit():
-        services.start_mobile_change(current_user, form.mobile.data)
+        try:
+            services.start_mobile_change(current_user, form.mobile.data)
+        except SmsError:
+            return _sms_failed(form, "accounts/mobile.html")
         db.session.commit()
         session["new_mobile"] = form.mobile.data
         _code_sent(form.mobile.data)
