@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -42,9 +43,30 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # "Keep me logged in" (guardians only): a month at most, and not sent along with other sites' requests.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Staff (every role but guardians) are logged out after this long without a request: their pages hold
+    # children's names, health notes and fees, and school computers are shared.
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads (CSV/XLSX imports) up to 5 MB
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Per mobile number, whatever address the attempts come from (a botnet guessing one account's password).
+    LOGIN_MOBILE_RATE_LIMIT = "5 per minute;20 per hour"
+    # Requests that send an SMS (registration, forgotten password, change of mobile): per address and per number.
+    SMS_ADDRESS_RATE_LIMIT = "10 per hour;30 per day"
+    SMS_MOBILE_RATE_LIMIT = "3 per 10 minutes;6 per day"
+    # Entering a one-time code: per address and per number (each code also dies after ONE_TIME_CODE_TRIES).
+    CODE_CHECK_RATE_LIMIT = "10 per 10 minutes"
+    ONE_TIME_CODE_LIFETIME = timedelta(minutes=10)
+    ONE_TIME_CODE_TRIES = 5
+    # How SMS leave the site: "outbox" (development and tests: the log and the page /dev/outbox) or
+    # "package.module:Class" naming a backend with send(mobile, text) (see app/messaging/sms.py).
+    SMS_BACKEND = "outbox"
+    DEV_OUTBOX = False  # the page /dev/outbox; development and testing only, never production
+    # Proxies in front of the site that set X-Forwarded-For/-Proto/-Host (0: none, the site is reached directly).
+    PROXY_HOPS = 0
     # Argon2id as the OWASP Password Storage Cheat Sheet recommends (19 MiB, 2 passes, 1 lane): about 30 ms a login
     # on one core, where Werkzeug's scrypt took 150 ms (a sign-up day's thousands of logins are CPU-bound on it).
     PASSWORD_ARGON2 = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
@@ -57,6 +79,10 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Per-address limit on login attempts; a load test whose guardians all come from 127.0.0.1 raises it here.
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or Config.LOGIN_RATE_LIMIT
+        self.PROXY_HOPS = int(os.environ.get("PROXY_HOPS") or 0)
+        self.SMS_BACKEND = os.environ.get("SMS_BACKEND") or Config.SMS_BACKEND
+        self.STAFF_IDLE_TIMEOUT = timedelta(
+            minutes=int(os.environ.get("STAFF_IDLE_MINUTES") or Config.STAFF_IDLE_TIMEOUT.total_seconds() // 60))
         # Roster jobs: "worker" (flask rosters worker), "thread" (inside the web process) or "inline"; unset means
         # thread in development and worker in production (app/rosters/jobs.py). REDIS_URL switches to RQ.
         self.ROSTER_JOB_RUNNER = os.environ.get("ROSTER_JOB_RUNNER") or None
@@ -66,6 +92,7 @@ class DevelopmentConfig(Config):
     """Local development: SQLite under instance/ unless DATABASE_URL is set."""
 
     DEBUG = True
+    DEV_OUTBOX = True
 
 
 class TestingConfig(Config):
@@ -74,6 +101,7 @@ class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    DEV_OUTBOX = True
     PASSWORD_ARGON2 = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}  # cheap: tests hash thousands
 
     def __init__(self) -> None:
@@ -93,6 +121,15 @@ class ProductionConfig(Config):
         if not os.environ.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set in production")
         super().__init__()
+        # Each worker's memory would count attempts on its own: N workers allow N times the limits.
+        if self.RATELIMIT_STORAGE_URI.startswith("memory") and os.environ.get("RATELIMIT_ALLOW_MEMORY") != "1":
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI must name a shared store in production, e.g. redis://localhost:6379/1 "
+                "(or set RATELIMIT_ALLOW_MEMORY=1 for a single-process site)")
+        if self.SMS_BACKEND == "outbox":
+            raise RuntimeError(
+                "SMS_BACKEND must name the SMS provider's backend in production (package.module:Class, see "
+                "app/messaging/sms.py): registration and password resets send one-time codes by SMS")
 
 
 CONFIGS = {

@@ -17,6 +17,7 @@ def create_app(config: type[Config] | str = "development") -> Flask:
     config_cls = CONFIGS[config] if isinstance(config, str) else config
     app.config.from_object(config_cls())
 
+    register_proxy(app)
     register_extensions(app)
     register_url_params(app)
     register_blueprints(app)
@@ -51,6 +52,19 @@ def enforce_sqlite_foreign_keys(engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind PROXY_HOPS proxies, take the client's address, scheme and host from their X-Forwarded-* headers.
+
+    Only that many hops are trusted: a client cannot pose as another address by sending the header itself.
+    The limiter keys on the real address and HSTS is sent because the request is seen as HTTPS.
+    """
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -107,6 +121,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(rosters_bp)
     app.register_blueprint(myweek_bp)
+    if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
+        from app.messaging import bp as messaging_bp
+
+        app.register_blueprint(messaging_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

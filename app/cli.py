@@ -46,4 +46,5 @@ def register(app: Flask) -> None:
             raise click.BadParameter(f"at least {PASSWORD_MIN_LENGTH} characters", param_hint="--password")
         user = create_finance_officer(school, name, mobile, password)
         db.session.commit()
-        click.echo(f"Finance officer {user.name} ({user.mobile}) created for {school.name}.")
+        click.echo(f"Finance officer {user.name} ({user.mobile}) created for {school.name}; "
+                   "they choose their own password when they first log in.")

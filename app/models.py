@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
-from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
+from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
 from app.enrolment.models import (
     ActivityChoice,
     Application,
@@ -34,6 +34,7 @@ from app.staff.models import StaffProfile, StaffType, StaffUnavailability, Teach
 
 __all__ = [
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
+    "CodePurpose", "OneTimeCode",
     "FeePeriod", "HardshipStatus", "LedgerEntry", "LedgerKind", "Lottery", "NoticeVersion", "Notification", "Offering",
     "OfferingKind", "Pickup", "PriorityGroup", "Seat",
     "AdminTitle", "County", "Grade", "GuardianLink", "Holiday", "HolidayKind", "Provider", "ProviderEvaluation",

@@ -477,14 +477,17 @@ def run_database(kind: str, args, workdir: Path) -> dict:
         else:
             url = f"sqlite:///{folder / 'signup.sqlite'}"
         env = {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
-               "LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT, "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore"}
+               "LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT, "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore",
+               # One machine, no SMS: the limiter counts per worker, and the run sends no message.
+               "RATELIMIT_ALLOW_MEMORY": "1", "SMS_BACKEND": "app.messaging.sms:RefusingBackend"}
         env.pop("REDIS_URL", None)
         upgrade = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                                  capture_output=True, text=True, timeout=300)
         if upgrade.returncode != 0:
             raise RuntimeError(f"flask db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}")
 
-        os.environ.update(DATABASE_URL=url, SECRET_KEY=env["SECRET_KEY"])
+        os.environ.update(DATABASE_URL=url, SECRET_KEY=env["SECRET_KEY"], RATELIMIT_ALLOW_MEMORY="1",
+                          SMS_BACKEND=env["SMS_BACKEND"])
         app = create_app("production")
         started = time.monotonic()
         with app.app_context():

@@ -217,6 +217,7 @@ def test_clean_staff_import_creates_accounts_and_shows_passwords_once(app, clien
     assert len(passwords) == 2
     first = db.session.scalar(db.select(User).filter_by(mobile="13700000001"))
     assert first.role is Role.TEACHER and first.school_id == world.own_school.id
+    assert first.must_change_password  # the school chose it: they choose their own at first login
     assert first.staff_profile.subjects == ["数学", "体育"] and first.staff_profile.skills == ["supervision", "sports"]
     second = db.session.scalar(db.select(User).filter_by(mobile="13700000002"))
     assert second.staff_profile.staff_type is StaffType.RETIRED_TEACHER and second.staff_profile.skills == ["reading"]

@@ -281,4 +281,6 @@ def test_the_command_line_creates_a_finance_officer_who_reaches_the_fees_page(cl
     officer = _db.session.scalar(_db.select(User).filter_by(mobile="13612345678"))
     assert officer.role is Role.FINANCE and officer.school_id == school.id
     login(officer, "finance-2026")
+    client.post("/account/password", data={  # a password given on the command line is changed at first login
+        "current": "finance-2026", "password": "my-own-choice-7", "confirm": "my-own-choice-7"})
     assert client.get("/enrolment/finance").status_code == 200

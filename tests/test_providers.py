@@ -305,6 +305,10 @@ def test_officer_creates_a_staff_login_shown_once_and_it_works(app, client, db, 
     staff_client = app.test_client()
     response = staff_client.post("/account/login", data={"mobile": "13755550000", "password": password})
     assert response.status_code == 302
+    # The officer chose this password: the staff member sets their own first.
+    assert staff_client.get("/dashboard").headers["Location"].endswith("/account/password")
+    assert staff_client.post("/account/password", data={
+        "current": password, "password": "my-own-choice-7", "confirm": "my-own-choice-7"}).status_code == 302
     dashboard = staff_client.get("/dashboard").get_data(as_text=True)
     assert provider.name in dashboard and "艺术" in dashboard
 

@@ -53,7 +53,8 @@ def app(database_file, request):
 def run_rq_worker(database_file: Path, redis_url: str) -> subprocess.CompletedProcess:
     """`rq worker --burst` on the rosters queue: runs what is queued, then stops."""
     env = dict(os.environ, APP_CONFIG="production", DATABASE_URL=f"sqlite:///{database_file}",
-               SECRET_KEY="rq-test-secret", REDIS_URL=redis_url)
+               SECRET_KEY="rq-test-secret", REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url,
+               SMS_BACKEND="app.messaging.sms:RefusingBackend")
     result = subprocess.run([str(RQ), "worker", "--burst", "--url", redis_url, "--path", str(ROOT), jobs.RQ_QUEUE],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr

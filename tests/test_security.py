@@ -114,17 +114,40 @@ def test_logged_in_pages_carry_the_headers_and_are_not_cached(client, world, log
 
 # --- Login throttling -------------------------------------------------------------------------------------------
 
+def client_at(app, address: str):
+    """A test client whose requests come from this address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def per_minute(app, setting: str) -> int:
+    return int(app.config[setting].split()[0])
+
+
 @pytest.mark.settings(RATELIMIT_ENABLED=True)
 def test_login_attempts_are_throttled_with_a_chinese_page(app, client, world):
-    per_minute = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
-    user = world.users["guardian"]
-    for _ in range(per_minute):
+    users = list(world.users.values()) + list(world.other_users.values())
+    for attempt in range(per_minute(app, "LOGIN_RATE_LIMIT")):  # many numbers, one address
+        user = users[attempt % len(users)]
         assert client.post("/account/login", data=credentials(user, "wrong-password")).status_code == 200
-    response = client.post("/account/login", data=credentials(user))  # even the right password now waits
+    response = client.post("/account/login", data=credentials(world.users["guardian"]))  # even the right password
     assert response.status_code == 429
     assert "尝试次数过多，请稍等一分钟再试。" in response.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302
     assert client.get("/account/login").status_code == 200  # only attempts are limited, not the page
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_login_attempts_on_one_number_are_throttled_from_every_address(app, world):
+    user = world.users["guardian"]
+    for attempt in range(per_minute(app, "LOGIN_MOBILE_RATE_LIMIT")):
+        guesser = client_at(app, f"203.0.113.{attempt + 1}")
+        assert guesser.post("/account/login", data=credentials(user, "wrong-password")).status_code == 200
+    owner = client_at(app, "198.51.100.7")
+    assert owner.post("/account/login", data=credentials(user)).status_code == 429
+    other = world.users["teacher"]  # another number from that address is not held up
+    assert owner.post("/account/login", data=credentials(other)).status_code == 302
 
 
 @pytest.mark.settings(RATELIMIT_ENABLED=True)
@@ -159,7 +182,7 @@ def test_a_copied_remember_cookie_stops_working_after_logout(app, client, world)
 
 
 def test_a_copied_remember_cookie_stops_working_after_a_password_change(app, client, world):
-    stolen = log_in_remembered(client, world.users["teacher"])
+    stolen = log_in_remembered(client, world.users["guardian"])
     response = client.post("/account/password", data={
         "current": factories.PASSWORD, "password": "brand-new-pass", "confirm": "brand-new-pass"})
     assert response.status_code == 302

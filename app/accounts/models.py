@@ -4,6 +4,7 @@ import enum
 import secrets
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,6 +72,8 @@ class User(UserMixin, db.Model):
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Set when an administrator chose the password (staff created by the school, the CLI): changed at first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Part of the login cookie: rotating it on logout or password change ends copied sessions.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
@@ -95,9 +98,10 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.is_active_account
 
-    def set_password(self, password: str) -> None:
-        """Hash the new password and end every existing session."""
+    def set_password(self, password: str, *, by_administrator: bool = False) -> None:
+        """Hash the new password and end every existing session; one an administrator set must be changed."""
         self.password_hash = passwords.hash_password(password)
+        self.must_change_password = by_administrator
         self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
@@ -133,6 +137,42 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class CodePurpose(enum.Enum):
+    """What a one-time code proves the number for."""
+
+    REGISTER = "register"
+    RESET_PASSWORD = "reset_password"
+    CHANGE_MOBILE = "change_mobile"
+
+
+class OneTimeCode(db.Model):
+    """A code sent by SMS to prove that someone holds a mobile number: only its keyed hash is kept, it lives a few
+    minutes and dies after a few wrong tries (ONE_TIME_CODE_LIFETIME, ONE_TIME_CODE_TRIES).
+
+    A registration keeps the name and the chosen password's hash here until the code is entered; a change of mobile
+    keeps the account that moves.
+    """
+
+    __table_args__ = (CheckConstraint("tries >= 0", name="tries_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    purpose: Mapped[CodePurpose] = mapped_column(enum_column(CodePurpose))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(50))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    tries: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(TimestampColumn())
+    used_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
+    created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OneTimeCode {self.id} {self.purpose.value}>"
 
 
 class GuardianLink(db.Model):

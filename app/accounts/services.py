@@ -2,8 +2,12 @@
 
 import logging
 
-from app.accounts.models import Role, User
+from flask_babel import gettext as _
+
+from app.accounts import passwords, verification
+from app.accounts.models import CodePurpose, Role, User
 from app.extensions import db
+from app.messaging.sms import send_sms
 from app.models_base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -23,27 +27,90 @@ def load_user(cookie_id: str) -> User | None:
 def authenticate(mobile: str, password: str) -> User | None:
     """The active account with this mobile number and password, or None."""
     user = db.session.scalar(db.select(User).filter_by(mobile=mobile))
-    if user is None or not user.is_active_account or not user.check_password(password):
+    if user is None:
+        passwords.burn_verification(password)  # the same cost as a known number: timing tells nothing
+    if user is None or not user.check_password(password) or not user.is_active_account:
         logger.info("failed login for mobile ending %s", mobile[-4:])
         return None
     user.last_login_at = utcnow()
     return user
 
 
-def register_guardian(name: str, mobile: str, password: str) -> User:
-    """Create a guardian's own account."""
-    user = User(name=name, mobile=mobile, role=Role.GUARDIAN)
-    user.set_password(password)
+def start_registration(name: str, mobile: str, password: str) -> None:
+    """Send a code that proves the number; a number that has an account gets a warning instead, with the way back.
+
+    The answer on the page is the same either way ("we sent a code"), and so is the work (one password hash, one
+    SMS), so neither the page nor its timing says whether the number is registered.
+    """
+    password_hash = passwords.hash_password(password)
+    if verification.account_with(mobile) is not None:
+        send_sms(mobile, _("Someone tried to register a new account with this number. You already have one: log in, "
+                           "or use \"Forgot password\" on the login page. If it was not you, ignore this message."))
+        logger.info("registration attempted for a registered mobile ending %s", mobile[-4:])
+        return
+    verification.issue_code(mobile, CodePurpose.REGISTER, verification.registration_text(), name=name,
+                            password_hash=password_hash)
+
+
+def complete_registration(mobile: str, code: str) -> User | None:
+    """Create the guardian's account if the code sent to the number is right (None: wrong, expired or used up)."""
+    pending = verification.redeem_code(mobile, CodePurpose.REGISTER, code)
+    if pending is None or verification.account_with(mobile) is not None:
+        return None
+    user = User(name=pending.name, mobile=mobile, role=Role.GUARDIAN, password_hash=pending.password_hash)
     db.session.add(user)
     db.session.flush()
-    logger.info("guardian %s registered", user.id)
+    logger.info("guardian %s registered (mobile proved by code)", user.id)
     return user
+
+
+def start_password_reset(mobile: str) -> None:
+    """Send a reset code if the number has an active account; the page answers the same whether it has or not."""
+    user = verification.account_with(mobile)
+    if user is None or not user.is_active_account:
+        logger.info("password reset asked for an unknown or inactive mobile ending %s", mobile[-4:])
+        return
+    verification.issue_code(mobile, CodePurpose.RESET_PASSWORD, verification.reset_text(), user_id=user.id)
+
+
+def reset_password(mobile: str, code: str, new_password: str) -> User | None:
+    """Set a new password when the code sent to the number is right; every session of the account ends."""
+    redeemed = verification.redeem_code(mobile, CodePurpose.RESET_PASSWORD, code)
+    user = verification.account_with(mobile) if redeemed is not None else None
+    if user is None or user.id != redeemed.user_id or not user.is_active_account:
+        return None
+    user.set_password(new_password)
+    logger.info("user %s reset their password by SMS code", user.id)
+    return user
+
+
+def start_mobile_change(user: User, new_mobile: str) -> None:
+    """Send a code to the new number, if no account holds it (the page does not say whether one does)."""
+    if verification.account_with(new_mobile) is not None:
+        logger.info("user %s asked to move to a registered mobile ending %s", user.id, new_mobile[-4:])
+        return
+    verification.issue_code(new_mobile, CodePurpose.CHANGE_MOBILE, verification.change_mobile_text(),
+                            user_id=user.id)
+
+
+def change_mobile(user: User, new_mobile: str, code: str) -> bool:
+    """Make the proved number the account's login; the old number is told, and other sessions end."""
+    redeemed = verification.redeem_code(new_mobile, CodePurpose.CHANGE_MOBILE, code)
+    if redeemed is None or redeemed.user_id != user.id or verification.account_with(new_mobile) is not None:
+        return False
+    old_mobile = user.mobile
+    user.mobile = new_mobile
+    user.rotate_session_token()
+    send_sms(old_mobile, _("Your login number was changed to %(mobile)s. If you did not do this, tell your school "
+                           "at once.", mobile=verification.mask(new_mobile)))
+    logger.info("user %s changed their mobile number", user.id)
+    return True
 
 
 def create_finance_officer(school, name: str, mobile: str, password: str) -> User:
     """A school's finance officer: fee statements, payments and hardship waivers, nothing else of the school."""
     user = User(name=name, mobile=mobile, role=Role.FINANCE, school=school)
-    user.set_password(password)
+    user.set_password(password, by_administrator=True)
     db.session.add(user)
     db.session.flush()
     logger.info("school %s: finance officer %s created", school.id, user.id)

@@ -122,7 +122,7 @@ def generate_password() -> str:
 def create_staff_login(provider: Provider, *, name: str, mobile: str, password: str) -> User:
     """A provider staff account with a roster profile for the provider's activities (opted in: they work for it)."""
     user = User(role=Role.PROVIDER_STAFF, provider=provider, name=name, mobile=mobile)
-    user.set_password(password)
+    user.set_password(password, by_administrator=True)
     user.staff_profile = StaffProfile(staff_type=StaffType.PROVIDER, skills=list(provider.categories), opted_in=True)
     db.session.add(user)
     db.session.flush()

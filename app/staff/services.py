@@ -96,7 +96,7 @@ def create_staff(school: School, *, name: str, mobile: str, staff_type: str, pas
                  max_days: int | None = None) -> User:
     """Create a staff account (role teacher) with its profile; they opt in themselves later."""
     user = User(name=name, mobile=mobile, role=Role.TEACHER, school=school)
-    user.set_password(password)
+    user.set_password(password, by_administrator=True)
     user.staff_profile = StaffProfile(
         school_id=school.id, staff_type=StaffType(staff_type), subjects=list(subjects), skills=list(skills),
         opted_in=False, max_weekly_minutes=max_weekly_minutes if staff_type != "teacher" else None,
