@@ -59,6 +59,7 @@ def choice_status_label(status) -> str:
 
 bp.add_app_template_global(local_time, "local_time")
 bp.add_app_template_global(allocation.window_closes, "window_closes")
+bp.add_app_template_global(allocation.apply_by_text, "apply_by")
 
 
 @bp.app_template_global()
