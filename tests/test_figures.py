@@ -14,13 +14,14 @@ from app.accounts.models import User
 from app.demo import DEMO_PASSWORD
 from app.enrolment import allocation
 from app.enrolment.models import Application, ApplicationStatus
+from app.enrolment.need_to_know import children_of_session
 from app.enrolment.services import approve_offering
 from app.extensions import db
 from app.models_base import local_today, school_zone
 from app.programs.models import Activity, AllocationMode, Offering, OfferingKind
 from app.providers.models import Provider, ProviderStatus, VettingStatus
 from app.rosters import services as rosters
-from app.rosters.expected import expected_children
+from app.rosters.expected import expected_by_session, expected_children
 from app.rosters.models import Assignment, PlannedSession, Week
 from app.schools import services as schools
 from app.schools.models import School
@@ -182,6 +183,12 @@ def test_expected_children_count_approved_places_only(demo):
         assert all(a.status is ApplicationStatus.APPROVED for a in found.children)
         homework = [s for s in week.sessions if s.activity_id is None and len(s.classes) == 1]
         assert homework and all(s.enrolled <= len(s.classes[0].students) for s in homework)
+        # The whole week at once agrees with need_to_know's own list of a session's children, once places approved.
+        approve_offering(offering_of(school, OfferingKind.AFTER_SCHOOL), user(PRINCIPAL))
+        every = expected_by_session(s.id for s in week.sessions)
+        assert sum(e.count for e in every.values()) > 0
+        assert all([a.id for a in every[s.id].children] == [a.id for a in children_of_session(s)]
+                   for s in week.sessions)
 
 
 def test_without_enrolment_the_typed_estimate_is_shown_as_one(demo):
