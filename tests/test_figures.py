@@ -28,7 +28,7 @@ from app.schools.models import School
 from app.staff.models import StaffProfile
 
 COORDINATOR, PRINCIPAL, TEACHER, GUARDIAN = "13800000011", "13800000010", "13800000030", "13800000100"
-COACH, COUNTY = "13800000200", "13800000001"
+COACH, COUNTY, JUNIOR_PRINCIPAL = "13800000200", "13800000001", "13900000010"
 EXPIRED_PROVIDER_STAFF = "13800000202"  # 吴老师 of 小小科学家, whose vetting has ended
 
 
@@ -254,26 +254,31 @@ def test_holiday_care_activities_stay_out_of_term_weeks(demo):
 # --- The last moment to apply -------------------------------------------------------------------------------------
 
 
-def test_last_moment_to_apply_is_the_same_on_every_page(demo, page):
+@pytest.mark.parametrize("school_name, admin", [("实验小学", COORDINATOR), ("第一初级中学", JUNIOR_PRINCIPAL)])
+def test_last_moment_to_apply_is_the_same_on_every_page(demo, page, school_name, admin):
     with demo.test_request_context():
-        school = primary()
-        offerings = {str(o.id): (o.published_version, allocation.apply_by_text(o), o.id)
-                     for o in db.session.scalars(db.select(Offering).filter_by(school_id=school.id))}
-        child = user(GUARDIAN).guardian_links[0].student_id
-        open_now = {str(o.id) for o in db.session.scalars(db.select(Offering).filter_by(school_id=school.id))
-                    if allocation.accepts_applications(o, datetime.now(school_zone()))}
+        school = db.session.scalar(db.select(School).filter_by(name=school_name))
+        offerings = list(db.session.scalars(db.select(Offering).filter_by(school_id=school.id)))
+        truth = {str(o.id): allocation.apply_by_text(o) for o in offerings}
+        versions = {str(o.id): o.published_version for o in offerings}
+        first_come = {str(o.id) for o in offerings if o.allocation is AllocationMode.FIRST_COME}
+        open_now = {str(o.id) for o in offerings if allocation.accepts_applications(o, datetime.now(school_zone()))}
+        child = user(GUARDIAN).guardian_links[0].student_id if school_name == "实验小学" else None
         school_id = school.id
     assert open_now, "the demo has an offering open for applications"
     listed = figures(page(f"/programs/notice/{school_id}"), "apply-by", "offering")
-    family = figures(page("/enrolment/", GUARDIAN), "apply-by", "offering")
-    for key, (version, truth, offering_id) in offerings.items():
-        notice = figures(page(f"/programs/notice/offering/{key}/v{version}"), "apply-by", "offering")[key]
-        admin = figures(page(f"/programs/{offering_id}", COORDINATOR), "apply-by", "offering")[key]
-        shown = [listed[key], notice, admin]
-        if key in open_now:
-            shown += [figures(page(f"/enrolment/apply/{child}/{offering_id}", GUARDIAN), "apply-by", "offering")[key],
+    family = figures(page("/enrolment/", GUARDIAN), "apply-by", "offering") if child else {}
+    for key in truth:
+        shown = [listed[key],
+                 figures(page(f"/programs/notice/offering/{key}/v{versions[key]}"), "apply-by", "offering")[key],
+                 figures(page(f"/programs/{key}", admin), "apply-by", "offering")[key]]
+        if key in first_come:
+            shown.append(figures(page(f"/enrolment/offerings/{key}", admin), "apply-by", "offering")[key])
+        if child and key in open_now:
+            shown += [figures(page(f"/enrolment/apply/{child}/{key}", GUARDIAN), "apply-by", "offering")[key],
                       family[key]]
-        assert shown == [truth] * len(shown), (key, truth, shown)
+        assert shown == [truth[key]] * len(shown), (key, truth[key], shown)
+    assert first_come or school_name == "实验小学"
 
 
 @pytest.mark.parametrize("mode, first_come_after_draw, closes_on_day", [
