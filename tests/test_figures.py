@@ -218,6 +218,10 @@ def test_activity_times_and_leader_follow_the_notice(demo, page):
         assert sorted(s.on_date.weekday() for s in sessions) == sorted(football.weekdays)
         coach = user(COACH).staff_profile
         assert all(any(a.profile_id == coach.id and a.pinned for a in s.assignments) for s in sessions)
+        promised = next(a for a in sessions[0].assignments if a.profile_id == coach.id)
+        for change in (lambda: rosters.remove(week, promised), lambda: rosters.unpin(promised)):
+            with pytest.raises(rosters.ChangeRefused, match="星火体育"):
+                change()
         ids = dict(offering=offering.id, version=offering.published_version, activity=str(football.id),
                    week=week.id)
 

@@ -333,8 +333,7 @@ def unpin(assignment_id: int):
     assignment = _week_child_or_404(Assignment, assignment_id)
     week_id = assignment.session.week_id
     if ConfirmForm().validate_on_submit():
-        services.unpin(assignment)
-        db.session.commit()
+        _apply_change(lambda: services.unpin(assignment), _("Unpinned: the next solve may move this person."))
     return redirect(url_for("rosters.roster", week_id=week_id))
 
 

@@ -464,8 +464,19 @@ def pin(week: Week, session: PlannedSession, profile: StaffProfile) -> Assignmen
     return assignment
 
 
+def refuse_moving_promised(*assignments: Assignment) -> None:
+    """The leader the public notice promises for an activity group stays in its sessions (ChangeRefused)."""
+    for assignment in assignments:
+        group = assignment.session.activity_group
+        if group is not None and any(p.id == assignment.profile_id for p in promised_staff(group)):
+            raise ChangeRefused([_("The public notice promises that %(who)s leads %(activity)s: change the activity "
+                                   "(and publish the notice again) rather than the roster.",
+                                   who=group.led_by, activity=group.name)])
+
+
 def unpin(assignment: Assignment) -> None:
-    """Let the solver move this person again."""
+    """Let the solver move this person again (not the leader the notice promises)."""
+    refuse_moving_promised(assignment)
     assignment.pinned = False
     db.session.flush()
 
@@ -474,6 +485,7 @@ def swap(week: Week, first: Assignment, second: Assignment) -> None:
     """Exchange the people of two assignments (both end up pinned); refused with reasons if a rule breaks."""
     if first.session_id == second.session_id or first.profile_id == second.profile_id:
         raise ChangeRefused([_("Choose two different people in two different sessions.")])
+    refuse_moving_promised(first, second)
     a_key, b_key = first.session.key, second.session.key
     x_key, y_key = staff_key(first.profile_id), staff_key(second.profile_id)
     before = _pairs(week)
@@ -490,6 +502,7 @@ def swap(week: Week, first: Assignment, second: Assignment) -> None:
 
 def remove(week: Week, assignment: Assignment) -> None:
     """Take a person out of a session; refused if the people left are not qualified for it."""
+    refuse_moving_promised(assignment)
     before = _pairs(week)
     key = (assignment.session.key, staff_key(assignment.profile_id))
     reasons = validate_change(week, before, [p for p in before if p != key])
