@@ -8,6 +8,6 @@ PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 if [ "${1:-}" != "compile" ]; then
   "$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
     -o app/translations/messages.pot app >/dev/null 2>&1
-  "$PYBABEL" update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete >/dev/null 2>&1
+  "$PYBABEL" update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete --width 120 >/dev/null 2>&1
 fi
 "$PYBABEL" compile -d app/translations --statistics 2>&1 | grep -v '^compiling' || true
