@@ -191,9 +191,9 @@ def promised_staff(activity: Activity | None) -> list[StaffProfile]:
 def generate_sessions(week: Week) -> tuple[int, int]:
     """Replace the week's sessions with those of the school's active templates; (made, skipped days).
 
-    Children expected come from expected.expected_children; an activity group's sessions follow the activity
+    Children expected come from expected.expected_by_session; an activity group's sessions follow the activity
     (session_shape) and keep its promised leader pinned."""
-    from app.rosters.expected import expected_children
+    from app.rosters.expected import expected_by_session
 
     school_days = set(calendar_of(week)["school_days"])
     settings = settings_for(week.school)
@@ -204,9 +204,12 @@ def generate_sessions(week: Week) -> tuple[int, int]:
         select(SessionTemplate).filter_by(school_id=week.school_id, active=True).order_by(SessionTemplate.id)
     ).all()
     eligible = {p.id for p in roster_staff(week.school, week.monday)}
+    # Read every template's shape and promised leader before adding sessions (no flush per lazy load).
+    shapes = {t.id: session_shape(t) for t in templates}
+    leaders = {t.id: [p.id for p in promised_staff(t.activity_group) if p.id in eligible] for t in templates}
     made = skipped = 0
     for template in templates:
-        shape = session_shape(template)
+        shape = shapes[template.id]
         for weekday in sorted(shape.weekdays):
             day = week.monday + timedelta(days=weekday)
             if shape.first_day is not None and not shape.first_day <= day <= shape.last_day:
@@ -222,13 +225,13 @@ def generate_sessions(week: Week) -> tuple[int, int]:
                 classes=list(template.classes),
             )
             week.sessions.append(session)
-            db.session.flush()
-            session.enrolled = expected_children(session).count
-            session.staff_needed = staff_needed_for(template, session.enrolled, settings)
-            for profile in promised_staff(template.activity_group):
-                if profile.id in eligible:
-                    session.assignments.append(Assignment(profile_id=profile.id, pinned=True))
+            session.assignments.extend(Assignment(profile_id=pid, pinned=True) for pid in leaders[template.id])
             made += 1
+    db.session.flush()
+    expected = expected_by_session(s.id for s in week.sessions)
+    for session in week.sessions:
+        session.enrolled = expected[session.id].count
+        session.staff_needed = staff_needed_for(session.template, session.enrolled, settings)
     week.solved_roster = None
     db.session.flush()
     return made, skipped
