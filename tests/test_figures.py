@@ -117,7 +117,7 @@ def term_week(school: School) -> Week:
     raise AssertionError("the demo term has no full school week")
 
 
-def planned_and_published(school: School, week: Week, sessions: list[PlannedSession], mobile: str) -> None:
+def planned_and_published(week: Week, sessions: list[PlannedSession], mobile: str) -> None:
     """Put one demo login in these sessions and publish the week, so My week and the children page show them."""
     profile = user(mobile).staff_profile
     for session in sessions:
@@ -146,7 +146,7 @@ def test_children_expected_agree_on_the_plan_my_week_and_the_children_page(demo,
             s.activity_id == football.id or (s.activity_id is None and [c.id for c in s.classes] == [child_class])
             or (s.activity_id is None and len(s.classes) == 1 and s.classes[0].id != child_class))]
         assert len({s.activity_id for s in chosen}) == 2 and len(chosen) >= 3
-        planned_and_published(school, week, chosen, TEACHER)
+        planned_and_published(week, chosen, TEACHER)
         week_id, monday, chosen_ids = week.id, week.monday.isoformat(), [s.id for s in chosen]
         truth = {str(s.id): str(expected_children(db.session.get(PlannedSession, s.id)).count) for s in chosen}
 
