@@ -382,9 +382,9 @@ def test_enrolled_counts_come_from_approved_places(school_week):
     db.session.flush()
     services.generate_sessions(school_week["week"])
     by_series = {s.series: s.enrolled for s in school_week["week"].sessions if s.on_date == MONDAY}
-    assert by_series["足球"] == 3  # seats, not the typed number
+    assert by_series["足球"] == 1  # seat holders whose application is approved, not seats, not the typed number
     assert by_series["1班作业辅导"] == 1  # one approved application in class 1
-    assert by_series["2班作业辅导"] == 25  # none approved: the typed number
+    assert by_series["2班作业辅导"] == 0  # the offering runs and nobody in class 2 is approved: not the typed 25
 
 
 def test_templates_and_settings_pages_save(school_week, client, login):

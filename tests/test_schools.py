@@ -382,7 +382,8 @@ def test_county_officer_sees_the_schools_of_the_county_with_figures(client, db, 
     text = page(client.get("/schools/county"))
     assert world.own_school.name in text and world.other_school.name in text and world.far_school.name not in text
     # own school: 1 class, 1 student, 4 staff (class teacher, teacher, not opted in, exempt), 2 opted in
-    assert "<td>1</td><td>1</td><td>4</td><td>2</td>" in text
+    assert "<td>1</td><td>1</td><td>4</td>" in text and 'data-figure="staff-taking-part"' in text
+    assert f'data-school="{world.own_school.id}" data-value="2">2</td>' in text
     detail = client.get(f"/schools/county/{world.own_school.id}")
     assert detail.status_code == 200 and world.own_school.name in page(detail)
     assert client.get(f"/schools/county/{world.far_school.id}").status_code == 404

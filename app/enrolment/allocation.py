@@ -61,14 +61,30 @@ def deadline_end(offering: Offering) -> datetime:
     return day_end(offering.apply_deadline)
 
 
+def applications_close(offering: Offering) -> datetime:
+    """The last moment a family can apply: the one "apply by" figure every page shows (apply_by_text).
+
+    First-come places (from the start, or after the draw) are given until the end of the last day to apply;
+    a draw without them takes no application after the window closes."""
+    if offering.allocation is AllocationMode.FIRST_COME or offering.first_come_after_draw:
+        return deadline_end(offering)
+    return window_closes(offering)
+
+
+def apply_by_text(offering: Offering) -> str:
+    """applications_close in school time, "YYYY-MM-DD HH:MM"; the end of a day reads "24:00" of that day."""
+    moment = local_time(applications_close(offering))
+    if moment.time() == time(0):
+        return f"{(moment.date() - timedelta(days=1)).isoformat()} 24:00"
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def accepts_applications(offering: Offering, now: datetime) -> bool:
-    """Published, the window open, and either before the draw or taking first-come applications."""
+    """Published, the window open, and before applications_close."""
     opens = window_opens(offering)
     if not offering.is_published or (opens is not None and now < opens):
         return False
-    if offering.allocation is AllocationMode.FIRST_COME or offering.first_come_after_draw:
-        return now < deadline_end(offering)
-    return now < window_closes(offering)
+    return now < applications_close(offering)
 
 
 def before_draw(offering: Offering, now: datetime) -> bool:

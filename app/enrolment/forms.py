@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from app.enrolment.allocation import accepts_applications
+from app.enrolment.allocation import accepts_applications, apply_by_text
 from app.enrolment.models import Pickup
 from app.enrolment.services import application_for, months_charged_ahead
 from app.models_base import utcnow
@@ -95,8 +95,8 @@ class ApplicationForm(FlaskForm):
         if self.choices_locked:
             return None
         if not accepts_applications(self.offering, utcnow()):
-            return _l("This offering is not taking applications now (last day: %(day)s).",
-                      day=self.offering.apply_deadline)
+            return _l("This offering is not taking applications now (the last moment to apply is %(time)s).",
+                      time=apply_by_text(self.offering))
         existing = application_for(self.student, self.offering)
         if existing is not None and existing is not self.editing:
             return _l("%(name)s already has an application for this offering.", name=self.student.name)

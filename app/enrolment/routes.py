@@ -71,6 +71,7 @@ def audit_object_label(object_type: str) -> str:
 bp.add_app_template_global(records.audit_label, "audit_label")
 bp.add_app_template_global(local_time, "local_time")
 bp.add_app_template_global(allocation.window_closes, "window_closes")
+bp.add_app_template_global(allocation.apply_by_text, "apply_by")
 
 
 @bp.app_template_global()

@@ -147,6 +147,13 @@ class Activity(db.Model):
     section_of: Mapped["Activity | None"] = relationship(remote_side=[id])
 
     @property
+    def led_by(self) -> str:
+        """Who leads it, as the notice promises and the roster shows: the provider, else the teacher."""
+        if self.provider is not None:
+            return self.provider.name
+        return self.leader.name if self.leader is not None else ""
+
+    @property
     def queue_id(self) -> int:
         """The activity whose waiting list this one shares (itself, or the first group)."""
         return self.section_of_id or self.id

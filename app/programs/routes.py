@@ -209,7 +209,7 @@ def notice_version(offering_id: int, version: int):
     offering = notice.offering
     current = notice.version == offering.published_version
     return render_template("programs/notice.html", notice=notice, offering=offering, content=notice.content,
-                           places=services.places_left(offering) if current else None)
+                           current=current, places=services.places_left(offering) if current else None)
 
 
 @bp.route("/notice/offering/<int:offering_id>/places.json")

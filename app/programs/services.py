@@ -185,6 +185,7 @@ def notice_content(offering: Offering) -> dict:
         "evening": ([offering.evening_starts_at.strftime("%H:%M"), offering.evening_ends_at.strftime("%H:%M")]
                     if offering.evening_ends_at else None),
         "apply_deadline": offering.apply_deadline.isoformat(),
+        "apply_by": _allocation().apply_by_text(offering),
         "window": window_summary(offering),
         "fee_period": offering.fee_period.value,
         "basic_fee_cents": offering.basic_fee_cents,
@@ -202,7 +203,7 @@ def notice_content(offering: Offering) -> dict:
                 "description": a.description, "grades": list(a.grades), "weekdays": list(a.weekdays),
                 "starts_at": a.starts_at.strftime("%H:%M"), "ends_at": a.ends_at.strftime("%H:%M"),
                 "capacity": a.capacity, "room": a.room, "fee_cents": a.fee_cents,
-                "leader": a.provider.name if a.provider else (a.leader.name if a.leader else ""),
+                "leader": a.led_by,
                 "by_provider": a.provider is not None, "section_of": a.section_of_id,
             }
             for a in offering.activities

@@ -21,7 +21,9 @@ from app.providers.models import (
     ProviderStatus,
     ReasonCategory,
     VettingAction,
+    VettingStatus,
 )
+from app.staff.services import skill_label
 from scheduling import policy
 
 # 统一社会信用代码 (GB 32100-2015): 18 characters from this alphabet (no I, O, S, V, Z), the last a check character.
@@ -34,6 +36,14 @@ STATUS_LABELS = {
     ProviderStatus.ACTIVE: _l("Active"),
     ProviderStatus.SUSPENDED: _l("Suspended"),
     ProviderStatus.EXITED: _l("Exited"),
+}
+VETTING_LABELS = {
+    VettingStatus.APPLIED: _l("Applied"),
+    VettingStatus.VETTED: _l("Vetted"),
+    VettingStatus.EXPIRING: _l("Vetted, expires within 30 days"),
+    VettingStatus.EXPIRED: _l("Vetting expired"),
+    VettingStatus.SUSPENDED: _l("Suspended"),
+    VettingStatus.EXITED: _l("Exited"),
 }
 ACTION_LABELS = {
     VettingAction.APPLY: _l("Application received"),
@@ -76,9 +86,8 @@ def _upper(value):
 
 
 def activity_name(code: str) -> str:
-    """The Chinese and English name of a policy activity, e.g. '体育 sports'."""
-    zh, en = policy.ACTIVITY_LABELS.get(code, (code, code))
-    return f"{zh} {en}"
+    """A policy activity's name in the chosen language only (体育, or sports)."""
+    return skill_label(code)
 
 
 def category_refusal(code: str) -> str | None:

@@ -73,6 +73,17 @@ class EvaluationRating(enum.Enum):
     FAIL = "fail"  # 不合格
 
 
+class VettingStatus(enum.Enum):
+    """Where a provider stands on a given day: the one status every page shows (Provider.vetting_status)."""
+
+    APPLIED = "applied"
+    VETTED = "vetted"
+    EXPIRING = "expiring"  # vetted, for EXPIRY_WARNING_DAYS more days at most
+    EXPIRED = "expired"  # active on the list, but its vetting period has ended: no sessions
+    SUSPENDED = "suspended"
+    EXITED = "exited"
+
+
 class Provider(db.Model):
     """A third-party organisation on (or applying to) the county whitelist."""
 
@@ -109,6 +120,14 @@ class Provider(db.Model):
     def expires_soon(self, day: date) -> bool:
         """Vetted on the day, but only for EXPIRY_WARNING_DAYS more days at most."""
         return self.is_vetted_on(day) and (self.vetted_until - day).days <= EXPIRY_WARNING_DAYS
+
+    def vetting_status(self, day: date) -> VettingStatus:
+        """The provider's status on a date, its vetting period taken into account (see VettingStatus)."""
+        if self.status is not ProviderStatus.ACTIVE:
+            return VettingStatus(self.status.value)
+        if not self.is_vetted_on(day):
+            return VettingStatus.EXPIRED
+        return VettingStatus.EXPIRING if self.expires_soon(day) else VettingStatus.VETTED
 
     def can(self, action: VettingAction) -> bool:
         """Whether the action may be taken from the current status."""

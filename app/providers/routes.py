@@ -1,7 +1,6 @@
 """Provider whitelist pages: the county keeps the list (准入、遴选、评估退出); anyone may read it."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +14,7 @@ from app.providers.forms import (
     RATING_LABELS,
     REASON_LABELS,
     STATUS_LABELS,
+    VETTING_LABELS,
     ApproveForm,
     ConfirmForm,
     EvaluationForm,
@@ -24,8 +24,17 @@ from app.providers.forms import (
     RenewForm,
     SuspendForm,
 )
-from app.providers.models import PASS_SCORE, EvaluationRating, Provider, ProviderStatus, ReasonCategory, VettingAction
+from app.providers.models import (
+    PASS_SCORE,
+    EvaluationRating,
+    Provider,
+    ProviderStatus,
+    ReasonCategory,
+    VettingAction,
+    VettingStatus,
+)
 from app.schools.models import County
+from app.staff.services import skill_label
 from scheduling import policy
 
 officer_only = roles_required(Role.COUNTY_OFFICER)
@@ -35,14 +44,18 @@ officer_only = roles_required(Role.COUNTY_OFFICER)
 
 @bp.app_template_filter("activity_label")
 def activity_label(code: str) -> str:
-    """A policy activity in the current language (体育 / sports)."""
-    zh, en = policy.ACTIVITY_LABELS.get(code, (code, code))
-    return zh if str(get_locale()).startswith("zh") else en
+    """A policy activity in the current language only (体育, or sports)."""
+    return skill_label(code)
 
 
 @bp.app_template_filter("provider_status_label")
 def provider_status_label(status: ProviderStatus) -> str:
     return str(STATUS_LABELS[status])
+
+
+@bp.app_template_filter("vetting_status_label")
+def vetting_status_label(status: VettingStatus) -> str:
+    return str(VETTING_LABELS[status])
 
 
 @bp.app_template_filter("vetting_action_label")

@@ -10,7 +10,8 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from app.extensions import db
-from app.rosters.models import PlannedSession, Week, id_of
+from app.rosters.expected import expected_by_session
+from app.rosters.models import Week, id_of
 from app.spreadsheets import append_row
 from app.staff.models import StaffProfile
 
@@ -58,11 +59,12 @@ def roster_rows(week: Week | None) -> list[dict]:
     for assignment in roster.get("assignments", []):
         name = roster.get("staff", {}).get(assignment["staff"], {}).get("name", assignment["staff"])
         people.setdefault(assignment["session"], []).append(name)
-    enrolled = dict(db.session.execute(select(PlannedSession.id, PlannedSession.enrolled).where(
-        PlannedSession.id.in_([id_of(key) for key in roster.get("sessions", {})]))).all())
+    expected = expected_by_session(id_of(key) for key in roster.get("sessions", {}))
+    enrolled = {session_id: found.count for session_id, found in expected.items()}
     rows = []
     for key, info in roster.get("sessions", {}).items():
-        rows.append({"key": key, "date": info["date"], "start": info["start"], "end": info["end"],
+        rows.append({"key": key, "session_id": id_of(key), "date": info["date"], "start": info["start"],
+                     "end": info["end"],
                      "kind": info.get("kind", ""), "activity": info.get("activity", ""),
                      "subject": info.get("subject") or "", "room": info.get("room") or "",
                      "series": info.get("series") or "", "classes": info.get("classes") or [],

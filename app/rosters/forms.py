@@ -80,7 +80,8 @@ class SessionForm(_SessionFields):
     """One extra session of a week."""
 
     on_date = DateField(_l("Date"), validators=[InputRequired()])
-    enrolled = IntegerField(_l("Children"), validators=[InputRequired(), NumberRange(min=0, max=2000)])
+    enrolled = IntegerField(_l("Children expected (when no approved places can be counted)"),
+                            validators=[InputRequired(), NumberRange(min=0, max=2000)])
     staff_needed = IntegerField(_l("Staff needed"), validators=[InputRequired(), NumberRange(min=1, max=20)])
     submit = SubmitField(_l("Add session"))
 

@@ -212,6 +212,7 @@ class PlannedSession(db.Model):
 
     week: Mapped[Week] = relationship(back_populates="sessions")
     template: Mapped[SessionTemplate | None] = relationship()
+    activity_group: Mapped["Activity | None"] = relationship()  # noqa: F821
     classes: Mapped[list["SchoolClass"]] = relationship(  # noqa: F821
         secondary=planned_session_class, order_by="SchoolClass.id"
     )

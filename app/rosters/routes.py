@@ -13,6 +13,7 @@ from app.accounts.models import Role
 from app.extensions import db
 from app.models_base import local_today
 from app.rosters import bp, jobs, services, words
+from app.rosters.expected import expected_by_session
 from app.rosters.forms import (
     ConfirmForm,
     OpenWeekForm,
@@ -67,7 +68,8 @@ def index():
     templates = db.session.scalars(
         select(SessionTemplate).filter_by(school_id=school.id).order_by(SessionTemplate.id)).all()
     form = OpenWeekForm(data={"day": local_today() + timedelta(days=7)})
-    return render_template("rosters/index.html", weeks=weeks, templates=templates, form=form)
+    return render_template("rosters/index.html", weeks=weeks, templates=templates, form=form,
+                           session_shape=services.session_shape)
 
 
 @bp.route("/weeks", methods=["POST"])
@@ -165,7 +167,7 @@ def settings():
 def week(week_id: int):
     week = get_for_school_or_404(Week, week_id)
     return render_template("rosters/week.html", week=week, problems=services.plan_problems(week),
-                           confirm_form=ConfirmForm())
+                           expected=expected_by_session(s.id for s in week.sessions), confirm_form=ConfirmForm())
 
 
 @bp.route("/weeks/<int:week_id>/sessions/generate", methods=["POST"])
@@ -334,8 +336,7 @@ def unpin(assignment_id: int):
     assignment = _week_child_or_404(Assignment, assignment_id)
     week_id = assignment.session.week_id
     if ConfirmForm().validate_on_submit():
-        services.unpin(assignment)
-        db.session.commit()
+        _apply_change(lambda: services.unpin(assignment), _("Unpinned: the next solve may move this person."))
     return redirect(url_for("rosters.roster", week_id=week_id))
 
 

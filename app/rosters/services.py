@@ -6,6 +6,7 @@ Services only flush; the request (or the job runner) commits once.
 import logging
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from flask import current_app
@@ -18,11 +19,10 @@ from sqlalchemy.orm import selectinload
 
 import scheduling
 from app.accounts.models import Role, User
-from app.enrolment.models import Application, ApplicationStatus, Seat
 from app.enrolment.records import notify
 from app.extensions import db
 from app.models_base import utcnow
-from app.programs.models import Offering
+from app.programs.models import Activity
 from app.providers.models import Provider, ProviderStatus
 from app.rosters.models import (
     Assignment,
@@ -37,7 +37,7 @@ from app.rosters.models import (
     staff_key,
 )
 from app.rosters.words import in_language, rule_meaning
-from app.schools.models import HolidayKind, School, SchoolClass, Student
+from app.schools.models import HolidayKind, School, SchoolClass
 from app.staff.models import StaffProfile, StaffType
 from scheduling import plan as scheduling_plan
 from scheduling import policy
@@ -126,26 +126,6 @@ def calendar_of(week: Week) -> dict:
 # --- Planning: sessions from templates ---------------------------------------------------------
 
 
-def enrolled_for(template: SessionTemplate, day: date) -> int:
-    """Children expected: approved places (activity seats, or approved applications of the classes)."""
-    if template.activity_id is not None:
-        count = db.session.scalar(select(func.count(Seat.id)).where(Seat.activity_id == template.activity_id))
-    else:
-        class_ids = [c.id for c in template.classes]
-        rows = db.session.execute(
-            select(Application.weekdays, Application.evening_study)
-            .join(Student, Student.id == Application.student_id)
-            .join(Offering, Offering.id == Application.offering_id)
-            .where(Student.class_id.in_(class_ids), Application.status == ApplicationStatus.APPROVED,
-                   Offering.starts_on <= day, Offering.ends_on >= day)
-        ).all() if class_ids else []
-        count = sum(
-            1 for weekdays, evening in rows
-            if (not weekdays or day.weekday() in weekdays) and (template.kind != policy.EVENING_KIND or evening)
-        )
-    return count or (template.typed_enrolled or 0)
-
-
 def staff_needed_for(template: SessionTemplate, enrolled: int, settings: RosterSettings) -> int:
     """A fixed number from the template, else one person per `ratio` children (at least one)."""
     if template.staff_needed:
@@ -153,8 +133,53 @@ def staff_needed_for(template: SessionTemplate, enrolled: int, settings: RosterS
     return max(1, math.ceil(enrolled / settings.ratio_for(template.kind)))
 
 
+@dataclass(frozen=True)
+class SessionShape:
+    """When and what a template's sessions are: an activity group's come from the activity the families were
+    promised in the notice (days, times, room, its offering's dates), never from the template's own fields."""
+
+    weekdays: tuple[int, ...]
+    starts_at: time
+    ends_at: time
+    kind: str
+    activity: str
+    room: str
+    first_day: date | None  # the offering's dates: outside them the activity does not run
+    last_day: date | None
+
+
+def session_shape(template: SessionTemplate) -> SessionShape:
+    """The one source of a template's sessions' days and times (see SessionShape)."""
+    group = template.activity_group
+    if group is None:
+        return SessionShape(tuple(template.weekdays), template.starts_at, template.ends_at, template.kind,
+                            template.activity, template.room, None, None)
+    offering = group.offering
+    kind = policy.HOLIDAY_KIND if offering.is_holiday_care else (
+        policy.AFTER_SCHOOL_KIND if template.kind == policy.HOLIDAY_KIND else template.kind)
+    return SessionShape(tuple(group.weekdays), group.starts_at, group.ends_at, kind, group.activity,
+                        group.room or template.room, offering.starts_on, offering.ends_on)
+
+
+def promised_staff(activity: Activity | None) -> list[StaffProfile]:
+    """Who the notice promised leads an activity group: its leader, or its provider's staff (first login)."""
+    if activity is None:
+        return []
+    if activity.leader is not None:
+        return [activity.leader.staff_profile] if activity.leader.staff_profile else []
+    if activity.provider is not None:
+        staff = [u.staff_profile for u in activity.provider.staff_users if u.staff_profile and u.is_active_account]
+        return sorted(staff, key=lambda p: p.id)[:1]
+    return []
+
+
 def generate_sessions(week: Week) -> tuple[int, int]:
-    """Replace the week's sessions with those of the school's active templates; (made, skipped days)."""
+    """Replace the week's sessions with those of the school's active templates; (made, skipped days).
+
+    Children expected come from expected.expected_by_session; an activity group's sessions follow the activity
+    (session_shape) and keep its promised leader pinned."""
+    from app.rosters.expected import expected_by_session
+
     school_days = set(calendar_of(week)["school_days"])
     settings = settings_for(week.school)
     for session in list(week.sessions):
@@ -163,22 +188,35 @@ def generate_sessions(week: Week) -> tuple[int, int]:
     templates = db.session.scalars(
         select(SessionTemplate).filter_by(school_id=week.school_id, active=True).order_by(SessionTemplate.id)
     ).all()
+    eligible = {p.id for p in roster_staff(week.school, week.monday)}
+    # Read every template's shape and promised leader before adding sessions (no flush per lazy load).
+    shapes = {t.id: session_shape(t) for t in templates}
+    leaders = {t.id: [p.id for p in promised_staff(t.activity_group) if p.id in eligible] for t in templates}
     made = skipped = 0
     for template in templates:
-        for weekday in sorted(template.weekdays):
+        shape = shapes[template.id]
+        for weekday in sorted(shape.weekdays):
             day = week.monday + timedelta(days=weekday)
-            if template.kind in policy.SCHOOL_DAY_KINDS and day.isoformat() not in school_days:
+            if shape.first_day is not None and not shape.first_day <= day <= shape.last_day:
+                continue  # the activity's offering does not run that day (a holiday's activity in term time)
+            if shape.kind in policy.SCHOOL_DAY_KINDS and day.isoformat() not in school_days:
                 skipped += 1
                 continue
-            enrolled = enrolled_for(template, day)
-            week.sessions.append(PlannedSession(
+            session = PlannedSession(
                 template=template, activity_id=template.activity_id, on_date=day,
-                starts_at=template.starts_at, ends_at=template.ends_at, kind=template.kind,
-                activity=template.activity, subject=template.subject, room=template.room,
-                series=template.series, enrolled=enrolled,
-                staff_needed=staff_needed_for(template, enrolled, settings), classes=list(template.classes),
-            ))
+                starts_at=shape.starts_at, ends_at=shape.ends_at, kind=shape.kind,
+                activity=shape.activity, subject=template.subject, room=shape.room,
+                series=template.series, enrolled=template.typed_enrolled or 0, staff_needed=1,
+                classes=list(template.classes),
+            )
+            week.sessions.append(session)
+            session.assignments.extend(Assignment(profile_id=pid, pinned=True) for pid in leaders[template.id])
             made += 1
+    db.session.flush()
+    expected = expected_by_session(s.id for s in week.sessions)
+    for session in week.sessions:
+        session.enrolled = expected[session.id].count
+        session.staff_needed = staff_needed_for(session.template, session.enrolled, settings)
     week.solved_roster = None
     db.session.flush()
     return made, skipped
@@ -426,8 +464,19 @@ def pin(week: Week, session: PlannedSession, profile: StaffProfile) -> Assignmen
     return assignment
 
 
+def refuse_moving_promised(*assignments: Assignment) -> None:
+    """The leader the public notice promises for an activity group stays in its sessions (ChangeRefused)."""
+    for assignment in assignments:
+        group = assignment.session.activity_group
+        if group is not None and any(p.id == assignment.profile_id for p in promised_staff(group)):
+            raise ChangeRefused([_("The public notice promises that %(who)s leads %(activity)s: change the activity "
+                                   "(and publish the notice again) rather than the roster.",
+                                   who=group.led_by, activity=group.name)])
+
+
 def unpin(assignment: Assignment) -> None:
-    """Let the solver move this person again."""
+    """Let the solver move this person again (not the leader the notice promises)."""
+    refuse_moving_promised(assignment)
     assignment.pinned = False
     db.session.flush()
 
@@ -436,6 +485,7 @@ def swap(week: Week, first: Assignment, second: Assignment) -> None:
     """Exchange the people of two assignments (both end up pinned); refused with reasons if a rule breaks."""
     if first.session_id == second.session_id or first.profile_id == second.profile_id:
         raise ChangeRefused([_("Choose two different people in two different sessions.")])
+    refuse_moving_promised(first, second)
     a_key, b_key = first.session.key, second.session.key
     x_key, y_key = staff_key(first.profile_id), staff_key(second.profile_id)
     before = _pairs(week)
@@ -452,6 +502,7 @@ def swap(week: Week, first: Assignment, second: Assignment) -> None:
 
 def remove(week: Week, assignment: Assignment) -> None:
     """Take a person out of a session; refused if the people left are not qualified for it."""
+    refuse_moving_promised(assignment)
     before = _pairs(week)
     key = (assignment.session.key, staff_key(assignment.profile_id))
     reasons = validate_change(week, before, [p for p in before if p != key])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +25,7 @@ from app.enrolment import need_to_know
 from app.extensions import db
 from app.models_base import local_today
 from app.rosters import absence, exports
+from app.rosters.expected import expected_by_session, expected_children
 from app.rosters.models import PlannedSession, RosterSettings, Week, id_of, staff_key
 from app.schools.forms import ActionForm
 from app.schools.models import School, Term
@@ -112,12 +113,8 @@ def published_sessions(profile: StaffProfile, first: date, last: date) -> list[M
 
 
 def _enrolled(session_ids: set[int]) -> dict[int, int]:
-    """Children expected per session (the published snapshot does not keep them; the planned session does)."""
-    if not session_ids:
-        return {}
-    rows = db.session.execute(select(PlannedSession.id, PlannedSession.enrolled)
-                              .where(PlannedSession.id.in_(session_ids)))
-    return dict(rows.all())
+    """Children expected per session (expected.expected_children: the one source of that figure)."""
+    return {session_id: found.count for session_id, found in expected_by_session(session_ids).items()}
 
 
 # --- Caps, compensatory rest and subsidy ---
@@ -255,8 +252,9 @@ def session_children(session_id: int):
     session = db.session.get(PlannedSession, session_id)
     if session is None or not need_to_know.is_assigned(current_user, session):
         abort(404)
-    return render_template("myweek/session_children.html", session=session,
-                           applications=need_to_know.children_of_session(session), kind_label=kind_label,
+    expected = expected_children(session)
+    return render_template("myweek/session_children.html", session=session, expected=expected,
+                           applications=expected.children, kind_label=kind_label,
                            skill_label=skill_label, weekday_names=[weekday_label(day) for day in range(7)])
 
 

@@ -250,7 +250,8 @@ class SchoolFigures:
     classes: int
     students: int
     teachers: int
-    opted_in: int
+    opted_in: int  # staff taking part in the service (opted in, not exempt): not families' applications
+    applications: int  # families' applications to offerings not yet over, withdrawn ones left out
 
 
 def _count_by_school(column, *conditions) -> dict[int, int]:
@@ -258,17 +259,25 @@ def _count_by_school(column, *conditions) -> dict[int, int]:
     return dict(rows.all())
 
 
-def school_figures(schools: list[School]) -> list[SchoolFigures]:
-    """Classes, students, staff and opted-in staff of each school."""
+def school_figures(schools: list[School], today: date | None = None) -> list[SchoolFigures]:
+    """Classes, students, staff, staff taking part, and families' applications of each school."""
+    from app.enrolment.models import Application, ApplicationStatus
+    from app.models_base import local_today
+    from app.programs.models import Offering
+
     ids = [school.id for school in schools]
+    today = today or local_today()
     classes = _count_by_school(SchoolClass.school_id, SchoolClass.school_id.in_(ids))
     students = _count_by_school(Student.school_id, Student.school_id.in_(ids))
     active_staff = (StaffProfile.school_id.in_(ids), StaffProfile.user_id == User.id, User.is_active_account)
     teachers = _count_by_school(StaffProfile.school_id, *active_staff)
     opted_in = _count_by_school(StaffProfile.school_id, *active_staff, StaffProfile.opted_in,
                                 StaffProfile.exempt.is_(False))
+    applications = _count_by_school(Application.school_id, Application.school_id.in_(ids),
+                                    Application.status != ApplicationStatus.WITHDRAWN,
+                                    Application.offering_id == Offering.id, Offering.ends_on >= today)
     return [SchoolFigures(school, classes.get(school.id, 0), students.get(school.id, 0), teachers.get(school.id, 0),
-                          opted_in.get(school.id, 0)) for school in schools]
+                          opted_in.get(school.id, 0), applications.get(school.id, 0)) for school in schools]
 
 
 def schools_for_binding() -> list[School]:
