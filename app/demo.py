@@ -3,9 +3,10 @@
 import logging
 import random
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
@@ -64,6 +65,7 @@ class DemoBuilder:
         self.rng = random.Random(seed)
         self.mobile_counter = 0
         self.used_names: set[str] = set()
+        self.password_hash: str | None = None  # one hash of the one demo password, shared by every demo login
 
     def person_name(self) -> str:
         while True:
@@ -78,7 +80,12 @@ class DemoBuilder:
 
     def user(self, mobile: str, name: str, role: Role, **fields) -> User:
         user = User(mobile=mobile, name=name, role=role, **fields)
-        user.set_password(DEMO_PASSWORD)
+        if self.password_hash is None:
+            user.set_password(DEMO_PASSWORD)
+            self.password_hash = user.password_hash
+        else:  # hashing once keeps the load fast with hundreds of families (a slow hash each time)
+            user.password_hash = self.password_hash
+            user.rotate_session_token()
         db.session.add(user)
         return user
 
@@ -294,6 +301,7 @@ def build_demo(calendar: DemoCalendar | None = None) -> County:
                 parent.guardian_links.append(GuardianLink(
                     student=student, relationship_kind=builder.rng.choice(list(Relationship)[:3]),
                     verified=builder.rng.random() < 0.7))
+    add_family_accounts(builder, primary, junior)
     db.session.flush()
     build_enrolment_demo(primary, junior, providers[0], calendar)
     build_staff_demo(primary, junior)
@@ -317,8 +325,7 @@ def care_title(school: School, calendar: DemoCalendar) -> str:
 def build_enrolment_demo(primary: School, junior: School, coach_provider: Provider, calendar: DemoCalendar) -> None:
     """Published notices, an agreement, holiday care and applications in several states (flushes)."""
     from app.enrolment import allocation
-    from app.enrolment import services as enrolment
-    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, HardshipStatus
+    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus
     from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering, OfferingKind
     from app.programs.services import notice_content
 
@@ -382,34 +389,8 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
         db.session.add(NoticeVersion(offering_id=care.id, version=1, content=notice_content(care)))
         db.session.flush()
 
-        # A few applications in different states; the README's guardian (张子涵's) has none.
-        states = [ApplicationStatus.SUBMITTED, ApplicationStatus.CONFIRMED, ApplicationStatus.CONFIRMED,
-                  ApplicationStatus.RETURNED, ApplicationStatus.APPROVED]
-        links = [link for g in school.grades[:1] for c in g.classes for s in c.students for link in s.guardian_links
-                 if link.verified and link.guardian.mobile != "13800000100"]
-        for link, status in zip(links, states, strict=False):
-            application = Application(
-                school_id=school.id, offering_id=offering.id, student_id=link.student_id, guardian_id=link.guardian_id,
-                status=status, notice_version=1, weekdays=[0, 1, 2, 3, 4], pickup_people=link.student.name[0] + "家长",
-                agreement_id=agreement.id, signed_at=calendar.after_school_signed_at, signed_by_id=link.guardian_id,
-                return_reason="请补充接送人电话" if status is ApplicationStatus.RETURNED else "")
-            if status is ApplicationStatus.SUBMITTED:  # for the principal and the finance officer to decide
-                application.hardship = HardshipStatus.REQUESTED
-                application.priority_groups = ["hardship"]
-            if status is ApplicationStatus.APPROVED:  # for the staff on the child's sessions
-                application.health_notes = "花生过敏，随身携带肾上腺素笔"
-            application.choices.append(ActivityChoice(activity_id=offering.activities[0].id, rank=1))
-            application.choices.append(ActivityChoice(activity_id=offering.activities[1].id, rank=2))
-            db.session.add(application)
-        db.session.flush()
-        # The draw ran when the window closed; afterwards a placed family withdrew, so the first child on the
-        # football waiting list has an open offer.
-        allocation.draw_offering(offering, None, seed="demo-2026", now=calendar.after_school_draw_at)
-        placed = [a for a in db.session.scalars(db.select(Application).filter_by(offering_id=offering.id))
-                  if a.placed_choice is not None and a.placed_choice.activity_id == offering.activities[0].id
-                  and a.status is not ApplicationStatus.APPROVED]
-        if placed:
-            enrolment.withdraw(placed[0], placed[0].guardian, calendar.today, now=calendar.withdrawn_at)
+        # Most families applied in the window and were placed by its draw (see build_after_school_places).
+        build_after_school_places(school, offering, agreement, calendar)
         # Holiday care: two left-behind children have asked for the two 围棋 places.
         winter_links = [link for g in school.grades[2:3] for c in g.classes for s in c.students
                         for link in s.guardian_links if link.verified]
@@ -425,6 +406,119 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
             if allocation.needs_arrival_placement(care):
                 allocation.place_on_arrival(application)
     logger.info("enrolment demo built")
+
+
+FAMILY_ACCOUNTS = 0.85  # share of the other students whose family has an account (link confirmed)
+PARTICIPATION = 0.85  # ... of whom this share applied for the after-school service (about 70% of all students)
+DEMO_HEALTH_NOTES = ["花生过敏，随身携带肾上腺素笔", "哮喘，剧烈运动前需用药", "对青霉素过敏", "轻度近视，需坐前排"]
+DEMO_RETURN_REASON = "请补充接送人电话"
+
+
+def add_family_accounts(builder: DemoBuilder, *schools: School) -> None:
+    """A guardian account, its link confirmed by the class teacher, for most of the students who have none yet
+    (numbers 137003…, after the first guardians'); the seed's own stream, so earlier names stay as they were."""
+    rng = random.Random("demo-2026-families")
+    for school in schools:
+        for school_class in [c for g in school.grades for c in g.classes]:
+            for student in school_class.students:
+                if student.guardian_links or rng.random() >= FAMILY_ACCOUNTS:
+                    continue
+                parent = builder.user(builder.next_mobile("137003"), student.name[0] + "家长", Role.GUARDIAN)
+                parent.guardian_links.append(GuardianLink(
+                    student=student, relationship_kind=rng.choice(list(Relationship)[:3]), verified=True,
+                    verified_by=school_class.class_teacher))
+
+
+def build_after_school_places(school: School, offering, agreement, calendar: DemoCalendar) -> None:
+    """The term's after-school service as a school has it a few weeks in, through the services that do it for real:
+    most families with a confirmed link applied in the window (张家长's children did not); the class teachers
+    confirmed nearly all (one returned, for a missing phone number; a few not yet reviewed); the principal decided
+    two hardship requests (one more waits); the draw placed the children in the activities, capacities respected,
+    the rest on waiting lists; the principal approved the confirmed applications; a few class teachers confirmed
+    after that (for the principal to approve); an hour ago a family withdrew a child from 足球, so the first child
+    on its waiting list has an offer open (flushes)."""
+    from app.enrolment import allocation
+    from app.enrolment import services as enrolment
+    from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, HardshipStatus, Pickup
+
+    rng = random.Random(f"demo-2026-{school.code}")
+    principal = db.session.scalar(db.select(User).filter_by(school_id=school.id, admin_title=AdminTitle.PRINCIPAL))
+    junior_school = school.school_type is SchoolType.JUNIOR
+    stories: dict[str, list[Application]] = {"submitted": [], "returned": [], "late": [], "approved": [],
+                                            "hardship": []}
+    opened = calendar.after_school_opens_at
+    window_hours = int((calendar.after_school_draw_at - opened).total_seconds() // 3600)
+    for grade in school.grades:
+        activities = [a for a in offering.activities if grade.number in (a.grades or [])]
+        for school_class in grade.classes:
+            for student in school_class.students:
+                link = next((link for link in student.guardian_links if link.verified), None)
+                if link is None or link.guardian.mobile == "13800000100" or rng.random() >= PARTICIPATION:
+                    continue
+                roll = rng.random()
+                weekdays = [0, 1, 2, 3, 4] if roll < 0.75 else [0, 1, 2, 3] if roll < 0.9 else [0, 2, 4]
+                walks = grade.number >= 5 and rng.random() < 0.3
+                application = Application(
+                    school_id=school.id, offering_id=offering.id, student_id=student.id, guardian_id=link.guardian_id,
+                    status=ApplicationStatus.SUBMITTED, notice_version=1, weekdays=weekdays,
+                    evening_study=junior_school and rng.random() < 0.4,
+                    pickup=Pickup.WALKS_ALONE if walks else Pickup.COLLECTED, walk_alone_consent=walks,
+                    pickup_people="" if walks else student.name[0] + "家长", agreement_id=agreement.id,
+                    signed_at=opened + timedelta(hours=rng.randint(1, window_hours - 1)),
+                    signed_by_id=link.guardian_id)
+                roll = rng.random()
+                if roll < 0.08:
+                    application.priority_groups = ["left_behind"]
+                elif roll < 0.16:
+                    application.priority_groups = ["late_working"]
+                if rng.random() < 0.06:
+                    application.health_notes = rng.choice(DEMO_HEALTH_NOTES)
+                wanted = rng.sample(activities, k=min(len(activities), rng.choice([0, 1, 1, 2, 2, 3])))
+                for rank, activity in enumerate(wanted, start=1):
+                    application.choices.append(ActivityChoice(activity_id=activity.id, rank=rank))
+                db.session.add(application)
+                # Who stands where: the README's cases in 一年级 first, then by chance.
+                roll = rng.random()
+                if not stories["submitted"]:
+                    story = "submitted"  # a hardship request for the principal and the finance officer to decide
+                    application.hardship = HardshipStatus.REQUESTED
+                    application.priority_groups = ["hardship"]
+                elif not stories["returned"]:
+                    story = "returned"
+                elif len(stories["hardship"]) < 2 and roll < 0.1:
+                    story = "hardship"
+                    application.hardship = HardshipStatus.REQUESTED
+                    application.priority_groups = ["hardship"]
+                elif roll < 0.04:
+                    story = "submitted"
+                elif roll < 0.09:
+                    story = "late"
+                else:
+                    story = "approved"
+                if story == "approved" and not any(a.health_notes for a in stories["approved"]):
+                    application.health_notes = DEMO_HEALTH_NOTES[0]  # for the staff on the child's sessions
+                stories[story].append(application)
+    db.session.flush()
+    # Before the close: the class teachers review, the principal decides the hardship requests.
+    for application in stories["approved"] + stories["hardship"]:
+        enrolment.confirm_application(application, application.student.school_class.class_teacher)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # its decision word is read outside requests
+        for application in stories["hardship"]:
+            enrolment.decide_hardship(application, True, principal, "低保家庭证明已核验")
+    for application in stories["returned"]:
+        enrolment.return_application(application, application.student.school_class.class_teacher,
+                                     DEMO_RETURN_REASON)
+    # The close: the one recorded draw; then the principal approves the confirmed applications.
+    allocation.draw_offering(offering, None, seed="demo-2026", now=calendar.after_school_draw_at)
+    enrolment.approve_offering(offering, principal)
+    for application in stories["late"]:  # reviewed since: for the principal to approve
+        enrolment.confirm_application(application, application.student.school_class.class_teacher)
+    # An hour ago a family withdrew its child from the service: the first child waiting for 足球 has an offer.
+    football = offering.activities[0]
+    placed = [a for a in stories["approved"] if not a.health_notes and a.placed_choice is not None
+              and a.placed_choice.activity_id == football.id]
+    if placed:
+        enrolment.withdraw(placed[0], placed[0].guardian, calendar.today, now=calendar.withdrawn_at)
 
 
 def delete_enrolment_demo(school_ids: list[int], user_ids: list[int]) -> None:

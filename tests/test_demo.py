@@ -15,6 +15,8 @@ from app.models_base import as_utc, local_today
 from app.programs.models import AllocationMode, Offering, OfferingKind
 from app.providers.models import Provider, ProviderStatus
 from app.rosters import services as rosters
+from app.rosters.expected import expected_by_session
+from app.rosters.models import Assignment
 from app.schools.models import County, Grade, School, SchoolClass, SchoolType, Student
 
 
@@ -240,6 +242,8 @@ def check_demo_on(app, db, runner, today: date) -> None:
     suspended = providers["乐乐游戏营"]
     assert suspended.status is ProviderStatus.SUSPENDED and not suspended.is_vetted_on(today)
 
+    check_places_and_children(app, db, primary, calendar)
+
     # The coordinator's weeks: this week and the next are five school days, and next week plans cleanly.
     with app.test_request_context():
         for monday in (calendar.this_monday, calendar.next_monday):
@@ -255,6 +259,48 @@ def check_demo_on(app, db, runner, today: date) -> None:
         response = app.test_client().post("/account/login",
                                           data={"mobile": demo_login.mobile, "password": demo.DEMO_PASSWORD})
         assert response.status_code == 302 and response.headers["Location"] == "/dashboard", demo_login
+
+
+def check_places_and_children(app, db, primary: School, calendar: DemoCalendar) -> None:
+    """Most families applied, were approved and placed (capacities respected, waiting lists behind them); this
+    week's sessions expect those children, and the teacher's page of a session's children lists as many."""
+    offering = db.session.scalar(db.select(Offering).filter_by(school_id=primary.id, kind=OfferingKind.AFTER_SCHOOL))
+    applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)).all()
+    students = db.session.scalar(db.select(db.func.count(Student.id)).filter_by(school_id=primary.id))
+    approved = [a for a in applications if a.status is ApplicationStatus.APPROVED]
+    assert 0.5 * students <= len(applications) <= 0.9 * students, (len(applications), students)
+    assert len(approved) >= 0.8 * len(applications)
+    assert {a.status for a in applications} == set(ApplicationStatus)  # every state a school sees
+    for activity in offering.activities:
+        placed = [a for a in approved if a.placed_choice and a.placed_choice.activity_id == activity.id]
+        assert placed and activity.taken <= activity.capacity, activity.name
+        assert len(placed) <= activity.capacity
+    assert any(c.status is ChoiceStatus.WAITING for a in applications for c in a.choices)
+    guardian = db.session.scalar(db.select(User).filter_by(mobile="13800000100"))
+    assert not [a for a in applications if a.guardian_id == guardian.id]  # 张家长 applies in the README's story
+
+    with app.test_request_context():
+        week = rosters.open_week(primary, calendar.this_monday)
+        rosters.generate_sessions(week)
+        expected = expected_by_session(s.id for s in week.sessions)
+        homework = [s for s in week.sessions if s.activity_id is None and len(s.classes) == 1]
+        clubs = [s for s in week.sessions if s.activity_id is not None]
+        assert homework and clubs
+        assert all(expected[s.id].count > 0 and not expected[s.id].estimated for s in homework + clubs)
+        assert all(s.enrolled == expected[s.id].count for s in week.sessions)
+        session = max(homework, key=lambda s: (expected[s.id].count, -s.id))
+        teacher = db.session.scalar(db.select(User).filter_by(mobile="13800000030"))
+        session.assignments.append(Assignment(profile_id=teacher.staff_profile.id, pinned=True))
+        db.session.flush()
+        coordinator = db.session.scalar(db.select(User).filter_by(mobile="13800000011"))
+        rosters.publish(week, coordinator, seen_number=0)
+        session_id, count = session.id, expected[session.id].count
+        db.session.commit()
+    client = app.test_client()
+    client.post("/account/login", data={"mobile": "13800000030", "password": demo.DEMO_PASSWORD})
+    page = client.get(f"/my-week/sessions/{session_id}/children")
+    assert page.status_code == 200
+    assert page.get_data(as_text=True).count("<tr data-child") == count > 0
 
 
 @pytest.mark.parametrize("day", DAYS)
