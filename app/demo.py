@@ -323,7 +323,8 @@ def care_title(school: School, calendar: DemoCalendar) -> str:
 
 
 def build_enrolment_demo(primary: School, junior: School, coach_provider: Provider, calendar: DemoCalendar) -> None:
-    """Published notices, an agreement, holiday care and applications in several states (flushes)."""
+    """Published notices, an agreement, the term's after-school service with most families placed
+    (build_after_school_places), and the holiday care open now with two applications (flushes)."""
     from app.enrolment import allocation
     from app.enrolment.models import ActivityChoice, Application, ApplicationStatus
     from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering, OfferingKind
@@ -446,8 +447,8 @@ def build_after_school_places(school: School, offering, agreement, calendar: Dem
     junior_school = school.school_type is SchoolType.JUNIOR
     stories: dict[str, list[Application]] = {"submitted": [], "returned": [], "late": [], "approved": [],
                                             "hardship": []}
-    opened = calendar.after_school_opens_at
-    window_hours = int((calendar.after_school_draw_at - opened).total_seconds() // 3600)
+    first = calendar.after_school_signed_at  # families applied from the day after the window opened to the close
+    window_hours = int((calendar.after_school_draw_at - first).total_seconds() // 3600)
     for grade in school.grades:
         activities = [a for a in offering.activities if grade.number in (a.grades or [])]
         for school_class in grade.classes:
@@ -464,7 +465,7 @@ def build_after_school_places(school: School, offering, agreement, calendar: Dem
                     evening_study=junior_school and rng.random() < 0.4,
                     pickup=Pickup.WALKS_ALONE if walks else Pickup.COLLECTED, walk_alone_consent=walks,
                     pickup_people="" if walks else student.name[0] + "家长", agreement_id=agreement.id,
-                    signed_at=opened + timedelta(hours=rng.randint(1, window_hours - 1)),
+                    signed_at=first + timedelta(hours=rng.randint(0, window_hours - 1)),
                     signed_by_id=link.guardian_id)
                 roll = rng.random()
                 if roll < 0.08:

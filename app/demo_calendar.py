@@ -161,7 +161,7 @@ class DemoCalendar:
 
     @property
     def after_school_signed_at(self) -> datetime:
-        """When the demo's families applied: the day after the window opened."""
+        """When the demo's first families applied: the day after the window opened (the others until the close)."""
         return self.after_school_opens_at + timedelta(days=1)
 
     @property
