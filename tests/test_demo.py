@@ -243,7 +243,9 @@ def check_demo_on(app, db, runner, today: date) -> None:
     suspended = providers["乐乐游戏营"]
     assert suspended.status is ProviderStatus.SUSPENDED and not suspended.is_vetted_on(today)
 
-    check_places_and_children(app, db, primary, calendar)
+    for school in (primary, junior):
+        check_places(db, school)
+    check_children_of_this_week(app, db, primary, calendar)
 
     # The coordinator's weeks: this week and the next are five school days, and next week plans cleanly.
     with app.test_request_context():
@@ -262,12 +264,11 @@ def check_demo_on(app, db, runner, today: date) -> None:
         assert response.status_code == 302 and response.headers["Location"] == "/dashboard", demo_login
 
 
-def check_places_and_children(app, db, primary: School, calendar: DemoCalendar) -> None:
-    """Most families applied, were approved and placed (capacities respected, waiting lists behind them); this
-    week's sessions expect those children, and the teacher's page of a session's children lists as many."""
-    offering = db.session.scalar(db.select(Offering).filter_by(school_id=primary.id, kind=OfferingKind.AFTER_SCHOOL))
+def check_places(db, school: School) -> None:
+    """Most families applied, were approved and placed (capacities respected, waiting lists behind them)."""
+    offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL))
     applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)).all()
-    students = db.session.scalar(db.select(db.func.count(Student.id)).filter_by(school_id=primary.id))
+    students = db.session.scalar(db.select(db.func.count(Student.id)).filter_by(school_id=school.id))
     approved = [a for a in applications if a.status is ApplicationStatus.APPROVED]
     assert 0.5 * students <= len(applications) <= 0.9 * students, (len(applications), students)
     assert len(approved) >= 0.8 * len(applications)
@@ -280,6 +281,10 @@ def check_places_and_children(app, db, primary: School, calendar: DemoCalendar) 
     guardian = db.session.scalar(db.select(User).filter_by(mobile="13800000100"))
     assert not [a for a in applications if a.guardian_id == guardian.id]  # 张家长 applies in the README's story
 
+
+def check_children_of_this_week(app, db, primary: School, calendar: DemoCalendar) -> None:
+    """This week's sessions expect the approved children, and the teacher's page of a session's children lists as
+    many."""
     with app.test_request_context():
         week = rosters.open_week(primary, calendar.this_monday)
         rosters.generate_sessions(week)
