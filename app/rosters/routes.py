@@ -235,9 +235,11 @@ def roster(week_id: int):
     swap_form.first.choices = swap_form.second.choices = choices
     whatif_form = WhatIfForm(people=[(staff_key(pid), name) for pid, name in people])
     latest_job = next((j for j in reversed(week.jobs) if j.kind is RosterJobKind.GENERATE), None)
+    # Before the first run only the promised leaders are in: every session is "short", which says nothing yet.
+    generated = week.solved_roster is not None or week.published is not None
     return render_template(
-        "rosters/roster.html", week=week, working=working, loads=services.teacher_loads(week),
-        unstaffed={u["session"]: u for u in (working or {}).get("unstaffed", [])},
+        "rosters/roster.html", week=week, working=working, loads=services.teacher_loads(week), generated=generated,
+        unstaffed={u["session"]: u for u in (working or {}).get("unstaffed", [])} if generated else {},
         pin_form=pin_form, swap_form=swap_form, whatif_form=whatif_form, confirm_form=ConfirmForm(),
         publish_form=PublishForm(data={"seen": week.published.number if week.published else 0}),
         job=latest_job, grid=services.grid(week),
