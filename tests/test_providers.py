@@ -368,15 +368,36 @@ def test_provider_dashboard_shows_only_their_organisation(client, db, world, log
     assert client.get(f"/providers/{staff.provider_id}").status_code == 403
 
 
-def test_suspended_provider_staff_see_why(client, db, world, login, officer):
+def test_suspended_provider_staff_are_refused_at_login_and_told_why(app, client, db, world, officer):
     staff = world.users["provider_staff"]
+    staff_client = app.test_client()
+    staff_client.post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    assert staff_client.get("/my-week").status_code == 200
     client.post(f"/providers/{staff.provider_id}/suspend",
                 data={"reason_category": "evaluation", "reason": "学期评价不合格，暂停整改"})
-    client.post("/account/logout")
-    login(staff)
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert "目前不在审核有效期内" in page
-    assert "评估不合格" in page and "学期评价不合格，暂停整改" in page
+    # The live session ends at once: the next page asks for a login.
+    response = staff_client.get("/my-week")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    response = staff_client.post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "暂停" in page and "评估不合格" in page and "学期评价不合格，暂停整改" in page
+    assert staff_client.get("/my-week").status_code == 302
+
+
+@pytest.mark.parametrize("change", ["exit", "expired", "applied"])
+def test_staff_of_a_provider_that_may_not_work_cannot_log_in(app, db, world, change):
+    staff = world.users["provider_staff"]
+    provider = staff.provider
+    if change == "exit":
+        provider.status = ProviderStatus.EXITED
+    elif change == "expired":
+        provider.vetted_until = date.today() - timedelta(days=2)
+    else:
+        provider.status, provider.vetted_until = ProviderStatus.APPLIED, None
+    db.session.commit()
+    response = app.test_client().post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    assert response.status_code == 200 and provider.name in response.get_data(as_text=True)
 
 
 # --- The public list ---

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.accounts import bp, services
 from app.accounts.forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
 from app.extensions import db, limiter
+from app.providers.services import login_refusal
 
 
 def _safe_next(default: str) -> str:
@@ -36,6 +37,8 @@ def login():
         user = services.authenticate(form.mobile.data, form.password.data)
         if user is None:
             flash(_("Wrong mobile number or password."), "error")
+        elif not user.is_active:  # the password is right, but the provider may not work now
+            flash(login_refusal(user.provider), "error")
         else:
             login_user(user, remember=form.remember.data)
             db.session.commit()
