@@ -118,3 +118,16 @@ def test_expired_provider_staff_are_never_offered_as_replacements(client, world,
     client.post(f"/absences/{flag.id}/replace", data={"staff": staff_key(lapsed_coach.staff_profile.id)})
     assert lapsed_coach.staff_profile.id not in {a.profile_id for a in db.session.scalars(
         db.select(Assignment).filter_by(session_id=session.id))}
+
+
+def test_absence_flagged_by_staff_later_suspended_still_opens(client, world, login):
+    coach = world.users["provider_staff"]
+    week, [session, _] = _week_with_provider(world, monday_of(local_today()) + timedelta(days=7))
+    flag = SessionAbsence(session_id=session.id, profile_id=coach.staff_profile.id, school_id=world.own_school.id,
+                          reason="比赛")
+    db.session.add(flag)
+    db.session.commit()
+    _suspend(world)
+    login(world.users["coordinator"])
+    assert client.get(f"/absences/{flag.id}").status_code == 200
+    assert client.get(f"/absences/{flag.id}?engine=1").status_code == 200
