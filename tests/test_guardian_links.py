@@ -93,3 +93,21 @@ def test_a_confirmed_guardian_still_sees_everything(client, world, login):
         page = client.get(url).get_data(as_text=True)
         assert "Grade 1 Class 1" in page and "Autumn after-school" in page
     assert "peanut allergy" in client.get(f"/enrolment/applications/{application.id}").get_data(as_text=True)
+
+
+def test_a_rejected_link_hears_nothing_more_about_the_child(client, world, login):
+    from app.enrolment.models import Notification
+
+    guardian = world.users["guardian"]
+    application = _application_with_health_notes(world)
+    other_parent = factories.create_guardian(world.own_student)  # confirmed too
+    [link] = guardian.guardian_links
+    link.verified = False
+    db.session.commit()
+    login(world.users["class_teacher"])
+    client.post(f"/schools/links/{link.id}/reject")
+    client.post(f"/enrolment/applications/{application.id}/return", data={"reason": "请补充接送人"})
+    db.session.refresh(application)
+    assert application.status is ApplicationStatus.RETURNED
+    told = {note.user_id for note in db.session.scalars(db.select(Notification))}
+    assert guardian.id not in told and other_parent.id in told
