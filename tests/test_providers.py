@@ -385,6 +385,17 @@ def test_suspended_provider_staff_are_refused_at_login_and_told_why(app, client,
     assert staff_client.get("/my-week").status_code == 302
 
 
+def test_re_approved_provider_staff_may_log_in_again(app, client, db, world, officer):
+    staff = world.users["provider_staff"]
+    client.post(f"/providers/{staff.provider_id}/suspend", data={"reason_category": "safety", "reason": "整改"})
+    staff_client = app.test_client()
+    credentials = {"mobile": staff.mobile, "password": factories.PASSWORD}
+    assert staff_client.post("/account/login", data=credentials).status_code == 200
+    until = (date.today() + timedelta(days=200)).isoformat()
+    client.post(f"/providers/{staff.provider_id}/approve", data={"vetted_until": until})
+    assert staff_client.post("/account/login", data=credentials).status_code == 302
+
+
 @pytest.mark.parametrize("change", ["exit", "expired", "applied"])
 def test_staff_of_a_provider_that_may_not_work_cannot_log_in(app, db, world, change):
     staff = world.users["provider_staff"]
