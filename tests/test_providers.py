@@ -373,8 +373,10 @@ def test_suspended_provider_staff_are_refused_at_login_and_told_why(app, client,
     staff_client = app.test_client()
     staff_client.post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
     assert staff_client.get("/my-week").status_code == 200
-    client.post(f"/providers/{staff.provider_id}/suspend",
-                data={"reason_category": "evaluation", "reason": "学期评价不合格，暂停整改"})
+    response = client.post(f"/providers/{staff.provider_id}/suspend", follow_redirects=True,
+                           data={"reason_category": "evaluation", "reason": "学期评价不合格，暂停整改"})
+    page = response.get_data(as_text=True)
+    assert "其工作人员已不能登录" in page  # the officer is told what the suspension did
     # The live session ends at once: the next page asks for a login.
     response = staff_client.get("/my-week")
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
