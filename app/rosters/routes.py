@@ -378,6 +378,11 @@ def publish(week_id: int):
     try:
         version = services.publish(week, current_user, seen_number=int(form.seen.data), note=form.note.data or "")
         db.session.commit()
+    except services.ChangeRefused as refused:
+        db.session.rollback()
+        for reason in refused.reasons:
+            flash(reason, "error")
+        return redirect(url_for("rosters.roster", week_id=week.id))
     except services.PublishConflict:
         db.session.rollback()
         flash(_("Someone else published this week a moment ago. Your working roster is kept: look at the "
