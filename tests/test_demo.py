@@ -160,6 +160,8 @@ def test_demo_refuses_to_load_under_the_production_configuration(monkeypatch, tm
 
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite'}")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://localhost:6379/1")  # what production requires to start
+    monkeypatch.setenv("SMS_BACKEND", "app.messaging.sms:RefusingBackend")
     production = create_app("production")
     with production.app_context():
         database.create_all()

@@ -372,15 +372,49 @@ def test_provider_dashboard_shows_only_their_organisation(client, db, world, log
     assert client.get(f"/providers/{staff.provider_id}").status_code == 403
 
 
-def test_suspended_provider_staff_see_why(client, db, world, login, officer):
+def test_suspended_provider_staff_are_refused_at_login_and_told_why(app, client, db, world, officer):
     staff = world.users["provider_staff"]
-    client.post(f"/providers/{staff.provider_id}/suspend",
-                data={"reason_category": "evaluation", "reason": "学期评价不合格，暂停整改"})
-    client.post("/account/logout")
-    login(staff)
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert "目前不在审核有效期内" in page
-    assert "评估不合格" in page and "学期评价不合格，暂停整改" in page
+    staff_client = app.test_client()
+    staff_client.post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    assert staff_client.get("/my-week").status_code == 200
+    response = client.post(f"/providers/{staff.provider_id}/suspend", follow_redirects=True,
+                           data={"reason_category": "evaluation", "reason": "学期评价不合格，暂停整改"})
+    page = response.get_data(as_text=True)
+    assert "其工作人员已不能登录" in page  # the officer is told what the suspension did
+    # The live session ends at once: the next page asks for a login.
+    response = staff_client.get("/my-week")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    response = staff_client.post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "暂停" in page and "评估不合格" in page and "学期评价不合格，暂停整改" in page
+    assert staff_client.get("/my-week").status_code == 302
+
+
+def test_re_approved_provider_staff_may_log_in_again(app, client, db, world, officer):
+    staff = world.users["provider_staff"]
+    client.post(f"/providers/{staff.provider_id}/suspend", data={"reason_category": "safety", "reason": "整改"})
+    staff_client = app.test_client()
+    credentials = {"mobile": staff.mobile, "password": factories.PASSWORD}
+    assert staff_client.post("/account/login", data=credentials).status_code == 200
+    until = (date.today() + timedelta(days=200)).isoformat()
+    client.post(f"/providers/{staff.provider_id}/approve", data={"vetted_until": until})
+    assert staff_client.post("/account/login", data=credentials).status_code == 302
+
+
+@pytest.mark.parametrize("change", ["exit", "expired", "applied"])
+def test_staff_of_a_provider_that_may_not_work_cannot_log_in(app, db, world, change):
+    staff = world.users["provider_staff"]
+    provider = staff.provider
+    if change == "exit":
+        provider.status = ProviderStatus.EXITED
+    elif change == "expired":
+        provider.vetted_until = date.today() - timedelta(days=2)
+    else:
+        provider.status, provider.vetted_until = ProviderStatus.APPLIED, None
+    db.session.commit()
+    response = app.test_client().post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    assert response.status_code == 200 and provider.name in response.get_data(as_text=True)
 
 
 # --- The public list ---

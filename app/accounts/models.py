@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts import passwords
 from app.extensions import db
-from app.models_base import TimestampColumn, enum_column, utcnow
+from app.models_base import TimestampColumn, enum_column, local_today, utcnow
 
 
 class Role(enum.Enum):
@@ -96,7 +96,12 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_account
+        """Flask-Login: the account is open and, for provider staff, the provider may work today."""
+        if not self.is_active_account:
+            return False
+        if self.role is Role.PROVIDER_STAFF:
+            return self.provider is not None and self.provider.is_vetted_on(local_today())
+        return True
 
     def set_password(self, password: str, *, by_administrator: bool = False) -> None:
         """Hash the new password and end every existing session; one an administrator set must be changed."""

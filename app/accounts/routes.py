@@ -23,6 +23,7 @@ from app.accounts.forms import (
 from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.messaging.sms import SmsError
+from app.providers.services import login_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def login():
         user = services.authenticate(form.mobile.data, form.password.data)
         if user is None:
             flash(_("Wrong mobile number or password."), "error")
+        elif not user.is_active:  # the password is right, but the provider may not work now
+            flash(login_refusal(user.provider), "error")
         else:
             _start_session(user, remember=form.remember.data)
             db.session.commit()

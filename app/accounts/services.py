@@ -19,7 +19,7 @@ def load_user(cookie_id: str) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.session_token != token or not user.is_active_account:
+    if user is None or user.session_token != token or not user.is_active:  # a suspended provider's staff too
         return None
     return user
 

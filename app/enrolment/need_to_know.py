@@ -1,5 +1,6 @@
 """Need to know: who may see a family's hardship and a child's health notes. These rules live here and only here.
 
+- A guardian is family only through a link to the child that the school confirmed (`confirmed_child_ids`).
 - Hardship (the waiver request and its decision, and the "hardship" priority group a family claims) is seen by
   the family that applied and by the school's principal and finance officers; never by class teachers,
   coordinators, other staff or other families.
@@ -41,13 +42,18 @@ SESSION_STAFF_ROLES = (Role.TEACHER, Role.PROVIDER_STAFF)  # only staff are ever
 # --- Who is who ---
 
 
-def is_family(user: User, application: Application) -> bool:
-    """The guardian who applied, or another guardian of the child whose link the school confirmed."""
+def confirmed_child_ids(user: User) -> list[int]:
+    """The children the school confirmed this guardian for. Only a confirmed link shows anything about a child: an
+    unconfirmed one shows nothing, and a rejected or removed one (deleted) ends every access it gave."""
     if not user.is_authenticated or user.role is not Role.GUARDIAN:
-        return False
-    if application.guardian_id == user.id:
-        return True
-    return any(link.student_id == application.student_id and link.verified for link in user.guardian_links)
+        return []
+    return [link.student_id for link in user.guardian_links if link.verified]
+
+
+def is_family(user: User, application: Application) -> bool:
+    """A guardian of the child whose link the school confirmed; the one who applied too only while their link holds
+    (a rejected or removed link ends access to the applications filed through it)."""
+    return application.student_id in confirmed_child_ids(user)
 
 
 def handles_fees(user: User) -> bool:
@@ -169,7 +175,7 @@ def children_of_session(session: PlannedSession) -> list[Application]:
 
 def register_template_globals(app: Flask) -> None:
     """may_see_hardship(application), may_see_health_notes(application), visible_priority_groups(application),
-    handles_fees() and hardship_label(status), for every template."""
+    handles_fees(), confirmed_guardian_of(student) and hardship_label(status), for every template."""
     from app.programs.forms import priority_group_choices
 
     def priority_group_label(value: str) -> str:
@@ -181,5 +187,6 @@ def register_template_globals(app: Flask) -> None:
     app.add_template_global(lambda application: visible_priority_groups(current_user, application),
                             "visible_priority_groups")
     app.add_template_global(lambda: handles_fees(current_user), "handles_fees")
+    app.add_template_global(lambda student: student.id in confirmed_child_ids(current_user), "confirmed_guardian_of")
     app.add_template_global(lambda status: str(HARDSHIP_LABELS[status]), "hardship_label")
     app.add_template_global(priority_group_label, "priority_group_label")

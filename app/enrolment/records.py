@@ -117,15 +117,25 @@ def _reader_locale(user: User) -> str:
     return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def family_to_tell(application: Application) -> list[User]:
+    """Who hears about the application: the guardian who applied while their link to the child holds, else the
+    child's guardians the school confirmed (a rejected or removed link hears nothing more about the child)."""
+    from app.enrolment.need_to_know import is_family
+
+    if is_family(application.guardian, application):
+        return [application.guardian]
+    return [link.guardian for link in application.student.guardian_links if link.verified]
+
+
 def notify_guardian(application: Application, subject_msgid: str, **values) -> None:
-    """Tell the guardian, in their language, about a change to the application: the message names the child and
+    """Tell the family, in their language, about a change to the application: the message names the child and
     the offering, says where the application stands, and links to its page."""
-    guardian = application.guardian
-    with force_locale(_reader_locale(guardian)):
-        subject = gettext(subject_msgid, child=application.student.name, **values)
-        body = gettext("%(offering)s · now: %(status)s", offering=application.offering.title,
-                       status=str(STATUS_LABELS[application.status]))
-    notify(guardian, subject, body, application_link(application))
+    for guardian in family_to_tell(application):
+        with force_locale(_reader_locale(guardian)):
+            subject = gettext(subject_msgid, child=application.student.name, **values)
+            body = gettext("%(offering)s · now: %(status)s", offering=application.offering.title,
+                           status=str(STATUS_LABELS[application.status]))
+        notify(guardian, subject, body, application_link(application))
 
 
 def notify_class_teacher(application: Application, subject_msgid: str, **values) -> None:

@@ -134,10 +134,10 @@ def index():
     """The guardian's children, what each may apply for, and the applications made."""
     rows = []
     for link in current_user.guardian_links:
-        applications = db.session.scalars(db.select(Application).filter_by(student_id=link.student_id)
-                                          .order_by(Application.id.desc())).all()
+        applications = enrolment_applications(link.student)
         applied = {a.offering_id for a in applications}
-        offerings = [o for o in services.open_offerings(link.student, utcnow()) if o.id not in applied]
+        offerings = [o for o in services.open_offerings(link.student, utcnow()) if o.id not in applied] \
+            if link.student_id in need_to_know.confirmed_child_ids(current_user) else []
         rows.append((link, applications, offerings))
     return render_template("enrolment/index.html", rows=rows)
 
@@ -488,7 +488,7 @@ def lottery_or_404(lottery_id: int) -> Lottery:
     if record is None:
         abort(404)
     if current_user.role is Role.GUARDIAN:
-        children = [link.student_id for link in current_user.guardian_links if link.verified]
+        children = need_to_know.confirmed_child_ids(current_user)
         allowed = db.session.scalar(db.select(Application.id).filter(
             Application.offering_id == record.offering_id, Application.student_id.in_(children)).limit(1)) is not None
     else:
@@ -505,7 +505,7 @@ def lottery(lottery_id: int):
     record = lottery_or_404(lottery_id)
     own_tickets = {}
     if current_user.role is Role.GUARDIAN:  # the family finds its own children's tickets in the order
-        children = [link.student_id for link in current_user.guardian_links if link.verified]
+        children = need_to_know.confirmed_child_ids(current_user)
         own_tickets = {a.ticket: a.student.name for a in db.session.scalars(db.select(Application).filter(
             Application.offering_id == record.offering_id, Application.student_id.in_(children)))}
     return render_template("enrolment/lottery.html", record=record, same=allocation.rerun_lottery(record),
@@ -542,6 +542,8 @@ def mark_read():
 
 @bp.app_template_global()
 def enrolment_applications(student: Student) -> list[Application]:
-    """A child's applications, newest first (the guardian's dashboard lists them)."""
+    """A child's applications, newest first, for a guardian the school confirmed (nothing otherwise)."""
+    if student.id not in need_to_know.confirmed_child_ids(current_user):
+        return []
     return list(db.session.scalars(db.select(Application).filter_by(student_id=student.id)
                                    .order_by(Application.id.desc())))

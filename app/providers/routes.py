@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.access import get_for_county_or_404, roles_required
@@ -38,6 +39,8 @@ from app.staff.services import skill_label
 from scheduling import policy
 
 officer_only = roles_required(Role.COUNTY_OFFICER)
+# What a suspension or exit does at once (services._withdraw_staff), said to the officer who did it.
+STAFF_STOPPED = _l("Its staff can no longer log in, and the schools were asked to re-plan the sessions they had.")
 
 
 # --- Words for templates (also used by the provider staff dashboard) ---
@@ -161,7 +164,7 @@ def suspend(provider_id: int):
         return _render_detail(provider, suspend_form=form)
     services.suspend(provider, ReasonCategory(form.reason_category.data), form.reason.data, current_user)
     db.session.commit()
-    flash(_("%(name)s is suspended.", name=provider.name), "success")
+    flash(_("%(name)s is suspended.", name=provider.name) + " " + str(STAFF_STOPPED), "success")
     return redirect(url_for("providers.detail", provider_id=provider.id))
 
 
@@ -174,7 +177,7 @@ def exit_whitelist(provider_id: int):
         return _render_detail(provider, exit_form=form)
     services.exit_whitelist(provider, ReasonCategory(form.reason_category.data), form.reason.data, current_user)
     db.session.commit()
-    flash(_("%(name)s has left the whitelist.", name=provider.name), "success")
+    flash(_("%(name)s has left the whitelist.", name=provider.name) + " " + str(STAFF_STOPPED), "success")
     return redirect(url_for("providers.detail", provider_id=provider.id))
 
 

@@ -7,8 +7,11 @@ import logging
 import secrets
 from datetime import date
 
+from flask_babel import gettext as _
+
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.models_base import local_today
 from app.providers.models import (
     ACTION_TRANSITIONS,
     EvaluationRating,
@@ -94,13 +97,54 @@ def renew(provider: Provider, vetted_until: date, by: User) -> ProviderStatusCha
 
 
 def suspend(provider: Provider, reason_category: ReasonCategory, reason: str, by: User) -> ProviderStatusChange:
-    """Take the provider off the whitelist for now (it may be re-approved after rectification)."""
-    return _change(provider, VettingAction.SUSPEND, by, reason_category=reason_category, reason=reason)
+    """Take the provider off the whitelist for now (it may be re-approved after rectification): its staff's logins,
+    feeds and coming sessions end at once (see `_withdraw_staff`)."""
+    change = _change(provider, VettingAction.SUSPEND, by, reason_category=reason_category, reason=reason)
+    _withdraw_staff(provider)
+    return change
 
 
 def exit_whitelist(provider: Provider, reason_category: ReasonCategory, reason: str, by: User) -> ProviderStatusChange:
-    """Remove the provider for good (退出)."""
-    return _change(provider, VettingAction.EXIT, by, reason_category=reason_category, reason=reason)
+    """Remove the provider for good (退出): its staff's logins, feeds and coming sessions end at once."""
+    change = _change(provider, VettingAction.EXIT, by, reason_category=reason_category, reason=reason)
+    _withdraw_staff(provider)
+    return change
+
+
+def _withdraw_staff(provider: Provider) -> None:
+    """The provider may no longer work: its staff's sessions end (User.is_active asks Provider.is_vetted_on), and
+    their assignments from today on leave the schools' working rosters, whose coordinators are asked to re-plan."""
+    from app.rosters.services import withdraw_from_rosters
+
+    for user in provider.staff_users:
+        user.rotate_session_token()
+    withdraw_from_rosters([user.staff_profile for user in provider.staff_users if user.staff_profile is not None],
+                          local_today(), provider.name)
+
+
+def login_refusal(provider: Provider | None) -> str:
+    """Why a provider's staff cannot log in now, in plain words (the provider may not work today)."""
+    if provider is None:
+        return _("This login belongs to no organisation.")
+    if provider.status in (ProviderStatus.SUSPENDED, ProviderStatus.EXITED):
+        change = provider.last_status_change
+        category = change.reason_category if change is not None else None
+        from app.providers.forms import REASON_LABELS
+
+        why = "; ".join(part for part in (str(REASON_LABELS[category]) if category else "", provider.status_reason)
+                        if part)
+        if provider.status is ProviderStatus.SUSPENDED:
+            return _("%(name)s is suspended from the county whitelist (%(why)s), so its staff cannot log in or "
+                     "work in schools now. Ask the county education department when it may return.",
+                     name=provider.name, why=why or "—")
+        return _("%(name)s has left the county whitelist (%(why)s), so its staff cannot log in or work in schools.",
+                 name=provider.name, why=why or "—")
+    if provider.status is ProviderStatus.APPLIED:
+        return _("%(name)s is not yet on the county whitelist, so its staff cannot log in until the county education "
+                 "department approves it.", name=provider.name)
+    return _("The vetting of %(name)s ended on %(day)s, so its staff cannot log in or work in schools until the county "
+             "education department renews it.", name=provider.name,
+             day=provider.vetted_until.isoformat() if provider.vetted_until else "—")
 
 
 def evaluate(provider: Provider, *, term_name: str, rating: EvaluationRating | None, score: int | None,

@@ -134,7 +134,11 @@ def replacements(absence: SessionAbsence, *, re_solve: bool = False) -> dict:
     week = session.week
     absent, target = staff_key(absence.profile_id), session_key(session.id)
     problem = build_problem(week)
-    current = _complete(_published_roster(week), problem)
+    current = _published_roster(week)
+    # Only people who may still be rostered (a suspended provider's staff have left the problem): the others' places
+    # in the published roster are gaps to fill, not people to validate or offer.
+    people = {person["id"] for person in problem["staff"]}
+    current = _complete(dict(current, assignments=[a for a in current["assignments"] if a["staff"] in people]), problem)
     problem["previous"] = [dict(a) for a in current["assignments"]]
     problem["pinned"] = [p for p in problem["pinned"] if not (p["session"] == target and p["staff"] == absent)]
     for person in problem["staff"]:

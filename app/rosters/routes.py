@@ -235,9 +235,11 @@ def roster(week_id: int):
     swap_form.first.choices = swap_form.second.choices = choices
     whatif_form = WhatIfForm(people=[(staff_key(pid), name) for pid, name in people])
     latest_job = next((j for j in reversed(week.jobs) if j.kind is RosterJobKind.GENERATE), None)
+    # Before the first run only the promised leaders are in: every session is "short", which says nothing yet.
+    generated = week.solved_roster is not None or week.published is not None
     return render_template(
-        "rosters/roster.html", week=week, working=working, loads=services.teacher_loads(week),
-        unstaffed={u["session"]: u for u in (working or {}).get("unstaffed", [])},
+        "rosters/roster.html", week=week, working=working, loads=services.teacher_loads(week), generated=generated,
+        unstaffed={u["session"]: u for u in (working or {}).get("unstaffed", [])} if generated else {},
         pin_form=pin_form, swap_form=swap_form, whatif_form=whatif_form, confirm_form=ConfirmForm(),
         publish_form=PublishForm(data={"seen": week.published.number if week.published else 0}),
         job=latest_job, grid=services.grid(week),
@@ -376,6 +378,11 @@ def publish(week_id: int):
     try:
         version = services.publish(week, current_user, seen_number=int(form.seen.data), note=form.note.data or "")
         db.session.commit()
+    except services.ChangeRefused as refused:
+        db.session.rollback()
+        for reason in refused.reasons:
+            flash(reason, "error")
+        return redirect(url_for("rosters.roster", week_id=week.id))
     except services.PublishConflict:
         db.session.rollback()
         flash(_("Someone else published this week a moment ago. Your working roster is kept: look at the "

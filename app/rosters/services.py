@@ -23,7 +23,7 @@ from app.enrolment.records import notify
 from app.extensions import db
 from app.models_base import utcnow
 from app.programs.models import Activity
-from app.providers.models import Provider, ProviderStatus
+from app.providers.models import Provider
 from app.rosters.models import (
     Assignment,
     PlannedSession,
@@ -245,11 +245,60 @@ def roster_staff(school: School, on: date) -> list[StaffProfile]:
     providers = db.session.scalars(
         select(StaffProfile).options(*_STAFF_LOADS).join(User, User.id == StaffProfile.user_id)
         .join(Provider, Provider.id == User.provider_id)
-        .where(User.role == Role.PROVIDER_STAFF, Provider.county_id == school.county_id,
-               Provider.status == ProviderStatus.ACTIVE, Provider.vetted_until >= on, User.is_active_account)
+        .where(User.role == Role.PROVIDER_STAFF, Provider.county_id == school.county_id, User.is_active_account)
         .order_by(StaffProfile.id)
     ).all()
-    return list(own) + [p for p in providers if p not in own]
+    return list(own) + [p for p in providers if p not in own and may_work(p, on)]
+
+
+def may_work(profile: StaffProfile, day: date) -> bool:
+    """Whether the person may be rostered on a date: provider staff only while their provider is vetted for it
+    (Provider.is_vetted_on, the one rule); everyone else as before."""
+    if profile.staff_type is not StaffType.PROVIDER:
+        return True
+    provider = profile.user.provider
+    return profile.user.is_active_account and provider is not None and provider.is_vetted_on(day)
+
+
+def withdraw_from_rosters(profiles: list[StaffProfile], from_day: date, provider_name: str) -> int:
+    """Take these people out of every working roster from a date on (their provider may no longer work) and ask each
+    school's coordinators to re-plan the weeks concerned; the number of assignments removed."""
+    profile_ids = [p.id for p in profiles]
+    if not profile_ids:
+        return 0
+    assignments = db.session.scalars(
+        select(Assignment).join(PlannedSession, PlannedSession.id == Assignment.session_id)
+        .where(Assignment.profile_id.in_(profile_ids), PlannedSession.on_date >= from_day)
+        .order_by(PlannedSession.on_date, PlannedSession.starts_at, Assignment.id)).all()
+    weeks: dict[int, Week] = {}
+    lost: dict[int, list[str]] = defaultdict(list)
+    for assignment in assignments:
+        session = assignment.session
+        weeks[session.week_id] = session.week
+        lost[session.week_id].append(
+            f"{session.on_date.isoformat()} {_hhmm(session.starts_at)}–{_hhmm(session.ends_at)} {session.series}"
+            f" · {assignment.profile.user.name}")
+        session.assignments.remove(assignment)
+    db.session.flush()
+    for week_id, week in sorted(weeks.items(), key=lambda item: item[1].monday):
+        coordinators = db.session.scalars(select(User).filter_by(
+            school_id=week.school_id, role=Role.SCHOOL_ADMIN, is_active_account=True).order_by(User.id)).all()
+        for coordinator in coordinators:
+            with force_locale(coordinator.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                subject = _("%(provider)s may no longer work in schools: re-plan the week of %(monday)s and publish",
+                            provider=provider_name, monday=week.monday.isoformat())
+                body = "\n".join([_("These sessions lost their person:")] + lost[week_id])
+            notify(coordinator, subject, body, f"/rosters/weeks/{week_id}/roster")
+    logger.info("withdrew %s assignments of %s people from %s on", len(assignments), len(profile_ids), from_day)
+    return len(assignments)
+
+
+def unvetted_assignments(week: Week) -> list[str]:
+    """Sentences for the working assignments whose person may not work on the session's date (`may_work`)."""
+    return [_("%(name)s may not work on %(day)s %(start)s–%(end)s %(series)s: the provider is not vetted for that "
+              "date. Remove them or re-plan the week, then publish.", name=a.profile.user.name,
+              day=s.on_date.isoformat(), start=_hhmm(s.starts_at), end=_hhmm(s.ends_at), series=s.series)
+            for s in week.sessions for a in s.assignments if not may_work(a.profile, s.on_date)]
 
 
 def _staff_entry(profile: StaffProfile, dates: list[date]) -> dict:
@@ -573,12 +622,16 @@ def version_diff(old: RosterVersion | None, new: RosterVersion) -> dict[str, dic
 def publish(week: Week, actor: User, *, seen_number: int, note: str = "") -> RosterVersion:
     """Publish the working roster as version N+1 and notify everyone whose sessions changed.
 
+    A roster with someone who may not work on a session's date is refused (ChangeRefused, with the reasons).
     `seen_number` is the latest version the coordinator saw; if someone published meanwhile, or two
     publish at the same moment (the unique (week, number) pair), PublishConflict is raised and nothing is lost.
     """
     latest = db.session.scalar(select(func.max(RosterVersion.number)).filter_by(week_id=week.id)) or 0
     if latest != seen_number:
         raise PublishConflict()
+    refused = unvetted_assignments(week)
+    if refused:
+        raise ChangeRefused(refused)
     previous = week.published
     version = RosterVersion(week_id=week.id, number=latest + 1, roster=snapshot(week, working_roster(week)),
                             note=note, published_by_id=actor.id, published_at=utcnow())

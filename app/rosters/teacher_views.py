@@ -25,6 +25,7 @@ from app.enrolment import need_to_know
 from app.extensions import db
 from app.models_base import local_today
 from app.rosters import absence, exports
+from app.rosters import services as roster_services
 from app.rosters.expected import expected_by_session, expected_children
 from app.rosters.models import PlannedSession, RosterSettings, Week, id_of, staff_key
 from app.schools.forms import ActionForm
@@ -297,7 +298,7 @@ def calendar_bytes(profile: StaffProfile, sessions: list[MySession]) -> bytes:
 def calendar_feed(token: str):
     """The secret feed: no login (calendar apps cannot log in); an unknown or revoked token is a 404."""
     profile = db.session.scalar(select(StaffProfile).filter_by(calendar_token=token)) if len(token) <= 64 else None
-    if profile is None or not profile.user.is_active_account:
+    if profile is None or not profile.user.is_active:  # closed, or a provider that may not work now
         abort(404)
     today = local_today()
     sessions = published_sessions(profile, today - timedelta(days=CALENDAR_PAST_DAYS), date.max - timedelta(days=7))
@@ -410,6 +411,10 @@ def replace_absent(absence_id: int):
         profile.staff_type is StaffType.PROVIDER and profile.user.effective_county_id == current_user.school.county_id))
     if not allowed:
         abort(404)
+    if not roster_services.may_work(profile, flagged.session.on_date):
+        flash(_("%(name)s may not work on that date: the provider is not vetted for it. Choose someone else.",
+                name=profile.user.name), "error")
+        return redirect(url_for("myweek.absence_detail", absence_id=flagged.id))
     absence.replace(flagged, profile.id)
     db.session.commit()
     flash(_("%(name)s now takes the session in the working roster. Publish the roster to tell everyone.",
