@@ -7,20 +7,15 @@ it from the templates, starts the roster job and polls it until it is done.
 
 import http.cookiejar
 import json
-import os
 import re
-import signal
-import subprocess
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.pg import free_port
+from tests.serving import run_script
 
-ROOT = Path(__file__).resolve().parent.parent
 COORDINATOR = ("13800000011", "demo-2026")
 
 pytestmark = pytest.mark.slow
@@ -47,37 +42,9 @@ class Browser:
 
 @pytest.fixture()
 def served(tmp_path):
-    """Base URL of the site `scripts/run.sh` serves on a fresh SQLite file; the process group is killed after."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("REDIS_URL", "ROSTER_JOB_RUNNER", "APP_CONFIG", "FLASK_DEBUG", "FLASK_APP")}
-    env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite'}", SECRET_KEY="run-script-test",
-               PYTHONWARNINGS="ignore::DeprecationWarning")
-    log_path = tmp_path / "run.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600  # set-up, database upgrade and the demo county come first
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"scripts/run.sh did not serve the site:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+    """Base URL of the site `scripts/run.sh` serves on a fresh SQLite file; the process group is stopped after."""
+    with run_script(tmp_path / "run.sqlite", tmp_path / "run.log") as url:
+        yield url
 
 
 def test_run_script_serves_a_site_whose_roster_generation_finishes(served):

@@ -3,14 +3,13 @@
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import unavailable
 from tests.pg import free_port
+from tests.serving import wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,17 +48,7 @@ def live_server(live_database):
                                "--access-logfile", "-", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:  # wait until it answers (not a timed assertion: a server that never starts fails below)
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start; see {ARTIFACTS / 'live-server.log'}")
-            time.sleep(0.2)
+        wait_until_serving(url, server, 60, ARTIFACTS / "live-server.log")
         yield url
     finally:
         server.terminate()

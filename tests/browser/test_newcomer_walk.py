@@ -20,14 +20,10 @@ test fails at the end with every failure, each naming its screenshot. The server
 test-artifacts/walk-server.log.
 """
 
-import os
 import re
-import signal
 import sqlite3
-import subprocess
 import time
 import traceback
-import urllib.request
 from contextlib import closing
 from datetime import date, timedelta
 
@@ -37,7 +33,7 @@ from app.demo import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS, ROOT
 from tests.browser.page_checks import assert_sound, watch
 from tests.conftest import unavailable
-from tests.pg import free_port
+from tests.serving import run_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
@@ -47,53 +43,18 @@ CHILD, CARE = "张子涵", "寒假托管"  # the guardian's first child; the dem
 ROLES = {GUARDIAN: "guardian", CLASS_TEACHER: "class-teacher", PRINCIPAL: "principal", COORDINATOR: "coordinator",
          FINANCE: "finance", TEACHER: "teacher", COACH: "coach", COUNTY: "county"}
 EXPIRED_PROVIDER = "小小科学家"  # the README's provider whose vetting has expired
-# The app's own settings (README, Configuration) and Flask's: a newcomer's shell has none of them.
-APP_VARIABLES = ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY", "APP_CONFIG", "RATELIMIT_STORAGE_URI", "REDIS_URL",
-                 "ROSTER_JOB_RUNNER", "ROSTER_JOB_STALE_MINUTES", "LOGIN_RATE_LIMIT", "FLASK_APP", "FLASK_DEBUG",
-                 "FLASK_ENV", "FLASK_RUN_PORT", "FLASK_RUN_HOST")
-STARTUP_LIMIT = 600  # s: a first run.sh may install the pinned dependencies
 JOB_LIMIT = 120_000  # ms for the roster job to finish (its own time limit is 10 s on the demo week)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """`scripts/run.sh` in its own process group, on a fresh SQLite file and a free port; killed at the end."""
+    """`scripts/run.sh` in its own process group, on a fresh SQLite file and a free port; stopped at the end."""
     if not (ROOT / ".venv" / "bin" / "python").exists():
         unavailable("no .venv: scripts/run.sh would create it (run scripts/setup.sh first)")
     database = tmp_path_factory.mktemp("walk") / "walk.sqlite"
-    port = free_port()
-    env = {name: value for name, value in os.environ.items() if name not in APP_VARIABLES}
-    env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{database}")
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "walk-server.log").open("w")
-    server = subprocess.Popen(["scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_LIMIT
-        while True:  # until it answers (a server that never starts fails here, with its log)
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"scripts/run.sh did not serve the site; see {ARTIFACTS / 'walk-server.log'}:\n"
-                            + (ARTIFACTS / "walk-server.log").read_text()[-3000:])
-            time.sleep(0.5)
+    with run_script(database, ARTIFACTS / "walk-server.log") as url:
         yield url, database
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(server.pid, sig)
-                server.wait(timeout=20)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        log.close()
 
 
 class StepFailed(Exception):
