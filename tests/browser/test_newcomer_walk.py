@@ -184,6 +184,12 @@ def test_every_role_does_its_main_job_on_a_phone(browser, site):
     people = {}
     state = {}
 
+    def application_is(expected: str, *, after: str) -> None:
+        """The walk's application has this status in the site's database, or the step fails."""
+        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
+        if status.lower() != expected:
+            raise StepFailed(f"the application is {status!r} after {after}")
+
     def reads_the_notice(page):
         """What a parent opens first: the school's public notice, from the home page, before logging in."""
         click_and_wait(page, page.get_by_role("link", name=re.compile("公示")).first)
@@ -234,9 +240,7 @@ def test_every_role_does_its_main_job_on_a_phone(browser, site):
         page.get_by_label(re.compile("原因")).fill("请补充接送人电话")
         click_and_wait(page, page.get_by_role("button", name="退回家长"))
         walk.check(page, "class-teacher-returned")
-        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
-        if status.lower() != "returned":
-            raise StepFailed(f"the application is {status!r} after 退回家长")
+        application_is("returned", after="退回家长")
 
     def guardian_fixes():
         page = person(GUARDIAN)
@@ -270,9 +274,7 @@ def test_every_role_does_its_main_job_on_a_phone(browser, site):
         row = page.get_by_role("row", name=re.compile(CHILD)).filter(has_text=CARE)
         click_and_wait(page, row.get_by_role("button", name="确认"))
         walk.check(page, "class-teacher-confirmed")
-        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
-        if status.lower() != "confirmed":
-            raise StepFailed(f"the application is {status!r} after 确认")
+        application_is("confirmed", after="确认")
 
     def principal_approves():
         page = person(PRINCIPAL)
@@ -284,9 +286,7 @@ def test_every_role_does_its_main_job_on_a_phone(browser, site):
         walk.check(page, "principal-applications")
         click_and_wait(page, page.get_by_role("button", name="审定已确认的申请"))
         walk.check(page, "principal-approved")
-        status = walk.rows("SELECT status FROM application WHERE id = ?", state["application"])[0][0]
-        if status.lower() != "approved":
-            raise StepFailed(f"the application is {status!r} after 审定已确认的申请")
+        application_is("approved", after="审定已确认的申请")
 
     def finance_charges():
         page = person(FINANCE)
