@@ -23,7 +23,6 @@ from app.accounts.forms import (
 from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.messaging.sms import SmsError
-from app.providers.services import login_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +100,9 @@ def login():
         if user is None:
             flash(_("Wrong mobile number or password."), "error")
         elif not user.is_active:  # the password is right, but the provider may not work now
+            # Imported here: providers' routes import app.access, which imports this package (a cycle at import).
+            from app.providers.services import login_refusal
+
             flash(login_refusal(user.provider), "error")
         else:
             _start_session(user, remember=form.remember.data)
