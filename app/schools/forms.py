@@ -73,6 +73,11 @@ class StudentForm(FlaskForm):
     student_number = text_field(_l("Student number"), 30, render_kw=STUDENT_NUMBER_INPUT)
     name = text_field(_l("Name"), 50)
     class_id = SelectField(_l("Class"), coerce=int)
+    guardian_mobiles = StringField(
+        _l("Guardians' mobile numbers"), validators=[Length(max=200)],
+        description=_l("One or more, separated by spaces or commas. A guardian who registers with one of these "
+                       "numbers is confirmed at once when binding the child."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"})
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, school: School, student: Student | None = None, **kwargs):
@@ -86,6 +91,15 @@ class StudentForm(FlaskForm):
         if services.student_number_taken(self.school, field.data, except_id=except_id):
             raise ValidationError(_l("Another student of this school already has the number %(number)s.",
                                      number=field.data))
+
+    def validate_guardian_mobiles(self, field) -> None:
+        numbers, bad = services.split_guardian_mobiles(field.data)
+        if bad:
+            raise ValidationError(_l("Not a mobile number (11 digits starting with 1): %(value)s",
+                                     value=" ".join(bad)))
+        if len(numbers) > services.MAX_GUARDIAN_MOBILES:
+            raise ValidationError(_l("At most %(count)d numbers.", count=services.MAX_GUARDIAN_MOBILES))
+        self.mobiles = numbers
 
 
 # --- Settings and calendar ---

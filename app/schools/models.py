@@ -164,12 +164,19 @@ class Student(db.Model):
     class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
     student_number: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(50))
+    # The guardians' mobile numbers as the school has them (student import, student form), space separated. A
+    # guardian whose proven mobile is one of them is confirmed at once on binding the child.
+    guardian_mobiles: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     school: Mapped[School] = relationship()
     school_class: Mapped[SchoolClass] = relationship(back_populates="students")
     guardian_links: Mapped[list["GuardianLink"]] = relationship(  # noqa: F821
         back_populates="student", cascade="all, delete-orphan"
     )
+
+    @property
+    def guardian_mobile_list(self) -> list[str]:
+        return self.guardian_mobiles.split()
 
     def __repr__(self) -> str:
         return f"<Student {self.student_number}>"

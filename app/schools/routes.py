@@ -92,7 +92,7 @@ def add_student():
         return redirect(url_for("schools.classes"))
     if form.validate_on_submit():
         school_class = get_for_school_or_404(SchoolClass, form.class_id.data)
-        services.add_student(school_class, form.student_number.data, form.name.data)
+        services.add_student(school_class, form.student_number.data, form.name.data, form.mobiles)
         db.session.commit()
         flash(_("Student %(name)s added.", name=form.name.data), "success")
         return redirect(url_for("schools.students", class_id=school_class.id))
@@ -106,7 +106,7 @@ def edit_student(student_id: int):
     form = StudentForm(school=current_user.school, student=student, obj=student)
     if form.validate_on_submit():
         school_class = get_for_school_or_404(SchoolClass, form.class_id.data)
-        services.update_student(student, school_class, form.student_number.data, form.name.data)
+        services.update_student(student, school_class, form.student_number.data, form.name.data, form.mobiles)
         db.session.commit()
         flash(_("Student saved."), "success")
         return redirect(url_for("schools.students", class_id=school_class.id))
@@ -348,10 +348,14 @@ def reject_link(link_id: int):
 def bind_child():
     form = BindChildForm(guardian=current_user, schools=services.schools_for_binding())
     if form.validate_on_submit():
-        services.bind_child(current_user, form.student, Relationship(form.relationship.data))
+        link = services.bind_child(current_user, form.student, Relationship(form.relationship.data))
         db.session.commit()
-        flash(_("Request sent: %(name)s is waiting for the class teacher to confirm.", name=form.student.name),
-              "success")
+        if link.verified:
+            flash(_("%(name)s is bound: your mobile number is one the school has for the child.",
+                    name=form.student.name), "success")
+        else:
+            flash(_("Request sent: %(name)s is waiting for the class teacher to confirm.", name=form.student.name),
+                  "success")
         return redirect(url_for("schools.bind_child"))
     return render_template("schools/bind_child.html", form=form, links=current_user.guardian_links,
                            action_form=ActionForm(), relationship_labels=RELATIONSHIP_LABELS)

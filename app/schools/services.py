@@ -1,6 +1,7 @@
 """School work: classes, students, calendar, guardian links and county figures. Services flush; the request commits."""
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -109,17 +110,42 @@ def student_number_taken(school: School, student_number: str, *, except_id: int 
     return db.session.scalar(statement) is not None
 
 
-def add_student(school_class: SchoolClass, student_number: str, name: str) -> Student:
-    """Enrol a student in a class."""
+GUARDIAN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAX_GUARDIAN_MOBILES = 4
+_MOBILE_SEPARATORS = re.compile(r"[\s,;/，；、]+")
+
+
+def split_guardian_mobiles(text: str) -> tuple[list[str], list[str]]:
+    """(the numbers, the pieces that are not mobile numbers) of what a school wrote: 11-digit mobiles separated by
+    spaces, commas, semicolons, slashes or 、 (a spreadsheet cell or the student form); repeats are kept once."""
+    numbers: list[str] = []
+    bad: list[str] = []
+    for piece in _MOBILE_SEPARATORS.split(text or ""):
+        piece = piece.strip().removeprefix("+86").replace("-", "")
+        if not piece:
+            continue
+        if not GUARDIAN_MOBILE.match(piece):
+            bad.append(piece)
+        elif piece not in numbers:
+            numbers.append(piece)
+    return numbers, bad
+
+
+def add_student(school_class: SchoolClass, student_number: str, name: str,
+                guardian_mobiles: list[str] | None = None) -> Student:
+    """Enrol a student in a class, with the guardians' mobile numbers the school has."""
     student = Student(school_id=school_class.school_id, school_class=school_class,
-                      student_number=student_number, name=name)
+                      student_number=student_number, name=name, guardian_mobiles=" ".join(guardian_mobiles or []))
     db.session.add(student)
     db.session.flush()
     return student
 
 
-def update_student(student: Student, school_class: SchoolClass, student_number: str, name: str) -> None:
-    """Change a student's number, name or class."""
+def update_student(student: Student, school_class: SchoolClass, student_number: str, name: str,
+                   guardian_mobiles: list[str] | None = None) -> None:
+    """Change a student's number, name, class or guardians' mobile numbers."""
+    if guardian_mobiles is not None:
+        student.guardian_mobiles = " ".join(guardian_mobiles)
     student.school_class = school_class
     student.student_number = student_number
     student.name = name
@@ -197,13 +223,46 @@ def find_student_for_binding(school_id: int, student_number: str, name: str) -> 
     )
 
 
+def mobile_on_record(guardian: User, student: Student) -> bool:
+    """The guardian's mobile is one the school recorded for the child. A guardian's mobile is proven: an account
+    comes to be only through the SMS code sent to it (registration), and a new number only through its code."""
+    return guardian.mobile in student.guardian_mobile_list
+
+
 def bind_child(guardian: User, student: Student, relationship_kind: Relationship) -> GuardianLink:
-    """Link a guardian to a child; the class teacher confirms it later."""
-    link = GuardianLink(guardian=guardian, student=student, relationship_kind=relationship_kind, verified=False)
+    """Link a guardian to a child: confirmed at once when the guardian's (proven) mobile is one the school recorded
+    for the child, else waiting for the class teacher. The child's confirmed guardians hear of the request."""
+    confirmed = mobile_on_record(guardian, student)
+    others = [other.guardian for other in student.guardian_links if other.verified and other.guardian_id != guardian.id]
+    link = GuardianLink(guardian=guardian, student=student, relationship_kind=relationship_kind, verified=confirmed,
+                        verified_at=utcnow() if confirmed else None)
     db.session.add(link)
     db.session.flush()
-    logger.info("guardian %s asked to bind student %s", guardian.id, student.id)
+    for other in others:
+        _tell_of_binding(other, guardian, student, confirmed)
+    logger.info("guardian %s asked to bind student %s (confirmed by mobile: %s)", guardian.id, student.id, confirmed)
     return link
+
+
+def _tell_of_binding(reader: User, guardian: User, student: Student, confirmed: bool) -> None:
+    """Tell a confirmed guardian, in their language, that someone else asked to bind their child."""
+    from flask import current_app
+    from flask_babel import force_locale, gettext
+
+    from app.accounts.verification import mask
+    from app.enrolment.records import notify
+
+    with force_locale(reader.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = gettext("%(guardian)s asked to be a guardian of %(child)s", guardian=guardian.name,
+                          child=student.name)
+        if confirmed:
+            body = gettext("Their mobile %(mobile)s is one the school has for %(child)s, so the link is confirmed. "
+                           "If you do not know this person, tell the class teacher.",
+                           mobile=mask(guardian.mobile), child=student.name)
+        else:
+            body = gettext("Mobile %(mobile)s. The class teacher decides. If you do not know this person, tell the "
+                           "class teacher.", mobile=mask(guardian.mobile))
+    notify(reader, subject, body)
 
 
 def unbind_child(link: GuardianLink) -> None:

@@ -1,0 +1,119 @@
+"""Binding a child that holds: the school records the guardians' mobile numbers (student form, student import); a
+guardian whose proven mobile is one of them is confirmed at once, else the class teacher sees why it waits; the
+child's confirmed guardians are told when someone else asks to bind the child."""
+
+import io
+import re
+
+import pytest
+
+from app.accounts.models import GuardianLink, Role
+from app.enrolment.models import Notification
+from app.schools.models import Student
+from tests import factories
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def bind(client, world, **overrides):
+    data = {"school_id": world.own_school.id, "student_number": world.own_student.student_number,
+            "name": world.own_student.name, "relationship": "father"}
+    data.update(overrides)
+    return client.post("/schools/bind-child", data=data)
+
+
+def link_of(db, guardian) -> GuardianLink:
+    return db.session.scalar(db.select(GuardianLink).filter_by(guardian_id=guardian.id))
+
+
+@pytest.fixture
+def parent(db, login):
+    guardian = factories.create_user(Role.GUARDIAN, mobile="13912345678")
+    db.session.commit()
+    login(guardian)
+    return guardian
+
+
+# --- The school records the numbers ---
+
+
+def test_admin_records_guardian_mobiles_on_the_student_form(client, db, world, login):
+    login(world.users["school_admin"])
+    student = world.own_student
+    data = {"student_number": student.student_number, "name": student.name, "class_id": world.own_class.id}
+    refused = client.post(f"/schools/students/{student.id}/edit",
+                          data={**data, "guardian_mobiles": "13912345678, 12345"})
+    assert refused.status_code == 200 and "12345" in page(refused)
+    db.session.refresh(student)
+    assert student.guardian_mobiles == ""
+    saved = client.post(f"/schools/students/{student.id}/edit",
+                        data={**data, "guardian_mobiles": "13912345678，13800001111 13912345678"})
+    assert saved.status_code == 302
+    db.session.refresh(student)
+    assert student.guardian_mobile_list == ["13912345678", "13800001111"]
+    assert "13912345678 13800001111" in page(client.get(f"/schools/students/{student.id}/edit"))
+
+
+def test_student_import_reads_the_guardian_mobiles_column(client, db, world, login, app, tmp_path):
+    app.config["IMPORT_DIR"] = str(tmp_path)
+    login(world.users["school_admin"])
+    content = "学号,姓名,年级,班级,家长手机号\nB001,张一,1,1,13900000001/13900000002\nB002,李二,1,1,\n".encode()
+    response = client.post("/schools/import/students",
+                           data={"students-file": (io.BytesIO(content), "s.csv")}, content_type="multipart/form-data")
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page(response)).group(1)
+    assert client.post("/schools/import/students/confirm", data={"token": token}).status_code == 302
+    first = db.session.scalar(db.select(Student).filter_by(student_number="B001"))
+    second = db.session.scalar(db.select(Student).filter_by(student_number="B002"))
+    assert first.guardian_mobile_list == ["13900000001", "13900000002"] and second.guardian_mobile_list == []
+
+    bad = "学号,姓名,年级,班级,家长手机号\nB003,王三,1,1,1390000\n".encode()
+    response = client.post("/schools/import/students",
+                           data={"students-file": (io.BytesIO(bad), "s.csv")}, content_type="multipart/form-data")
+    assert "1390000" in page(response) and 'name="token"' not in page(response)
+    assert db.session.scalar(db.select(Student).filter_by(student_number="B003")) is None
+
+
+# --- Binding ---
+
+
+def test_a_guardian_whose_mobile_the_school_has_is_confirmed_at_once(client, db, world, parent):
+    world.own_student.guardian_mobiles = "13800001111 13912345678"
+    db.session.commit()
+    assert bind(client, world).status_code == 302
+    link = link_of(db, parent)
+    assert link.student_id == world.own_student.id and link.verified
+    assert "等待班主任确认" not in page(client.get("/schools/bind-child"))
+
+
+def test_a_guardian_whose_mobile_does_not_match_waits_and_the_teacher_sees_why(client, db, world, parent, login):
+    world.own_student.guardian_mobiles = "13800001111"
+    db.session.commit()
+    bind(client, world)
+    assert not link_of(db, parent).verified
+    client.post("/account/logout")
+    login(world.users["class_teacher"])
+    text = page(client.get("/schools/my-class"))
+    assert parent.name in text and "不是学校为该学生登记的号码" in text
+
+
+def test_the_teacher_sees_when_the_school_has_no_number_for_the_child(client, db, world, parent, login):
+    bind(client, world)
+    assert not link_of(db, parent).verified
+    client.post("/account/logout")
+    login(world.users["class_teacher"])
+    text = page(client.get("/schools/my-class"))
+    assert parent.name in text and "学校没有登记该学生的家长手机号" in text
+
+
+def test_confirmed_guardians_are_told_when_someone_else_asks_to_bind_the_child(client, db, world, parent):
+    confirmed = world.users["guardian"]
+    waiting = factories.create_guardian(world.own_student, verified=False)
+    db.session.commit()
+    bind(client, world)
+    notes = db.session.scalars(db.select(Notification).filter_by(user_id=confirmed.id)).all()
+    assert len(notes) == 1 and parent.name in notes[0].subject and world.own_student.name in notes[0].subject
+    assert "139****5678" in notes[0].body  # the number masked
+    assert db.session.scalars(db.select(Notification).filter_by(user_id=waiting.id)).all() == []
+    assert db.session.scalars(db.select(Notification).filter_by(user_id=parent.id)).all() == []
