@@ -117,3 +117,85 @@ def test_confirmed_guardians_are_told_when_someone_else_asks_to_bind_the_child(c
     assert "139****5678" in notes[0].body  # the number masked
     assert db.session.scalars(db.select(Notification).filter_by(user_id=waiting.id)).all() == []
     assert db.session.scalars(db.select(Notification).filter_by(user_id=parent.id)).all() == []
+
+
+# --- Binding codes ---
+
+
+def make_code(client, student) -> str:
+    response = client.post(f"/schools/students/{student.id}/binding-code")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    return re.search(r"data-binding-code>([^<]+)<", page(response)).group(1)
+
+
+def test_a_binding_code_binds_at_once_once_and_is_kept_only_hashed(client, db, world, login):
+    from app.schools.models import BindingCode
+
+    login(world.users["class_teacher"])
+    assert "生成绑定码" in page(client.get("/schools/my-class"))
+    code = make_code(client, world.own_student)
+    assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}", code)
+    record = db.session.scalar(db.select(BindingCode).filter_by(student_id=world.own_student.id))
+    assert code.replace("-", "") not in record.code_hash and record.expires_at is not None
+    client.post("/account/logout")
+
+    first = factories.create_user(Role.GUARDIAN)
+    second = factories.create_user(Role.GUARDIAN)
+    db.session.commit()
+    login(first)
+    assert bind(client, world, binding_code=code.lower().replace("-", " ")).status_code == 302
+    assert link_of(db, first).verified
+    notes = db.session.scalars(db.select(Notification).filter_by(user_id=world.users["guardian"].id)).all()
+    assert len(notes) == 1 and "绑定码" in notes[0].body
+    client.post("/account/logout")
+
+    login(second)  # the same code a second time: refused, nothing bound
+    refused = bind(client, world, binding_code=code)
+    assert refused.status_code == 200 and "绑定码" in page(refused)
+    assert link_of(db, second) is None
+
+
+def test_a_wrong_or_other_childs_code_is_refused_and_a_new_code_ends_the_old(client, db, world, login, parent):
+    client.post("/account/logout")
+    login(world.users["school_admin"])
+    other_child = factories.create_student(world.own_class)
+    db.session.commit()
+    assert "生成绑定码" in page(client.get(f"/schools/students/{world.own_student.id}/edit"))
+    old = make_code(client, world.own_student)
+    new = make_code(client, world.own_student)
+    others = make_code(client, other_child)
+    client.post("/account/logout")
+    login(parent)
+    for wrong in (old, others, "ABCD-EFGH"):
+        response = bind(client, world, binding_code=wrong)
+        assert response.status_code == 200 and link_of(db, parent) is None, wrong
+    assert bind(client, world, binding_code=new).status_code == 302
+    assert link_of(db, parent).verified
+
+
+def test_an_expired_code_is_refused(client, db, world, login, parent):
+    from app.models_base import utcnow
+    from app.schools import services
+
+    with client.application.test_request_context():
+        code, record = services.issue_binding_code(world.own_student, world.users["class_teacher"])
+        record.expires_at = utcnow()
+        db.session.commit()
+    assert bind(client, world, binding_code=code).status_code == 200
+    assert link_of(db, parent) is None
+
+
+def test_a_teacher_makes_codes_only_for_their_own_class(client, db, world, login):
+    other_class = factories.create_class(world.own_school, grade_number=2, number=1)
+    stranger = factories.create_student(other_class)
+    db.session.commit()
+    login(world.users["class_teacher"])
+    assert client.post(f"/schools/students/{stranger.id}/binding-code").status_code == 404
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=True)
+def test_binding_code_attempts_are_limited_per_account(client, db, world, parent):
+    for _ in range(10):
+        assert bind(client, world, binding_code="ABCD-EFGH").status_code == 200
+    assert bind(client, world, binding_code="ABCD-EFGH").status_code == 429
+    assert bind(client, world).status_code == 302  # without a code the guardian may still ask the class teacher

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.accounts.models import GuardianLink, Relationship, User
 from app.extensions import db
 from app.schools import services
-from app.schools.models import HolidayKind, School, Student, Term, class_label
+from app.schools.models import BindingCode, HolidayKind, School, Student, Term, class_label
 
 
 def _strip(value):
@@ -203,12 +203,18 @@ class BindChildForm(FlaskForm):
     name = text_field(_l("Child's name"), 50, render_kw={"autocomplete": "off"})
     relationship = SelectField(_l("You are the child's"),
                                choices=[SelectChoice(r.value, label) for r, label in RELATIONSHIP_LABELS.items()])
+    binding_code = StringField(
+        _l("Binding code from the school (if you have one)"), validators=[Length(max=20)],
+        description=_l("With the code the child is bound at once; without it the class teacher confirms."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "autocorrect": "off",
+                   "spellcheck": "false"})
     submit = SubmitField(_l("Bind this child"))
 
     def __init__(self, *args, guardian: User, schools: list[School], **kwargs):
         super().__init__(*args, **kwargs)
         self.guardian = guardian
         self.student: Student | None = None
+        self.code: BindingCode | None = None
         self.school_id.choices = [SelectChoice(0, _l("Choose the school"))] + [
             SelectChoice(s.id, s.name, optgroup=s.county.name) for s in schools
         ]
@@ -230,3 +236,12 @@ class BindChildForm(FlaskForm):
         if duplicate is not None:
             raise ValidationError(_l("You have already bound this child."))
         self.student = student
+
+    def validate_binding_code(self, field) -> None:
+        if self.student is None or not services.normalise_binding_code(field.data):
+            return
+        self.code = services.open_binding_code(self.student, field.data)
+        if self.code is None:
+            raise ValidationError(_l("This binding code is not right for this child, was already used or has "
+                                     "expired. Ask the class teacher for a new one, or leave it empty to wait for "
+                                     "the class teacher."))

@@ -1,16 +1,30 @@
 """School work: classes, students, calendar, guardian links and county figures. Services flush; the request commits."""
 
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, or_
 
 from app.accounts.models import GuardianLink, Relationship, Role, User
 from app.extensions import db
 from app.models_base import utcnow
-from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
+from app.schools.models import (
+    BindingCode,
+    County,
+    Grade,
+    Holiday,
+    HolidayKind,
+    School,
+    SchoolClass,
+    SchoolType,
+    Student,
+    Term,
+)
 from app.staff.models import StaffProfile
 from scheduling.policy import ALL_GRADES, JUNIOR_GRADES, PRIMARY_GRADES
 
@@ -229,22 +243,70 @@ def mobile_on_record(guardian: User, student: Student) -> bool:
     return guardian.mobile in student.guardian_mobile_list
 
 
-def bind_child(guardian: User, student: Student, relationship_kind: Relationship) -> GuardianLink:
-    """Link a guardian to a child: confirmed at once when the guardian's (proven) mobile is one the school recorded
-    for the child, else waiting for the class teacher. The child's confirmed guardians hear of the request."""
-    confirmed = mobile_on_record(guardian, student)
+# --- Binding codes ---
+
+BINDING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper and typed on a phone
+BINDING_CODE_LENGTH = 8
+BINDING_CODE_LIFETIME = timedelta(days=30)
+
+
+def _binding_code_digest(code: str) -> str:
+    from flask import current_app
+
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"binding:{normalise_binding_code(code)}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_binding_code(code: str) -> str:
+    """What the family typed, as the code was made: capitals, no spaces or dashes."""
+    return re.sub(r"[\s\-]", "", code or "").upper()
+
+
+def issue_binding_code(student: Student, by: User) -> tuple[str, BindingCode]:
+    """A new code for the child (shown once as ABCD-EFGH; only its keyed hash is kept); earlier open codes end."""
+    now = utcnow()
+    for earlier in student.binding_codes:
+        if earlier.used_at is None:
+            earlier.used_at = now
+    code = "".join(secrets.choice(BINDING_CODE_ALPHABET) for _ in range(BINDING_CODE_LENGTH))
+    record = BindingCode(student=student, code_hash=_binding_code_digest(code), created_by_id=by.id,
+                         created_at=now, expires_at=now + BINDING_CODE_LIFETIME)
+    db.session.add(record)
+    db.session.flush()
+    logger.info("user %s made a binding code for student %s", by.id, student.id)
+    return f"{code[:4]}-{code[4:]}", record
+
+
+def open_binding_code(student: Student, code: str) -> BindingCode | None:
+    """The child's unused, unexpired code that this is, if any."""
+    if not normalise_binding_code(code):
+        return None
+    return db.session.scalar(db.select(BindingCode).filter(
+        BindingCode.student_id == student.id, BindingCode.code_hash == _binding_code_digest(code),
+        BindingCode.used_at.is_(None), BindingCode.expires_at > utcnow()))
+
+
+def bind_child(guardian: User, student: Student, relationship_kind: Relationship,
+               code: BindingCode | None = None) -> GuardianLink:
+    """Link a guardian to a child: confirmed at once with the school's binding code (used up) or when the guardian's
+    (proven) mobile is one the school recorded for the child, else waiting for the class teacher. The child's
+    confirmed guardians hear of the request."""
+    if code is not None:
+        code.used_at = utcnow()
+        code.used_by_id = guardian.id
+    confirmed = code is not None or mobile_on_record(guardian, student)
     others = [other.guardian for other in student.guardian_links if other.verified and other.guardian_id != guardian.id]
     link = GuardianLink(guardian=guardian, student=student, relationship_kind=relationship_kind, verified=confirmed,
                         verified_at=utcnow() if confirmed else None)
     db.session.add(link)
     db.session.flush()
     for other in others:
-        _tell_of_binding(other, guardian, student, confirmed)
+        _tell_of_binding(other, guardian, student, confirmed, by_code=code is not None)
     logger.info("guardian %s asked to bind student %s (confirmed by mobile: %s)", guardian.id, student.id, confirmed)
     return link
 
 
-def _tell_of_binding(reader: User, guardian: User, student: Student, confirmed: bool) -> None:
+def _tell_of_binding(reader: User, guardian: User, student: Student, confirmed: bool, by_code: bool) -> None:
     """Tell a confirmed guardian, in their language, that someone else asked to bind their child."""
     from flask import current_app
     from flask_babel import force_locale, gettext
@@ -255,7 +317,11 @@ def _tell_of_binding(reader: User, guardian: User, student: Student, confirmed: 
     with force_locale(reader.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = gettext("%(guardian)s asked to be a guardian of %(child)s", guardian=guardian.name,
                           child=student.name)
-        if confirmed:
+        if by_code:
+            body = gettext("They entered the binding code the school made for %(child)s (mobile %(mobile)s), so the "
+                           "link is confirmed. If you do not know this person, tell the class teacher.",
+                           mobile=mask(guardian.mobile), child=student.name)
+        elif confirmed:
             body = gettext("Their mobile %(mobile)s is one the school has for %(child)s, so the link is confirmed. "
                            "If you do not know this person, tell the class teacher.",
                            mobile=mask(guardian.mobile), child=student.name)
