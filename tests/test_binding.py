@@ -199,3 +199,12 @@ def test_binding_code_attempts_are_limited_per_account(client, db, world, parent
         assert bind(client, world, binding_code="ABCD-EFGH").status_code == 200
     assert bind(client, world, binding_code="ABCD-EFGH").status_code == 429
     assert bind(client, world).status_code == 302  # without a code the guardian may still ask the class teacher
+
+
+def test_deleting_a_student_removes_their_binding_codes(client, db, world, login):
+    from app.schools.models import BindingCode
+
+    login(world.users["school_admin"])
+    make_code(client, world.own_student)
+    assert client.post(f"/schools/students/{world.own_student.id}/delete").status_code == 302
+    assert db.session.scalar(db.select(db.func.count()).select_from(BindingCode)) == 0

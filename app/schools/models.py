@@ -174,7 +174,7 @@ class Student(db.Model):
         back_populates="student", cascade="all, delete-orphan"
     )
     binding_codes: Mapped[list["BindingCode"]] = relationship(
-        back_populates="student", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="student", cascade="all, delete-orphan"
     )
 
     @property
