@@ -170,7 +170,7 @@ def test_no_file_is_explained(client, admin):
 def test_templates_download_with_the_chinese_headers(client, admin):
     students = client.get("/schools/import/students/template.csv")
     assert students.mimetype == "text/csv"
-    assert students.data.decode("utf-8-sig").strip() == "学号,姓名,年级,班级"
+    assert students.data.decode("utf-8-sig").strip() == "学号,姓名,年级,班级,家长手机号"
     staff = client.get("/schools/import/staff/template.csv")
     assert staff.data.decode("utf-8-sig").strip() == "姓名,手机号,类型,学科,技能"
     assert client.get("/schools/import/other/template.csv").status_code == 404

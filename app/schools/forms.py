@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.accounts.models import GuardianLink, Relationship, User
 from app.extensions import db
 from app.schools import services
-from app.schools.models import HolidayKind, School, Student, Term, class_label
+from app.schools.models import BindingCode, HolidayKind, School, Student, Term, class_label
 
 
 def _strip(value):
@@ -73,6 +73,11 @@ class StudentForm(FlaskForm):
     student_number = text_field(_l("Student number"), 30, render_kw=STUDENT_NUMBER_INPUT)
     name = text_field(_l("Name"), 50)
     class_id = SelectField(_l("Class"), coerce=int)
+    guardian_mobiles = StringField(
+        _l("Guardians' mobile numbers"), validators=[Length(max=200)],
+        description=_l("One or more, separated by spaces or commas. A guardian who registers with one of these "
+                       "numbers is confirmed at once when binding the child."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"})
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, school: School, student: Student | None = None, **kwargs):
@@ -86,6 +91,15 @@ class StudentForm(FlaskForm):
         if services.student_number_taken(self.school, field.data, except_id=except_id):
             raise ValidationError(_l("Another student of this school already has the number %(number)s.",
                                      number=field.data))
+
+    def validate_guardian_mobiles(self, field) -> None:
+        numbers, bad = services.split_guardian_mobiles(field.data)
+        if bad:
+            raise ValidationError(_l("Not a mobile number (11 digits starting with 1): %(value)s",
+                                     value=" ".join(bad)))
+        if len(numbers) > services.MAX_GUARDIAN_MOBILES:
+            raise ValidationError(_l("At most %(count)d numbers.", count=services.MAX_GUARDIAN_MOBILES))
+        self.mobiles = numbers
 
 
 # --- Settings and calendar ---
@@ -189,12 +203,18 @@ class BindChildForm(FlaskForm):
     name = text_field(_l("Child's name"), 50, render_kw={"autocomplete": "off"})
     relationship = SelectField(_l("You are the child's"),
                                choices=[SelectChoice(r.value, label) for r, label in RELATIONSHIP_LABELS.items()])
+    binding_code = StringField(
+        _l("Binding code from the school (if you have one)"), validators=[Length(max=20)],
+        description=_l("With the code the child is bound at once; without it the class teacher confirms."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "autocorrect": "off",
+                   "spellcheck": "false"})
     submit = SubmitField(_l("Bind this child"))
 
     def __init__(self, *args, guardian: User, schools: list[School], **kwargs):
         super().__init__(*args, **kwargs)
         self.guardian = guardian
         self.student: Student | None = None
+        self.code: BindingCode | None = None
         self.school_id.choices = [SelectChoice(0, _l("Choose the school"))] + [
             SelectChoice(s.id, s.name, optgroup=s.county.name) for s in schools
         ]
@@ -216,3 +236,12 @@ class BindChildForm(FlaskForm):
         if duplicate is not None:
             raise ValidationError(_l("You have already bound this child."))
         self.student = student
+
+    def validate_binding_code(self, field) -> None:
+        if self.student is None or not services.normalise_binding_code(field.data):
+            return
+        self.code = services.open_binding_code(self.student, field.data)
+        if self.code is None:
+            raise ValidationError(_l("This binding code is not right for this child, was already used or has "
+                                     "expired. Ask the class teacher for a new one, or leave it empty to wait for "
+                                     "the class teacher."))

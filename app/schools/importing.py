@@ -47,7 +47,8 @@ LIST_SEPARATORS = re.compile(r"[、;；]")
 
 # Column keys, the headers people write for them (Chinese first: the templates use those), and their sizes.
 COLUMNS = {
-    "students": {"student_number": ("学号",), "name": ("姓名",), "grade": ("年级",), "class": ("班级",)},
+    "students": {"student_number": ("学号",), "name": ("姓名",), "grade": ("年级",), "class": ("班级",),
+                 "guardian_mobiles": ("家长手机号", "家长手机", "监护人手机号")},
     "staff": {"name": ("姓名",), "mobile": ("手机号", "手机"), "type": ("类型",), "subjects": ("学科",),
               "skills": ("技能",)},
 }
@@ -56,6 +57,7 @@ MAX_LENGTHS = {"student_number": 30, "name": 50}
 
 COLUMN_LABELS = {
     "student_number": _l("Student number"), "name": _l("Name"), "grade": _l("Grade"), "class": _l("Class"),
+    "guardian_mobiles": _l("Guardians' mobile numbers"),
     "mobile": _l("Mobile number"), "type": _l("Type"), "subjects": _l("Subjects"), "skills": _l("Skills"),
     "file": _l("File"),
 }
@@ -316,11 +318,18 @@ def check_students(school: School, rows: list[tuple[int, dict]]) -> DryRun:
         elif row["class"] and grade is not None and (grade, class_number) not in classes:
             row_problems.append(Problem(number, "class", str(_l(
                 "Unknown class %(value)s in grade %(grade)d: add the class first.", value=row["class"], grade=grade))))
+        mobiles, bad = services.split_guardian_mobiles(row.get("guardian_mobiles", ""))
+        if bad:
+            row_problems.append(Problem(number, "guardian_mobiles", str(_l(
+                "Not a mobile number (11 digits starting with 1): %(value)s", value=" ".join(bad)))))
+        elif len(mobiles) > services.MAX_GUARDIAN_MOBILES:
+            row_problems.append(Problem(number, "guardian_mobiles", str(_l(
+                "At most %(count)d numbers.", count=services.MAX_GUARDIAN_MOBILES))))
         if row_problems:
             problems.extend(row_problems)
         else:
             clean.append({"row": number, "student_number": student_number, "name": row["name"],
-                          "class_id": classes[(grade, class_number)].id})
+                          "class_id": classes[(grade, class_number)].id, "guardian_mobiles": mobiles})
     return DryRun("students", clean, problems)
 
 
@@ -456,7 +465,8 @@ def write_rows(result: DryRun, school: School) -> list[staff_services.Credential
     if result.kind == "students":
         classes = {c.id: c for c in services.classes_of(school)}
         for row in result.rows:
-            services.add_student(classes[row["class_id"]], row["student_number"], row["name"])
+            services.add_student(classes[row["class_id"]], row["student_number"], row["name"],
+                                 row.get("guardian_mobiles", []))
     else:
         for row in result.rows:
             password = staff_services.generate_password()

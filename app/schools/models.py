@@ -1,13 +1,13 @@
 """County, school, calendar, grade, class and student."""
 
 import enum
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models_base import enum_column
+from app.models_base import TimestampColumn, enum_column, utcnow
 
 
 class SchoolType(enum.Enum):
@@ -164,15 +164,46 @@ class Student(db.Model):
     class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
     student_number: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(50))
+    # The guardians' mobile numbers as the school has them (student import, student form), space separated. A
+    # guardian whose proven mobile is one of them is confirmed at once on binding the child.
+    guardian_mobiles: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     school: Mapped[School] = relationship()
     school_class: Mapped[SchoolClass] = relationship(back_populates="students")
     guardian_links: Mapped[list["GuardianLink"]] = relationship(  # noqa: F821
         back_populates="student", cascade="all, delete-orphan"
     )
+    binding_codes: Mapped[list["BindingCode"]] = relationship(
+        back_populates="student", cascade="all, delete-orphan"
+    )
+
+    @property
+    def guardian_mobile_list(self) -> list[str]:
+        return self.guardian_mobiles.split()
 
     def __repr__(self) -> str:
         return f"<Student {self.student_number}>"
+
+
+class BindingCode(db.Model):
+    """A code the school hands a family to bind one child at once: only its keyed hash is kept, it serves once and
+    expires; a newer code for the child ends the earlier ones."""
+
+    __tablename__ = "binding_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(TimestampColumn())
+    used_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    student: Mapped[Student] = relationship(back_populates="binding_codes")
+
+    def __repr__(self) -> str:
+        return f"<BindingCode student={self.student_id}>"
 
 
 def class_label(school_class: SchoolClass) -> str:

@@ -13,6 +13,7 @@ from app import params
 from app.access import get_for_county_or_404, get_for_school_or_404, roles_required
 from app.accounts.models import GuardianLink, Relationship, Role
 from app.extensions import db, limiter
+from app.models_base import local_time
 from app.schools import bp, importing, services
 from app.schools.forms import (
     HOLIDAY_KIND_LABELS,
@@ -92,7 +93,7 @@ def add_student():
         return redirect(url_for("schools.classes"))
     if form.validate_on_submit():
         school_class = get_for_school_or_404(SchoolClass, form.class_id.data)
-        services.add_student(school_class, form.student_number.data, form.name.data)
+        services.add_student(school_class, form.student_number.data, form.name.data, form.mobiles)
         db.session.commit()
         flash(_("Student %(name)s added.", name=form.name.data), "success")
         return redirect(url_for("schools.students", class_id=school_class.id))
@@ -106,7 +107,7 @@ def edit_student(student_id: int):
     form = StudentForm(school=current_user.school, student=student, obj=student)
     if form.validate_on_submit():
         school_class = get_for_school_or_404(SchoolClass, form.class_id.data)
-        services.update_student(student, school_class, form.student_number.data, form.name.data)
+        services.update_student(student, school_class, form.student_number.data, form.name.data, form.mobiles)
         db.session.commit()
         flash(_("Student saved."), "success")
         return redirect(url_for("schools.students", class_id=school_class.id))
@@ -341,17 +342,53 @@ def reject_link(link_id: int):
 
 # --- Guardians binding a child ---
 
+BINDING_CODE_RATE_LIMIT = "10 per hour"
+
+
+@bp.route("/students/<int:student_id>/binding-code", methods=["POST"])
+@roles_required(Role.SCHOOL_ADMIN, class_teacher=True)
+def binding_code(student_id: int):
+    """Make a new binding code for the child and show it once, to print or copy for the family."""
+    student = get_for_school_or_404(Student, student_id)
+    if current_user.role != Role.SCHOOL_ADMIN and student.school_class.class_teacher_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("schools.my_class" if current_user.role == Role.TEACHER else "schools.students"))
+    code, record = services.issue_binding_code(student, current_user)
+    db.session.commit()
+    response = Response(render_template("schools/binding_code.html", student=student, code=code,
+                                        expires_on=local_time(record.expires_at).date()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _guardian_key() -> str:
+    return f"guardian:{current_user.get_id()}"
+
+
+def _no_binding_code() -> bool:
+    return not services.normalise_binding_code(request.form.get("binding_code", ""))
+
 
 @bp.route("/bind-child", methods=["GET", "POST"])
 @roles_required(Role.GUARDIAN)
 @limiter.limit("30 per hour", methods=["POST"], error_message="too many attempts to bind a child")
+# Entering binding codes: few tries per account, so that codes cannot be guessed from one login.
+@limiter.limit(BINDING_CODE_RATE_LIMIT, key_func=_guardian_key, methods=["POST"], exempt_when=_no_binding_code,
+               error_message="too many binding codes entered")
 def bind_child():
     form = BindChildForm(guardian=current_user, schools=services.schools_for_binding())
     if form.validate_on_submit():
-        services.bind_child(current_user, form.student, Relationship(form.relationship.data))
+        link = services.bind_child(current_user, form.student, Relationship(form.relationship.data), code=form.code)
         db.session.commit()
-        flash(_("Request sent: %(name)s is waiting for the class teacher to confirm.", name=form.student.name),
-              "success")
+        if form.code is not None:
+            flash(_("%(name)s is bound with the school's binding code.", name=form.student.name), "success")
+        elif link.verified:
+            flash(_("%(name)s is bound: your mobile number is one the school has for the child.",
+                    name=form.student.name), "success")
+        else:
+            flash(_("Request sent: %(name)s is waiting for the class teacher to confirm.", name=form.student.name),
+                  "success")
         return redirect(url_for("schools.bind_child"))
     return render_template("schools/bind_child.html", form=form, links=current_user.guardian_links,
                            action_form=ActionForm(), relationship_labels=RELATIONSHIP_LABELS)

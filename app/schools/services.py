@@ -1,15 +1,30 @@
 """School work: classes, students, calendar, guardian links and county figures. Services flush; the request commits."""
 
+import hashlib
+import hmac
 import logging
+import re
+import secrets
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, or_
 
 from app.accounts.models import GuardianLink, Relationship, Role, User
 from app.extensions import db
 from app.models_base import utcnow
-from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
+from app.schools.models import (
+    BindingCode,
+    County,
+    Grade,
+    Holiday,
+    HolidayKind,
+    School,
+    SchoolClass,
+    SchoolType,
+    Student,
+    Term,
+)
 from app.staff.models import StaffProfile
 from scheduling.policy import ALL_GRADES, JUNIOR_GRADES, PRIMARY_GRADES
 
@@ -109,17 +124,42 @@ def student_number_taken(school: School, student_number: str, *, except_id: int 
     return db.session.scalar(statement) is not None
 
 
-def add_student(school_class: SchoolClass, student_number: str, name: str) -> Student:
-    """Enrol a student in a class."""
+GUARDIAN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAX_GUARDIAN_MOBILES = 4
+_MOBILE_SEPARATORS = re.compile(r"[\s,;/，；、]+")
+
+
+def split_guardian_mobiles(text: str) -> tuple[list[str], list[str]]:
+    """(the numbers, the pieces that are not mobile numbers) of what a school wrote: 11-digit mobiles separated by
+    spaces, commas, semicolons, slashes or 、 (a spreadsheet cell or the student form); repeats are kept once."""
+    numbers: list[str] = []
+    bad: list[str] = []
+    for piece in _MOBILE_SEPARATORS.split(text or ""):
+        piece = piece.strip().removeprefix("+86").replace("-", "")
+        if not piece:
+            continue
+        if not GUARDIAN_MOBILE.match(piece):
+            bad.append(piece)
+        elif piece not in numbers:
+            numbers.append(piece)
+    return numbers, bad
+
+
+def add_student(school_class: SchoolClass, student_number: str, name: str,
+                guardian_mobiles: list[str] | None = None) -> Student:
+    """Enrol a student in a class, with the guardians' mobile numbers the school has."""
     student = Student(school_id=school_class.school_id, school_class=school_class,
-                      student_number=student_number, name=name)
+                      student_number=student_number, name=name, guardian_mobiles=" ".join(guardian_mobiles or []))
     db.session.add(student)
     db.session.flush()
     return student
 
 
-def update_student(student: Student, school_class: SchoolClass, student_number: str, name: str) -> None:
-    """Change a student's number, name or class."""
+def update_student(student: Student, school_class: SchoolClass, student_number: str, name: str,
+                   guardian_mobiles: list[str] | None = None) -> None:
+    """Change a student's number, name, class or guardians' mobile numbers."""
+    if guardian_mobiles is not None:
+        student.guardian_mobiles = " ".join(guardian_mobiles)
     student.school_class = school_class
     student.student_number = student_number
     student.name = name
@@ -197,13 +237,98 @@ def find_student_for_binding(school_id: int, student_number: str, name: str) -> 
     )
 
 
-def bind_child(guardian: User, student: Student, relationship_kind: Relationship) -> GuardianLink:
-    """Link a guardian to a child; the class teacher confirms it later."""
-    link = GuardianLink(guardian=guardian, student=student, relationship_kind=relationship_kind, verified=False)
+def mobile_on_record(guardian: User, student: Student) -> bool:
+    """The guardian's mobile is one the school recorded for the child. A guardian's mobile is proven: an account
+    comes to be only through the SMS code sent to it (registration), and a new number only through its code."""
+    return guardian.mobile in student.guardian_mobile_list
+
+
+# --- Binding codes ---
+
+BINDING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off paper and typed on a phone
+BINDING_CODE_LENGTH = 8
+BINDING_CODE_LIFETIME = timedelta(days=30)
+
+
+def _binding_code_digest(code: str) -> str:
+    from flask import current_app
+
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"binding:{normalise_binding_code(code)}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_binding_code(code: str) -> str:
+    """What the family typed, as the code was made: capitals, no spaces or dashes."""
+    return re.sub(r"[\s\-]", "", code or "").upper()
+
+
+def issue_binding_code(student: Student, by: User) -> tuple[str, BindingCode]:
+    """A new code for the child (shown once as ABCD-EFGH; only its keyed hash is kept); earlier open codes end."""
+    now = utcnow()
+    for earlier in student.binding_codes:
+        if earlier.used_at is None:
+            earlier.used_at = now
+    code = "".join(secrets.choice(BINDING_CODE_ALPHABET) for _ in range(BINDING_CODE_LENGTH))
+    record = BindingCode(student=student, code_hash=_binding_code_digest(code), created_by_id=by.id,
+                         created_at=now, expires_at=now + BINDING_CODE_LIFETIME)
+    db.session.add(record)
+    db.session.flush()
+    logger.info("user %s made a binding code for student %s", by.id, student.id)
+    return f"{code[:4]}-{code[4:]}", record
+
+
+def open_binding_code(student: Student, code: str) -> BindingCode | None:
+    """The child's unused, unexpired code that this is, if any."""
+    if not normalise_binding_code(code):
+        return None
+    return db.session.scalar(db.select(BindingCode).filter(
+        BindingCode.student_id == student.id, BindingCode.code_hash == _binding_code_digest(code),
+        BindingCode.used_at.is_(None), BindingCode.expires_at > utcnow()))
+
+
+def bind_child(guardian: User, student: Student, relationship_kind: Relationship,
+               code: BindingCode | None = None) -> GuardianLink:
+    """Link a guardian to a child: confirmed at once with the school's binding code (used up) or when the guardian's
+    (proven) mobile is one the school recorded for the child, else waiting for the class teacher. The child's
+    confirmed guardians hear of the request."""
+    if code is not None:
+        code.used_at = utcnow()
+        code.used_by_id = guardian.id
+    confirmed = code is not None or mobile_on_record(guardian, student)
+    others = [other.guardian for other in student.guardian_links if other.verified and other.guardian_id != guardian.id]
+    link = GuardianLink(guardian=guardian, student=student, relationship_kind=relationship_kind, verified=confirmed,
+                        verified_at=utcnow() if confirmed else None)
     db.session.add(link)
     db.session.flush()
-    logger.info("guardian %s asked to bind student %s", guardian.id, student.id)
+    for other in others:
+        _tell_of_binding(other, guardian, student, confirmed, by_code=code is not None)
+    logger.info("guardian %s asked to bind student %s (confirmed by mobile: %s)", guardian.id, student.id, confirmed)
     return link
+
+
+def _tell_of_binding(reader: User, guardian: User, student: Student, confirmed: bool, by_code: bool) -> None:
+    """Tell a confirmed guardian, in their language, that someone else asked to bind their child."""
+    from flask import current_app
+    from flask_babel import force_locale, gettext
+
+    from app.accounts.verification import mask
+    from app.enrolment.records import notify
+
+    with force_locale(reader.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = gettext("%(guardian)s asked to be a guardian of %(child)s", guardian=guardian.name,
+                          child=student.name)
+        if by_code:
+            body = gettext("They entered the binding code the school made for %(child)s (mobile %(mobile)s), so the "
+                           "link is confirmed. If you do not know this person, tell the class teacher.",
+                           mobile=mask(guardian.mobile), child=student.name)
+        elif confirmed:
+            body = gettext("Their mobile %(mobile)s is one the school has for %(child)s, so the link is confirmed. "
+                           "If you do not know this person, tell the class teacher.",
+                           mobile=mask(guardian.mobile), child=student.name)
+        else:
+            body = gettext("Mobile %(mobile)s. The class teacher decides. If you do not know this person, tell the "
+                           "class teacher.", mobile=mask(guardian.mobile))
+    notify(reader, subject, body)
 
 
 def unbind_child(link: GuardianLink) -> None:

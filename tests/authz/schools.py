@@ -67,6 +67,8 @@ CASES = [
     Case("schools.edit_student", ADMIN, scoped=True, args=_student_id),
     Case("schools.edit_student", ADMIN, method="POST", ok=302, scoped=True, args=_student_id, data=_student_data),
     Case("schools.delete_student", ADMIN, method="POST", ok=302, scoped=True, args=_student_id),
+    # Shows the new code once (200); the class teacher only for a child of their class.
+    Case("schools.binding_code", ADMIN | CLASS_TEACHER, method="POST", scoped=True, args=_student_id),
     Case("schools.settings", ADMIN),
     Case("schools.settings", ADMIN, method="POST", ok=302, data=lambda world, which: {
         "name": "新名字小学", "address": "", "work_end_winter": "17:00", "work_end_summer": "17:30",
