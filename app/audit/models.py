@@ -32,3 +32,10 @@ class LogEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<LogEntry {self.kind}:{self.event} {self.subject}>"
+
+
+class RetentionSetting(db.Model):
+    """A school's own retention period for past offerings' personal details (absent: the policy default)."""
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), primary_key=True)
+    days: Mapped[int]
