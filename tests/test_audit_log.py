@@ -3,10 +3,15 @@ the principal (own school) and the county officer (own county). It names what wa
 
 import pytest
 
+from app.audit import retention
 from app.audit.models import LogEntry
+from app.enrolment.models import Lottery
 from app.extensions import db as _db
 from app.models_base import local_today
+from app.providers import services as provider_services
+from app.providers.models import ReasonCategory
 from tests import test_need_to_know as need_to_know_tests
+from tests.sms import sent_code
 from tests.test_exports import _publish
 from tests.test_need_to_know import HEALTH_NOTES, page
 
@@ -99,3 +104,48 @@ def test_the_principal_sees_only_their_school_and_the_county_officer_their_count
     assert world.other_users["teacher"].name in text and world.users["school_admin"].name in text
     login_as(world.other_users["county_officer"])
     assert world.users["school_admin"].name not in table(client, "/audit/log")
+
+
+def test_a_code_request_and_a_reset_password_are_logged_for_the_familys_school(client, world):
+    guardian = world.users["guardian"]
+    client.post("/account/forgot", data={"mobile": guardian.mobile})
+    client.post("/account/forgot/code", data={"code": sent_code(guardian.mobile), "password": "fresh-start-77",
+                                               "confirm": "fresh-start-77"})
+    [asked] = entries("code_requested")
+    [reset] = entries("password_reset")
+    assert asked.actor_id == reset.actor_id == guardian.id and guardian.mobile not in asked.subject
+    assert reset.school_id == world.own_school.id  # the child's school: its principal sees it
+
+
+def test_a_suspension_and_its_forced_logouts_are_on_the_county_officers_log(client, world, login):
+    staff = world.users["provider_staff"]
+    provider_services.suspend(staff.provider, ReasonCategory.SAFETY, "安全检查不合格", world.users["county_officer"])
+    _db.session.commit()
+    [suspended] = entries("provider_suspended")
+    [forced] = entries("forced_logout")
+    assert suspended.actor_id == world.users["county_officer"].id and forced.actor_id == staff.id
+    login(world.users["county_officer"])
+    client.post("/language", data={"locale": "en"})
+    text = table(client, "/audit/log?kind=security")
+    assert "Provider suspended" in text and staff.provider.name in text and "Logged out everywhere" in text
+
+
+def test_the_draw_record_download_is_logged(client, world, login, application):
+    record = Lottery(school_id=world.own_school.id, offering_id=application.offering_id, seed="s", inputs={},
+                     result={})
+    _db.session.add(record)
+    _db.session.commit()
+    login(world.users["school_admin"])
+    assert client.get(f"/enrolment/lotteries/{record.id}.json").status_code == 200
+    [entry] = entries("draw_record")
+    assert entry.kind == "export" and entry.school_id == world.own_school.id
+
+
+def test_the_principal_sets_how_long_past_offerings_keep_personal_details(client, world, login):
+    login(world.users["school_admin"])
+    assert client.post("/audit/retention", data={"days": "400"}).status_code == 302
+    assert retention.retention_days(world.own_school.id) == 400
+    client.post("/audit/retention", data={"days": "5"})  # shorter than the least allowed
+    assert retention.retention_days(world.own_school.id) == 400
+    assert 'value="400"' in page(client, "/audit/log")[1]
+    assert client.get("/audit/log?since=not-a-date").status_code == 400
