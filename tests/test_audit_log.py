@@ -10,6 +10,7 @@ from app.extensions import db as _db
 from app.models_base import local_today
 from app.providers import services as provider_services
 from app.providers.models import ReasonCategory
+from tests import factories
 from tests import test_need_to_know as need_to_know_tests
 from tests.sms import sent_code
 from tests.test_exports import _publish
@@ -149,3 +150,13 @@ def test_the_principal_sets_how_long_past_offerings_keep_personal_details(client
     assert retention.retention_days(world.own_school.id) == 400
     assert 'value="400"' in page(client, "/audit/log")[1]
     assert client.get("/audit/log?since=not-a-date").status_code == 400
+
+
+def test_a_change_of_login_number_is_logged_with_both_numbers_masked(client, world, login):
+    teacher = world.users["teacher"]
+    login(teacher)
+    client.post("/account/mobile", data={"mobile": "13655556666", "current": factories.PASSWORD})
+    client.post("/account/mobile/code", data={"code": sent_code("13655556666")})
+    [entry] = entries("mobile_changed")
+    assert entry.actor_id == teacher.id and entry.school_id == world.own_school.id
+    assert "13655556666" not in entry.subject and "6666" in entry.subject
