@@ -160,3 +160,12 @@ def test_a_change_of_login_number_is_logged_with_both_numbers_masked(client, wor
     [entry] = entries("mobile_changed")
     assert entry.actor_id == teacher.id and entry.school_id == world.own_school.id
     assert "13655556666" not in entry.subject and "6666" in entry.subject
+
+
+def test_a_suspended_providers_staff_trying_to_log_in_is_logged(client, world):
+    staff = world.users["provider_staff"]
+    provider_services.suspend(staff.provider, ReasonCategory.SAFETY, "安全检查不合格", world.users["county_officer"])
+    _db.session.commit()
+    client.post("/account/login", data={"mobile": staff.mobile, "password": factories.PASSWORD})
+    [entry] = entries("login_refused")
+    assert entry.actor_id == staff.id and entry.county_id == world.county.id

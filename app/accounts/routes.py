@@ -105,6 +105,8 @@ def login():
             # Imported here: providers' routes import app.access, which imports this package (a cycle at import).
             from app.providers.services import login_refusal
 
+            audit.security("login_refused", user, subject=user.provider.name if user.provider else "")
+            db.session.commit()
             flash(login_refusal(user.provider), "error")
         else:
             _start_session(user, remember=form.remember.data)

@@ -17,6 +17,7 @@ from app.models_base import utcnow
 EVENT_LABELS = {
     "login": _l("Logged in"),
     "login_failed": _l("Failed login"),
+    "login_refused": _l("Login refused: the provider may not work now"),
     "password_changed": _l("Password changed"),
     "password_reset": _l("Password reset by SMS code"),
     "mobile_changed": _l("Login number changed"),
