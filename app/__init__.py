@@ -103,6 +103,7 @@ def register_url_params(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach each domain's blueprint."""
     from app.accounts import bp as accounts_bp
+    from app.audit.routes import bp as audit_bp
     from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
     from app.programs import bp as programs_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(rosters_bp)
     app.register_blueprint(myweek_bp)
+    app.register_blueprint(audit_bp)
     if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
         from app.messaging import bp as messaging_bp
 
@@ -135,7 +137,16 @@ def register_error_handlers(app: Flask) -> None:
     def render_error(error, code):
         return render_template("errors/error.html", code=code, error=error), code
 
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    def refused(error):
+        from app.audit import services as audit
+
+        db.session.rollback()  # whatever the refused request had begun is not kept
+        audit.security("access_denied", subject=f"{request.method} {request.path}"[:200])
+        db.session.commit()
+        return render_error(error, 403)
+
+    app.register_error_handler(403, refused)
+    for code in (400, 404, 405, 413, 429, 500):
         app.register_error_handler(code, lambda e, code=code: render_error(e, code))
     app.register_error_handler(CSRFError, lambda e: render_error(e, 400))
 

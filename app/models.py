@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
+from app.audit.models import LogEntry
 from app.enrolment.models import (
     ActivityChoice,
     Application,
@@ -33,6 +34,7 @@ from app.schools.models import County, Grade, Holiday, HolidayKind, School, Scho
 from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
 
 __all__ = [
+    "LogEntry",
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
     "CodePurpose", "OneTimeCode",
     "FeePeriod", "HardshipStatus", "LedgerEntry", "LedgerKind", "Lottery", "NoticeVersion", "Notification", "Offering",

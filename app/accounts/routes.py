@@ -21,6 +21,7 @@ from app.accounts.forms import (
     ResetPasswordForm,
 )
 from app.accounts.models import Role
+from app.audit import services as audit
 from app.extensions import db, limiter
 from app.messaging.sms import SmsError
 
@@ -98,14 +99,18 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.mobile.data, form.password.data)
         if user is None:
+            db.session.commit()  # the failed login's log row
             flash(_("Wrong mobile number or password."), "error")
         elif not user.is_active:  # the password is right, but the provider may not work now
             # Imported here: providers' routes import app.access, which imports this package (a cycle at import).
             from app.providers.services import login_refusal
 
+            audit.security("login_refused", user, subject=user.provider.name if user.provider else "")
+            db.session.commit()
             flash(login_refusal(user.provider), "error")
         else:
             _start_session(user, remember=form.remember.data)
+            audit.security("login", user)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(url_for("main.dashboard")))
@@ -291,6 +296,7 @@ def change_password():
     form = ChangePasswordForm(user=current_user)
     if form.validate_on_submit():
         services.change_password(current_user, form.password.data)
+        audit.security("password_changed")
         db.session.commit()
         # The token changed: log this browser in again with the new one; other devices stay logged out.
         _start_session(current_user._get_current_object())

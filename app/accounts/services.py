@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from app.accounts import passwords, verification
 from app.accounts.models import CodePurpose, Role, User
+from app.audit import services as audit
 from app.extensions import db
 from app.messaging.sms import send_sms
 from app.models_base import utcnow
@@ -31,6 +32,7 @@ def authenticate(mobile: str, password: str) -> User | None:
         passwords.burn_verification(password)  # the same cost as a known number: timing tells nothing
     if user is None or not user.check_password(password) or not user.is_active_account:
         logger.info("failed login for mobile ending %s", mobile[-4:])
+        audit.security("login_failed", user, subject=verification.mask(mobile))  # user: the number's account, if any
         return None
     user.last_login_at = utcnow()
     return user
@@ -80,6 +82,7 @@ def reset_password(mobile: str, code: str, new_password: str) -> User | None:
     if user is None or user.id != redeemed.user_id or not user.is_active_account:
         return None
     user.set_password(new_password)
+    audit.security("password_reset", user)
     logger.info("user %s reset their password by SMS code", user.id)
     return user
 
@@ -103,6 +106,7 @@ def change_mobile(user: User, new_mobile: str, code: str) -> bool:
     user.rotate_session_token()
     send_sms(old_mobile, _("Your login number was changed to %(mobile)s. If you did not do this, tell your school "
                            "at once.", mobile=verification.mask(new_mobile)))
+    audit.security("mobile_changed", user, subject=f"{verification.mask(old_mobile)} → {verification.mask(new_mobile)}")
     logger.info("user %s changed their mobile number", user.id)
     return True
 

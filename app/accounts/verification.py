@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.accounts.models import CodePurpose, OneTimeCode, User
+from app.audit import services as audit
 from app.extensions import db
 from app.messaging.sms import send_sms
 from app.models_base import utcnow
@@ -55,6 +56,8 @@ def issue_code(mobile: str, purpose: CodePurpose, text: str, **fields) -> OneTim
     db.session.add(row)
     db.session.flush()
     send_sms(mobile, text % {"code": code, "minutes": lifetime.total_seconds() // 60})
+    audit.security("code_requested", db.session.get(User, fields["user_id"]) if fields.get("user_id") else None,
+                   subject=f"{purpose.value} {mask(mobile)}")
     logger.info("one-time code %s (%s) sent to mobile ending %s", row.id, purpose.value, mobile[-4:])
     return row
 
@@ -89,3 +92,9 @@ def reset_text() -> str:
 def change_mobile_text() -> str:
     return _("Your code to make this number your login is %(code)s, valid for %(minutes)d minutes. "
              "Do not tell it to anyone.")
+
+
+def purge_expired_codes(now=None) -> int:
+    """Delete every code (and a registration's password hash) that expired more than a day ago; how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    return db.session.execute(db.delete(OneTimeCode).where(OneTimeCode.expires_at < cutoff)).rowcount or 0

@@ -10,8 +10,10 @@ import time
 import click
 from flask.cli import AppGroup
 
+from app.audit import retention
 from app.enrolment import allocation
 from app.extensions import db
+from app.models_base import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +26,10 @@ def run_due_command(every: float | None) -> None:
     """Draw the closed windows and pass on the expired offers (once, or every N seconds)."""
     while True:
         allocation.run_due()
+        retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
         db.session.commit()
         db.session.remove()
         if every is None:
-            click.echo("Due draws and expired offers handled.")
+            click.echo("Due draws, expired offers and data past its retention handled.")
             return
         time.sleep(every)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
+from app.audit import services as audit
 from app.enrolment import allocation, bp, need_to_know, records, services
 from app.enrolment.explain import explain_choice, may_see_draw
 from app.enrolment.forms import (
@@ -180,6 +181,9 @@ def application(application_id: int):
     bring_up_to_date(application.offering)
     siblings = services.linked_siblings(application)
     candidates = services.sibling_candidates(application, utcnow()) if current_user.role is Role.GUARDIAN else []
+    if application.health_notes and need_to_know.may_see_health_notes(current_user, application):
+        audit.health_view("application", application.school_id, f"#{application.student_id} {application.student.name}")
+        db.session.commit()
     return render_template("enrolment/application.html", application=application, return_form=ReturnForm(),
                            action_form=ActionForm(), editable=services.may_edit(application, utcnow()),
                            show_reasons=may_see_draw(current_user, application),
@@ -517,6 +521,8 @@ def lottery(lottery_id: int):
 def lottery_record(lottery_id: int):
     """A recorded draw to download and re-run: python -m app.enrolment.lottery RECORD.json."""
     record = lottery_or_404(lottery_id)
+    audit.export("draw_record", f"#{record.id} {record.offering.title}", record.school_id)
+    db.session.commit()
     body = {"lottery": record.id, "offering": record.offering.title, "drawn_at": record.run_at.isoformat(),
             "seed": record.seed, "inputs": record.inputs, "result": record.result}
     return jsonify(body)

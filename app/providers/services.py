@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from app.accounts.models import Role, User
+from app.audit import services as audit
 from app.extensions import db
 from app.models_base import local_today
 from app.providers.models import (
@@ -101,6 +102,7 @@ def suspend(provider: Provider, reason_category: ReasonCategory, reason: str, by
     feeds and coming sessions end at once (see `_withdraw_staff`)."""
     change = _change(provider, VettingAction.SUSPEND, by, reason_category=reason_category, reason=reason)
     _withdraw_staff(provider)
+    audit.security("provider_suspended", by, subject=provider.name, county_id=provider.county_id)
     return change
 
 
@@ -108,6 +110,7 @@ def exit_whitelist(provider: Provider, reason_category: ReasonCategory, reason: 
     """Remove the provider for good (退出): its staff's logins, feeds and coming sessions end at once."""
     change = _change(provider, VettingAction.EXIT, by, reason_category=reason_category, reason=reason)
     _withdraw_staff(provider)
+    audit.security("provider_exited", by, subject=provider.name, county_id=provider.county_id)
     return change
 
 
@@ -118,6 +121,7 @@ def _withdraw_staff(provider: Provider) -> None:
 
     for user in provider.staff_users:
         user.rotate_session_token()
+        audit.security("forced_logout", user, subject=provider.name)
     withdraw_from_rosters([user.staff_profile for user in provider.staff_users if user.staff_profile is not None],
                           local_today(), provider.name)
 

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length
 from app import params
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
+from app.audit import services as audit
 from app.enrolment import need_to_know
 from app.extensions import db
 from app.models_base import local_today
@@ -254,6 +255,10 @@ def session_children(session_id: int):
     if session is None or not need_to_know.is_assigned(current_user, session):
         abort(404)
     expected = expected_children(session)
+    if any(a.health_notes for a in expected.children):
+        audit.health_view("session_children", session.week.school_id, f"{session.on_date.isoformat()} #{session.id}: "
+                          + ", ".join(f"#{a.student_id}" for a in expected.children if a.health_notes))
+        db.session.commit()
     return render_template("myweek/session_children.html", session=session, expected=expected,
                            applications=expected.children, kind_label=kind_label,
                            skill_label=skill_label, weekday_names=[weekday_label(day) for day in range(7)])
@@ -436,6 +441,8 @@ def export_week():
     profile = _own_profile()
     monday = _chosen_monday()
     sessions = published_sessions(profile, monday, monday + timedelta(days=6))
+    audit.export("my_week_xlsx", monday.isoformat())
+    db.session.commit()
     return _xlsx(exports.my_week_xlsx(sessions, kind_label, skill_label), f"my-week-{monday.isoformat()}.xlsx")
 
 
@@ -459,6 +466,8 @@ def export_roster():
     week = exports.school_week(current_user.school_id, monday)
     version = week.published.number if week and week.published else None
     data = exports.roster_xlsx(exports.roster_rows(week), kind_label, skill_label, version)
+    audit.export("roster_xlsx", monday.isoformat())
+    db.session.commit()
     return _xlsx(data, f"roster-{monday.isoformat()}.xlsx")
 
 
@@ -467,4 +476,6 @@ def export_roster():
 def export_workload():
     monday = _chosen_monday()
     rows = exports.workload_rows(current_user.school_id, monday, tally, published_sessions)
+    audit.export("workload_xlsx", monday.isoformat())
+    db.session.commit()
     return _xlsx(exports.workload_xlsx(rows, STAFF_TYPE_LABELS), f"workload-{monday.isoformat()}.xlsx")

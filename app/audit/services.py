@@ -1,0 +1,112 @@
+"""Record and list who saw health notes, who exported what, and security events (PIPL 个人信息保护法).
+
+Other domains call these with one line where the thing happens; services flush, the request commits. A record names
+what was seen (a child's number, an export's name), never the data itself.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.audit.models import EXPORT, HEALTH_VIEW, SECURITY, LogEntry
+from app.extensions import db
+from app.models_base import utcnow
+
+EVENT_LABELS = {
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "login_refused": _l("Login refused: the provider may not work now"),
+    "password_changed": _l("Password changed"),
+    "password_reset": _l("Password reset by SMS code"),
+    "mobile_changed": _l("Login number changed"),
+    "code_requested": _l("SMS code requested"),
+    "access_denied": _l("Access refused"),
+    "provider_suspended": _l("Provider suspended"),
+    "provider_exited": _l("Provider removed from the whitelist"),
+    "forced_logout": _l("Logged out everywhere"),
+    "session_children": _l("Children of a session (health notes)"),
+    "application": _l("Application page (health notes)"),
+    "roster_xlsx": _l("Roster (XLSX)"),
+    "workload_xlsx": _l("Workload (XLSX)"),
+    "my_week_xlsx": _l("My week (XLSX)"),
+    "draw_record": _l("Draw record"),
+}
+KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security")}
+
+
+def _who(user):
+    if user is not None:
+        return user
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def _school_of(user) -> int | None:
+    if user is None:
+        return None
+    if user.school_id is not None:
+        return user.school_id
+    links = [link for link in user.guardian_links if link.student is not None]
+    return links[0].student.school_id if links else None
+
+
+def record(kind: str, event: str, *, user=None, subject: str = "", school_id: int | None = None,
+           county_id: int | None = None) -> LogEntry:
+    """One log row for `user` (default: whoever is logged in), shown to their school's principal and county."""
+    user = _who(user)
+    school_id = school_id if school_id is not None else _school_of(user)
+    if county_id is None and user is not None:
+        county_id = user.effective_county_id
+    if county_id is None and school_id is not None:
+        from app.schools.models import School
+        school = db.session.get(School, school_id)
+        county_id = school.county_id if school else None
+    entry = LogEntry(kind=kind, event=event, actor_id=user.id if user is not None else None, school_id=school_id,
+                     county_id=county_id, subject=subject[:200],
+                     address=(request.remote_addr or "")[:64] if has_request_context() else "")
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def security(event: str, user=None, *, subject: str = "", school_id: int | None = None,
+             county_id: int | None = None) -> LogEntry:
+    """A login, failed login, password or number change, code request, refusal, suspension or forced logout."""
+    return record(SECURITY, event, user=user, subject=subject, school_id=school_id, county_id=county_id)
+
+
+def health_view(event: str, school_id: int, subject: str) -> LogEntry:
+    """The logged-in user was shown children's health notes (subject: which children, by number)."""
+    return record(HEALTH_VIEW, event, subject=subject, school_id=school_id)
+
+
+def export(event: str, subject: str, school_id: int | None = None) -> LogEntry:
+    """The logged-in user downloaded a file of personal information (subject: which one)."""
+    return record(EXPORT, event, subject=subject, school_id=school_id)
+
+
+def entries_for(viewer, *, kind: str | None = None, since: date | None = None, until: date | None = None,
+                limit: int = 500) -> list[LogEntry]:
+    """The rows a principal (own school) or county officer (own county) may see, newest first."""
+    query = db.select(LogEntry).order_by(LogEntry.created_at.desc(), LogEntry.id.desc()).limit(limit)
+    if viewer.school_id is not None:
+        query = query.where(LogEntry.school_id == viewer.school_id)
+    else:
+        query = query.where(LogEntry.county_id == viewer.county_id)
+    if kind:
+        query = query.where(LogEntry.kind == kind)
+    if since:
+        query = query.where(LogEntry.created_at >= datetime.combine(since, time.min))
+    if until:
+        query = query.where(LogEntry.created_at < datetime.combine(until + timedelta(days=1), time.min))
+    return list(db.session.scalars(query))
+
+
+def purge_older_than(days: int, now: datetime | None = None) -> int:
+    """Delete log rows past their own retention; how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    result = db.session.execute(db.delete(LogEntry).where(LogEntry.created_at < cutoff))
+    return result.rowcount or 0
