@@ -1,0 +1,25 @@
+"""Separate consent for a child's sensitive personal information (PIPL Art. 28, 29, 31): given, withdrawn, when."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import TimestampColumn, utcnow
+
+
+class SensitiveConsent(db.Model):
+    """A guardian's separate consent for one application's sensitive field (health notes), with the privacy notice
+    version it was given under. Withdrawing keeps the row (when, by whom) and erases the field."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    field: Mapped[str] = mapped_column(String(40), default="health_notes")
+    notice_version: Mapped[int]
+    given_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
+
+    application = relationship("Application")
+    guardian = relationship("User")

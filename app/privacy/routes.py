@@ -1,0 +1,34 @@
+"""Privacy pages: a guardian withdraws separate consent for a child's health notes."""
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import roles_required
+from app.accounts.models import Role
+from app.enrolment import need_to_know
+from app.enrolment.models import Application
+from app.extensions import db
+from app.privacy import bp, services
+
+guardian_only = roles_required(Role.GUARDIAN)
+
+
+def family_application_or_404(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or not need_to_know.is_family(current_user, application):
+        abort(404)
+    return application
+
+
+@bp.route("/consent/<int:application_id>/withdraw", methods=["POST"])
+@guardian_only
+def withdraw_health_consent(application_id: int):
+    application = family_application_or_404(application_id)
+    if services.withdraw_health_consent(application):
+        db.session.commit()
+        flash(_("Consent withdrawn: the health notes for %(name)s have been erased. The staff no longer see them.",
+                name=application.student.name), "success")
+    else:
+        flash(_("There was no consent to withdraw."), "info")
+    return redirect(url_for("enrolment.application", application_id=application.id))

@@ -1,0 +1,10 @@
+"""Matrix cases for privacy: a guardian reaches only their own family's consent, data and deletion; staff never do."""
+
+from tests.authz import Case
+from tests.authz.enrolment import application_args
+
+GUARDIAN = frozenset({"guardian"})
+
+CASES = [
+    Case("privacy.withdraw_health_consent", GUARDIAN, method="POST", ok=302, scoped=True, args=application_args),
+]

@@ -1,0 +1,93 @@
+"""Personal information (PIPL): a child's health notes are kept only under the guardian's separate consent, recorded
+with the privacy notice version and time, and withdrawing it erases them."""
+
+import pytest
+
+from app.enrolment.models import Application
+from app.privacy.models import SensitiveConsent
+from app.privacy.services import current_notice_version
+from tests import factories
+from tests.test_enrolment import apply_url, follow, form_data
+
+pytestmark = pytest.mark.both_databases
+
+NOTES = "peanut allergy"
+
+
+@pytest.fixture
+def offering(world, db):
+    offering = factories.create_offering(world.own_school)
+    factories.create_activity(offering, name="足球", capacity=5, grades=(1,))
+    db.session.commit()
+    return offering
+
+
+@pytest.fixture
+def english(client):
+    client.post("/language", data={"locale": "en"})
+
+
+def test_the_form_shows_the_consent_box_next_to_the_health_notes(client, world, login, english, offering):
+    login(world.users["guardian"])
+    page = client.get(apply_url(world, offering)).get_data(as_text=True)
+    assert "I consent separately to the school keeping these health notes" in page
+    assert page.index('name="health_notes"') < page.index('name="health_consent"')
+
+
+def test_health_notes_without_consent_are_refused_and_nothing_is_stored(client, world, login, english, db,
+                                                                          offering):
+    login(world.users["guardian"])
+    response = client.post(apply_url(world, offering), data=form_data(world, offering, health_notes=NOTES))
+    assert response.status_code == 200
+    assert "kept only with your separate consent" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(Application)) is None
+    assert db.session.scalar(db.select(SensitiveConsent)) is None
+
+
+def test_consent_is_recorded_with_notice_version_time_and_guardian(client, world, login, english, db, offering):
+    guardian = world.users["guardian"]
+    login(guardian)
+    response = client.post(apply_url(world, offering),
+                           data=form_data(world, offering, health_notes=NOTES, health_consent="y"))
+    assert response.status_code == 302
+    application = db.session.scalar(db.select(Application))
+    assert application.health_notes == NOTES
+    consent = db.session.scalar(db.select(SensitiveConsent))
+    assert (consent.application_id, consent.guardian_id, consent.field) == (application.id, guardian.id,
+                                                                             "health_notes")
+    assert consent.notice_version == current_notice_version()
+    assert consent.given_at is not None and consent.withdrawn_at is None
+
+
+def test_an_application_without_health_notes_records_no_consent(client, world, login, db, offering):
+    login(world.users["guardian"])
+    assert client.post(apply_url(world, offering), data=form_data(world, offering, health_consent="y")).status_code \
+        == 302
+    assert db.session.scalar(db.select(SensitiveConsent)) is None
+
+
+def test_withdrawing_consent_erases_the_notes_with_a_clear_message(client, world, login, english, db, offering):
+    login(world.users["guardian"])
+    client.post(apply_url(world, offering), data=form_data(world, offering, health_notes=NOTES, health_consent="y"))
+    application = db.session.scalar(db.select(Application))
+    page = client.get(f"/enrolment/applications/{application.id}").get_data(as_text=True)
+    assert NOTES in page and "Withdraw consent and erase the health notes" in page
+    page = follow(client, client.post(f"/privacy/consent/{application.id}/withdraw"))
+    assert "Consent withdrawn: the health notes" in page
+    assert NOTES not in page
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).health_notes == ""
+    consent = db.session.scalar(db.select(SensitiveConsent))
+    assert consent.withdrawn_at is not None  # the record of consent stays: given when, withdrawn when
+
+
+def test_staff_see_no_withdraw_button_and_cannot_withdraw(client, world, login, english, db, offering):
+    application = factories.create_application(world.own_student, offering, guardian=world.users["guardian"])
+    application.health_notes = NOTES
+    db.session.commit()
+    login(world.users["class_teacher"])
+    page = client.get(f"/enrolment/applications/{application.id}").get_data(as_text=True)
+    assert "Withdraw consent" not in page
+    assert client.post(f"/privacy/consent/{application.id}/withdraw").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).health_notes == NOTES
