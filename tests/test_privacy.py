@@ -91,3 +91,75 @@ def test_staff_see_no_withdraw_button_and_cannot_withdraw(client, world, login, 
     assert client.post(f"/privacy/consent/{application.id}/withdraw").status_code == 403
     db.session.expire_all()
     assert db.session.get(Application, application.id).health_notes == NOTES
+
+
+# --- My data: access and copy (PIPL Art. 45) ---
+
+
+def _family_application(world, offering, db, notes=NOTES):
+    application = factories.create_application(world.own_student, offering, guardian=world.users["guardian"])
+    application.health_notes = notes
+    db.session.commit()
+    return application
+
+
+def test_my_data_page_lists_the_family_and_offers_both_downloads(client, world, login, english, db, offering):
+    _family_application(world, offering, db)
+    login(world.users["guardian"])
+    assert "My data" in client.get("/enrolment/").get_data(as_text=True)
+    page = client.get("/privacy/my-data").get_data(as_text=True)
+    assert world.own_student.name in page
+    assert "/privacy/my-data.xlsx" in page and "/privacy/my-data.json" in page
+
+
+def test_the_json_copy_holds_the_account_children_and_health_notes_and_nobody_elses(client, world, login, db,
+                                                                                   offering):
+    _family_application(world, offering, db)
+    other = factories.create_application(world.other_student, factories.create_offering(world.other_school),
+                                         guardian=world.other_users["guardian"])
+    other.health_notes = "someone else's asthma"
+    db.session.commit()
+    login(world.users["guardian"])
+    response = client.get("/privacy/my-data.json")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    data = response.get_json()
+    assert data["account"]["mobile"] == world.users["guardian"].mobile
+    assert [c["name"] for c in data["children"]] == [world.own_student.name]
+    assert [a["health_notes"] for a in data["applications"]] == [NOTES]
+    assert "someone else's asthma" not in response.get_data(as_text=True)
+    assert world.other_student.name not in response.get_data(as_text=True)
+
+
+def test_the_xlsx_copy_keeps_formula_like_text_as_text(client, world, login, db, offering):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _family_application(world, offering, db, notes="=HYPERLINK(\"http://x\")")
+    login(world.users["guardian"])
+    response = client.get("/privacy/my-data.xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(BytesIO(response.data))
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row
+             if cell.value == "=HYPERLINK(\"http://x\")"]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+    names = [cell.value for sheet in workbook for row in sheet.iter_rows() for cell in row]
+    assert world.own_student.name in names
+
+
+def test_an_unconfirmed_link_shows_no_child_in_the_copy(client, world, login, db, offering):
+    guardian = world.users["guardian"]
+    for link in guardian.guardian_links:
+        link.verified = False
+    _family_application(world, offering, db)
+    login(guardian)
+    data = client.get("/privacy/my-data.json").get_json()
+    assert data["children"] == [] and data["applications"] == []
+    assert all(link["child"] == "" for link in data["links"])
+
+
+@pytest.mark.parametrize("url", ["/privacy/my-data", "/privacy/my-data.json", "/privacy/my-data.xlsx"])
+@pytest.mark.parametrize("role", ["class_teacher", "school_admin", "finance", "county_officer"])
+def test_staff_never_reach_a_guardians_copy(client, world, login, url, role):
+    login(world.users[role])
+    assert client.get(url).status_code == 403

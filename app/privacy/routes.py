@@ -1,6 +1,6 @@
-"""Privacy pages: a guardian withdraws separate consent for a child's health notes."""
+"""Privacy pages: a guardian withdraws separate consent for a child's health notes, downloads their data."""
 
-from flask import abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,7 +9,7 @@ from app.accounts.models import Role
 from app.enrolment import need_to_know
 from app.enrolment.models import Application
 from app.extensions import db
-from app.privacy import bp, services
+from app.privacy import bp, export, services
 
 guardian_only = roles_required(Role.GUARDIAN)
 
@@ -32,3 +32,24 @@ def withdraw_health_consent(application_id: int):
     else:
         flash(_("There was no consent to withdraw."), "info")
     return redirect(url_for("enrolment.application", application_id=application.id))
+
+
+@bp.route("/my-data")
+@guardian_only
+def my_data():
+    data = export.my_data(current_user)
+    return render_template("privacy/my_data.html", data=data)
+
+
+@bp.route("/my-data.json")
+@guardian_only
+def my_data_json():
+    return Response(export.my_data_json(current_user), mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=my-data.json"})
+
+
+@bp.route("/my-data.xlsx")
+@guardian_only
+def my_data_xlsx():
+    return Response(export.my_data_xlsx(current_user), mimetype=export.XLSX_MIMETYPE,
+                    headers={"Content-Disposition": "attachment; filename=my-data.xlsx"})

@@ -7,4 +7,7 @@ GUARDIAN = frozenset({"guardian"})
 
 CASES = [
     Case("privacy.withdraw_health_consent", GUARDIAN, method="POST", ok=302, scoped=True, args=application_args),
+    Case("privacy.my_data", GUARDIAN),
+    Case("privacy.my_data_json", GUARDIAN),
+    Case("privacy.my_data_xlsx", GUARDIAN),
 ]
