@@ -163,3 +163,73 @@ def test_an_unconfirmed_link_shows_no_child_in_the_copy(client, world, login, db
 def test_staff_never_reach_a_guardians_copy(client, world, login, url, role):
     login(world.users[role])
     assert client.get(url).status_code == 403
+
+
+# --- Deletion (PIPL Art. 47) ---
+
+
+def _pay(application, db):
+    from app.enrolment.models import LedgerEntry, LedgerKind
+
+    db.session.add(LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.PAYMENT,
+                               amount_cents=30000, note="微信支付"))
+    db.session.commit()
+
+
+def test_the_deletion_page_gives_the_reasons_before_the_confirmation(client, world, login, english, db, offering):
+    erased = _family_application(world, offering, db)
+    paid = _family_application(world, factories.create_offering(world.own_school), db)
+    _pay(paid, db)
+    login(world.users["guardian"])
+    page = client.get("/privacy/delete").get_data(as_text=True)
+    assert f"Erased: the application for {world.own_student.name} to {erased.offering.title}" in page
+    assert "fee records the school must keep by law" in page
+    assert 'name="password"' in page
+    db.session.expire_all()
+    assert db.session.get(Application, erased.id) is not None  # nothing happens before the confirmation
+
+
+def test_a_wrong_password_deletes_nothing(client, world, login, english, db, offering):
+    application = _family_application(world, offering, db)
+    login(world.users["guardian"])
+    response = client.post("/privacy/delete", data={"understood": "y", "password": "not-the-password"})
+    assert response.status_code == 200 and "The password is not right" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).health_notes == NOTES
+
+
+def test_deletion_erases_the_account_and_applications_and_anonymises_fee_records(client, world, login, english, db,
+                                                                                offering):
+    from app.accounts.models import User
+    from app.enrolment.models import LedgerEntry
+
+    guardian = world.users["guardian"]
+    mobile, guardian_id = guardian.mobile, guardian.id
+    erased = _family_application(world, offering, db)
+    paid = _family_application(world, factories.create_offering(world.own_school), db)
+    paid.pickup_people = "外婆 王芳"
+    _pay(paid, db)
+    erased_id, paid_id = erased.id, paid.id
+    login(guardian)
+    response = client.post("/privacy/delete", data={"understood": "y", "password": factories.PASSWORD})
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    db.session.expire_all()
+    assert db.session.get(Application, erased_id) is None
+    kept = db.session.get(Application, paid_id)
+    assert (kept.health_notes, kept.pickup_people) == ("", "")
+    assert db.session.scalar(db.select(db.func.count(LedgerEntry.id)).filter_by(application_id=paid_id)) >= 1
+    account = db.session.get(User, guardian_id)
+    assert account.mobile != mobile and account.name == "已注销" and account.guardian_links == []
+    client.post("/account/logout")
+    assert client.post("/account/login", data={"mobile": mobile, "password": factories.PASSWORD}).status_code == 200
+
+
+def test_a_child_shared_with_another_confirmed_guardian_keeps_its_applications(client, world, login, db, offering):
+    application = _family_application(world, offering, db)
+    factories.create_guardian(world.own_student, verified=True)
+    db.session.commit()
+    login(world.users["guardian"])
+    assert client.post("/privacy/delete", data={"understood": "y", "password": factories.PASSWORD}).status_code \
+        == 302
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).health_notes == NOTES

@@ -1,15 +1,17 @@
-"""Privacy pages: a guardian withdraws separate consent for a child's health notes, downloads their data."""
+"""Privacy pages: a guardian withdraws separate consent for a child's health notes, downloads their data, asks
+for deletion."""
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from app.access import roles_required
 from app.accounts.models import Role
 from app.enrolment import need_to_know
 from app.enrolment.models import Application
 from app.extensions import db
-from app.privacy import bp, export, services
+from app.privacy import bp, deletion, export, services
+from app.privacy.forms import DeleteForm
 
 guardian_only = roles_required(Role.GUARDIAN)
 
@@ -53,3 +55,21 @@ def my_data_json():
 def my_data_xlsx():
     return Response(export.my_data_xlsx(current_user), mimetype=export.XLSX_MIMETYPE,
                     headers={"Content-Disposition": "attachment; filename=my-data.xlsx"})
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@guardian_only
+def delete_account():
+    """The reasons first (what is erased, what the school keeps anonymised and why); then the password again."""
+    form = DeleteForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.password.data):
+            form.password.errors.append(_("The password is not right."))
+        else:
+            deletion.erase_guardian(current_user)
+            db.session.commit()
+            logout_user()
+            flash(_("Your account is closed and your family's data erased; fee records the school must keep no "
+                    "longer carry personal details."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("privacy/delete.html", form=form, plan=deletion.plan(current_user))

@@ -10,4 +10,6 @@ CASES = [
     Case("privacy.my_data", GUARDIAN),
     Case("privacy.my_data_json", GUARDIAN),
     Case("privacy.my_data_xlsx", GUARDIAN),
+    Case("privacy.delete_account", GUARDIAN),
+    Case("privacy.delete_account", GUARDIAN, method="POST"),
 ]
