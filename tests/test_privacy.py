@@ -233,3 +233,45 @@ def test_a_child_shared_with_another_confirmed_guardian_keeps_its_applications(c
         == 302
     db.session.expire_all()
     assert db.session.get(Application, application.id).health_notes == NOTES
+
+
+# --- The privacy notice: versions kept, acceptance recorded ---
+
+
+def test_a_guardian_reads_and_accepts_a_new_version_before_applying_again(client, world, login, english, db,
+                                                                          offering):
+    from app.privacy.models import NoticeAcceptance, PrivacyNotice
+
+    guardian = world.users["guardian"]
+    login(world.users["county_officer"])
+    page = client.get("/privacy/notice/publish").get_data(as_text=True)
+    assert "个人信息保护告知书" in page  # the default Chinese text, version 1, to start from
+    assert client.post("/privacy/notice/publish", data={"body": "第二版：新增了短信通知。"}).status_code == 302
+    assert db.session.scalar(db.select(PrivacyNotice.version)) == 2
+    client.post("/account/logout")
+    login(guardian)
+    response = client.get(apply_url(world, offering))
+    assert response.status_code == 302 and "/privacy/notice" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "version 2" in page and "第二版：新增了短信通知。" in page and "Earlier versions" in page
+    response = client.post(f"/privacy/notice/accept?next={apply_url(world, offering)}")
+    assert response.headers["Location"].endswith(apply_url(world, offering))
+    assert client.get(apply_url(world, offering)).status_code == 200
+    versions = db.session.scalars(db.select(NoticeAcceptance.notice_version).filter_by(user_id=guardian.id)).all()
+    assert sorted(versions) == [1, 2]
+
+
+def test_the_data_pages_stay_open_before_accepting(client, world, login, db):
+    from app.privacy.services import publish_notice
+
+    publish_notice("第二版", world.users["county_officer"])
+    db.session.commit()
+    login(world.users["guardian"])
+    assert client.get("/privacy/my-data").status_code == 200
+    assert client.get("/privacy/delete").status_code == 200
+
+
+def test_accept_does_not_redirect_off_site(client, world, login):
+    login(world.users["guardian"])
+    response = client.post("/privacy/notice/accept?next=//evil.example/")
+    assert response.headers["Location"].endswith("/dashboard")

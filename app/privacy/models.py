@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -23,3 +23,27 @@ class SensitiveConsent(db.Model):
 
     application = relationship("Application")
     guardian = relationship("User")
+
+
+class PrivacyNotice(db.Model):
+    """A version of the privacy notice the county publishes; every version is kept. Without any, version 1 is the
+    default text in the repository (app/privacy/default_notice.txt)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class NoticeAcceptance(db.Model):
+    """A guardian read and accepted a version of the privacy notice, at this time."""
+
+    __table_args__ = (UniqueConstraint("user_id", "notice_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    notice_version: Mapped[int]
+    accepted_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
+
+    user = relationship("User")

@@ -1,7 +1,7 @@
 """Privacy pages: a guardian withdraws separate consent for a child's health notes, downloads their data, asks
 for deletion."""
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -11,7 +11,7 @@ from app.enrolment import need_to_know
 from app.enrolment.models import Application
 from app.extensions import db
 from app.privacy import bp, deletion, export, services
-from app.privacy.forms import DeleteForm
+from app.privacy.forms import AcceptNoticeForm, DeleteForm, PublishNoticeForm
 
 guardian_only = roles_required(Role.GUARDIAN)
 
@@ -73,3 +73,60 @@ def delete_account():
                     "longer carry personal details."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("privacy/delete.html", form=form, plan=deletion.plan(current_user))
+
+
+# --- The privacy notice ---
+
+# A guardian who has not accepted the current notice reads it before applying (their data rights stay open).
+GATED_BLUEPRINTS = {"enrolment"}
+OPEN_ENDPOINTS = {"enrolment.inbox"}
+
+
+@bp.before_app_request
+def notice_first():
+    endpoint = request.endpoint or ""
+    if (not current_user.is_authenticated or current_user.role is not Role.GUARDIAN
+            or endpoint.split(".")[0] not in GATED_BLUEPRINTS or endpoint in OPEN_ENDPOINTS):
+        return None
+    if services.has_accepted_current(current_user):
+        return None
+    flash(_("Please read the privacy notice and accept it before applying."), "info")
+    return redirect(url_for("privacy.notice", next=request.full_path if request.method == "GET" else None))
+
+
+@bp.route("/notice")
+def notice():
+    accepted = (current_user.is_authenticated and current_user.role is Role.GUARDIAN
+                and services.has_accepted_current(current_user))
+    return render_template("privacy/notice.html", notice=services.current_notice(),
+                           versions=services.notice_versions(), form=AcceptNoticeForm(), accepted=accepted)
+
+
+@bp.route("/notice/accept", methods=["POST"])
+@guardian_only
+def accept_notice():
+    form = AcceptNoticeForm()
+    if form.validate_on_submit():
+        acceptance = services.accept_current(current_user)
+        db.session.commit()
+        flash(_("Thank you: you accepted version %(v)d of the privacy notice.", v=acceptance.notice_version),
+              "success")
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.dashboard")
+    return redirect(target)
+
+
+@bp.route("/notice/publish", methods=["GET", "POST"])
+@roles_required(Role.COUNTY_OFFICER)
+def publish_notice():
+    form = PublishNoticeForm()
+    if request.method == "GET":
+        form.body.data = services.current_notice().body
+    if form.validate_on_submit():
+        notice = services.publish_notice(form.body.data, current_user)
+        db.session.commit()
+        flash(_("Version %(v)d of the privacy notice is published; guardians accept it before applying again.",
+                v=notice.version), "success")
+        return redirect(url_for("privacy.notice"))
+    return render_template("privacy/publish_notice.html", form=form, notice=services.current_notice())

@@ -1,15 +1,18 @@
 """Consent rules live here: health notes are stored only under a guardian's separate, withdrawable consent."""
 
+from pathlib import Path
+
+from app.accounts.models import User
 from app.enrolment.models import Application
 from app.extensions import db
 from app.models_base import utcnow
-from app.privacy.models import SensitiveConsent
+from app.privacy.models import NoticeAcceptance, PrivacyNotice, SensitiveConsent
 
 NOTICE_VERSION = 1  # the privacy notice shipped in the repository; a county's later versions count on from here
 
 
 def current_notice_version() -> int:
-    return NOTICE_VERSION
+    return current_notice().version
 
 
 def active_consent(application: Application) -> SensitiveConsent | None:
@@ -43,3 +46,53 @@ def withdraw_health_consent(application: Application) -> bool:
     application.health_notes = ""
     db.session.flush()
     return True
+
+
+# --- The privacy notice: versions kept, each guardian's acceptance recorded ---
+
+DEFAULT_NOTICE_PATH = Path(__file__).with_name("default_notice.txt")
+
+
+def current_notice() -> PrivacyNotice:
+    """The latest published version; the repository's default text as version 1 while none was published."""
+    latest = db.session.scalar(db.select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1))
+    if latest is not None:
+        return latest
+    return default_notice()
+
+
+def default_notice() -> PrivacyNotice:
+    return PrivacyNotice(version=NOTICE_VERSION, body=DEFAULT_NOTICE_PATH.read_text(encoding="utf-8"))
+
+
+def notice_versions() -> list[PrivacyNotice]:
+    """Every version, newest first, the repository's default text as version 1."""
+    published = list(db.session.scalars(db.select(PrivacyNotice).order_by(PrivacyNotice.version.desc())))
+    if not any(n.version == NOTICE_VERSION for n in published):
+        published.append(default_notice())
+    return published
+
+
+def publish_notice(body: str, officer: User) -> PrivacyNotice:
+    """A new version; every guardian accepts it before applying again."""
+    notice = PrivacyNotice(version=current_notice().version + 1, body=body, published_by_id=officer.id)
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def has_accepted_current(user: User) -> bool:
+    version = current_notice().version
+    return db.session.scalar(db.select(NoticeAcceptance.id).filter_by(user_id=user.id, notice_version=version)) \
+        is not None
+
+
+def accept_current(user: User) -> NoticeAcceptance:
+    """Record that the guardian accepted the current version (once)."""
+    version = current_notice().version
+    found = db.session.scalar(db.select(NoticeAcceptance).filter_by(user_id=user.id, notice_version=version))
+    if found is None:
+        found = NoticeAcceptance(user_id=user.id, notice_version=version)
+        db.session.add(found)
+        db.session.flush()
+    return found

@@ -1,6 +1,6 @@
 """Matrix cases for privacy: a guardian reaches only their own family's consent, data and deletion; staff never do."""
 
-from tests.authz import Case
+from tests.authz import EVERYONE, Case
 from tests.authz.enrolment import application_args
 
 GUARDIAN = frozenset({"guardian"})
@@ -12,4 +12,8 @@ CASES = [
     Case("privacy.my_data_xlsx", GUARDIAN),
     Case("privacy.delete_account", GUARDIAN),
     Case("privacy.delete_account", GUARDIAN, method="POST"),
+    Case("privacy.notice", EVERYONE),
+    Case("privacy.accept_notice", GUARDIAN, method="POST", ok=302),
+    Case("privacy.publish_notice", frozenset({"county_officer"})),
+    Case("privacy.publish_notice", frozenset({"county_officer"}), method="POST"),
 ]
