@@ -126,6 +126,7 @@ def test_the_json_copy_holds_the_account_children_and_health_notes_and_nobody_el
     assert data["account"]["mobile"] == world.users["guardian"].mobile
     assert [c["name"] for c in data["children"]] == [world.own_student.name]
     assert [a["health_notes"] for a in data["applications"]] == [NOTES]
+    assert [a["version"] for a in data["privacy_notice_accepted"]] == [1]
     assert "someone else's asthma" not in response.get_data(as_text=True)
     assert world.other_student.name not in response.get_data(as_text=True)
 

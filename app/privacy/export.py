@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.enrolment import need_to_know
 from app.enrolment.models import Application, Notification
 from app.extensions import db
-from app.privacy.models import SensitiveConsent
+from app.privacy.models import NoticeAcceptance, SensitiveConsent
 from app.schools.models import Student, class_label
 from app.spreadsheets import append_row
 
@@ -40,6 +40,8 @@ def my_data(guardian: User) -> dict:
         SensitiveConsent.application_id.in_([a.id for a in applications])).order_by(SensitiveConsent.id)).all()
     notifications = db.session.scalars(db.select(Notification).filter_by(user_id=guardian.id)
                                        .order_by(Notification.id)).all()
+    acceptances = db.session.scalars(db.select(NoticeAcceptance).filter_by(user_id=guardian.id)
+                                     .order_by(NoticeAcceptance.notice_version)).all()
     return {
         "account": {"name": guardian.name, "mobile": guardian.mobile, "role": guardian.role.value,
                     "language": guardian.locale or ""},
@@ -63,6 +65,8 @@ def my_data(guardian: User) -> dict:
         } for a in applications],
         "consents": [{"child": c.application.student.name, "field": c.field, "notice_version": c.notice_version,
                       "given_at": _time(c.given_at), "withdrawn_at": _time(c.withdrawn_at)} for c in consents],
+        "privacy_notice_accepted": [{"version": a.notice_version, "accepted_at": _time(a.accepted_at)}
+                                    for a in acceptances],
         "messages": [{"subject": n.subject, "body": n.body, "created_at": _time(n.created_at),
                       "read_at": _time(n.read_at)} for n in notifications],
     }
@@ -99,6 +103,7 @@ def my_data_xlsx(guardian: User) -> bytes:
     _sheet(workbook, _("Fees"), [{"child": a["child"], "offering": a["offering"], **f}
                                  for a in data["applications"] for f in a["fees"]])
     _sheet(workbook, _("Consents"), data["consents"])
+    _sheet(workbook, _("Privacy notice"), data["privacy_notice_accepted"])
     _sheet(workbook, _("Messages"), data["messages"])
     buffer = io.BytesIO()
     workbook.save(buffer)
