@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from app.audit.routes import bp as audit_bp
     from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
+    from app.privacy import bp as privacy_bp
     from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
     from app.rosters import bp as rosters_bp
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rosters_bp)
     app.register_blueprint(myweek_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(privacy_bp)
     if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
         from app.messaging import bp as messaging_bp
 

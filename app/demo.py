@@ -13,6 +13,8 @@ from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, Us
 from app.demo_calendar import DemoCalendar
 from app.extensions import db
 from app.models_base import local_time, local_today, school_zone
+from app.privacy.models import NoticeAcceptance, SensitiveConsent
+from app.privacy.services import NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
@@ -87,6 +89,8 @@ class DemoBuilder:
             user.password_hash = self.password_hash
             user.rotate_session_token()
         db.session.add(user)
+        if role is Role.GUARDIAN:  # accepted the privacy notice when registering
+            db.session.add(NoticeAcceptance(user=user, notice_version=NOTICE_VERSION))
         return user
 
     def teacher(self, school: School, mobile: str, name: str, subject: str, *, opted_in: bool = True,
@@ -498,6 +502,9 @@ def build_after_school_places(school: School, offering, agreement, calendar: Dem
                     story = "approved"
                 if story == "approved" and not any(a.health_notes for a in stories["approved"]):
                     application.health_notes = DEMO_HEALTH_NOTES[0]  # for the staff on the child's sessions
+                if application.health_notes:  # kept under the guardian's separate consent, given when signing
+                    db.session.add(SensitiveConsent(application=application, guardian_id=link.guardian_id,
+                                                    notice_version=NOTICE_VERSION, given_at=application.signed_at))
                 stories[story].append(application)
     db.session.flush()
     # Before the close: the class teachers review, the principal decides the hardship requests.

@@ -16,6 +16,7 @@ from app.enrolment.models import (
     Pickup,
     Seat,
 )
+from app.privacy.models import NoticeAcceptance, PrivacyNotice, SensitiveConsent
 from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
 from app.rosters.absence import AbsenceStatus, SessionAbsence
@@ -45,4 +46,5 @@ __all__ = [
     "Assignment", "PlannedSession", "RosterJob", "RosterJobKind", "RosterJobStatus", "RosterSettings", "RosterVersion",
     "SessionTemplate", "Week",
     "AbsenceStatus", "SessionAbsence",
+    "NoticeAcceptance", "PrivacyNotice", "SensitiveConsent",
 ]

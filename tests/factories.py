@@ -72,8 +72,13 @@ def create_user(role: Role, *, name: str | None = None, mobile: str | None = Non
     return user
 
 
-def create_guardian(student: Student | None = None, *, verified: bool = True, **fields) -> User:
+def create_guardian(student: Student | None = None, *, verified: bool = True, accepted_notice: bool = True,
+                    **fields) -> User:
     guardian = create_user(Role.GUARDIAN, **fields)
+    if accepted_notice:  # as at registration: the guardian read and accepted the privacy notice
+        from app.privacy.services import accept_current
+
+        accept_current(guardian)
     if student is not None:
         guardian.guardian_links.append(GuardianLink(student=student, relationship_kind=Relationship.MOTHER,
                                                     verified=verified))

@@ -32,6 +32,10 @@ EVENT_LABELS = {
     "workload_xlsx": _l("Workload (XLSX)"),
     "my_week_xlsx": _l("My week (XLSX)"),
     "draw_record": _l("Draw record"),
+    "my_data_json": _l("A guardian's own data (JSON)"),
+    "my_data_xlsx": _l("A guardian's own data (XLSX)"),
+    "consent_withdrawn": _l("Consent to health notes withdrawn"),
+    "account_erased": _l("Guardian account erased at their request"),
 }
 KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security")}
 

@@ -48,6 +48,8 @@ class ApplicationForm(FlaskForm):
                                 validators=[Length(max=200)], filters=[stripped])
     walk_alone_consent = BooleanField(_l("I agree that my child walks home alone and take responsibility for it"))
     health_notes = TextAreaField(_l("Health notes or special needs (optional)"), validators=[Length(max=2000)])
+    health_consent = BooleanField(_l("I consent separately to the school keeping these health notes (sensitive "
+                                     "personal information of a minor); I can withdraw this at any time"))
     priority_groups = MultiCheckboxField(_l("Our family belongs to (checked by the school before the draw)"),
                                          choices=priority_group_choices)
     hardship = BooleanField(_l("Request a hardship fee waiver"))
@@ -137,6 +139,11 @@ class ApplicationForm(FlaskForm):
         if self.pickup.data == Pickup.WALKS_ALONE.value and not field.data:
             raise ValidationError(_l("A child walks home alone only with the guardian's consent."))
 
+    def validate_health_consent(self, field) -> None:
+        if (self.health_notes.data or "").strip() and not field.data:
+            raise ValidationError(_l("Health notes are kept only with your separate consent: tick the box, or leave "
+                                     "the notes empty."))
+
     def validate_agree(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Please read and sign the agreement."))
@@ -151,6 +158,7 @@ class ApplicationForm(FlaskForm):
         self.pickup_people.data = application.pickup_people
         self.walk_alone_consent.data = application.walk_alone_consent
         self.health_notes.data = application.health_notes
+        self.health_consent.data = bool(application.health_notes)
         self.priority_groups.data = list(application.priority_groups)
         self.hardship.data = application.hardship.value != "none"
 

@@ -21,6 +21,7 @@ from app.enrolment.models import (
 from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardian
 from app.extensions import db
 from app.models_base import local_today, utcnow
+from app.privacy import services as privacy
 from app.programs.models import FeePeriod, Offering
 from app.schools.models import Student
 
@@ -124,7 +125,7 @@ def _copy_choices(application: Application, form) -> None:
     application.pickup = form.pickup_value()
     application.pickup_people = form.pickup_people.data or ""
     application.walk_alone_consent = bool(form.walk_alone_consent.data)
-    application.health_notes = form.health_notes.data or ""
+    privacy.keep_health_notes(application, form.health_notes.data or "", bool(form.health_consent.data))
     if not form.hardship.data:
         application.hardship = HardshipStatus.NONE
     elif application.hardship in (HardshipStatus.NONE, None):  # a decision already made stands

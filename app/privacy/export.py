@@ -1,0 +1,110 @@
+"""Everything the site holds about a guardian and the children the school confirmed them for (PIPL Art. 45: access
+and copy), as JSON and as XLSX. Rows go through app.spreadsheets.append_row, so no text becomes a formula."""
+
+import io
+import json
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from app.accounts.models import User
+from app.enrolment import need_to_know
+from app.enrolment.models import Application, Notification
+from app.extensions import db
+from app.privacy.models import NoticeAcceptance, SensitiveConsent
+from app.schools.models import Student, class_label
+from app.spreadsheets import append_row
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _time(value) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def family_applications(guardian: User) -> list[Application]:
+    """The applications for the children the school confirmed this guardian for (need to know)."""
+    child_ids = need_to_know.confirmed_child_ids(guardian)
+    if not child_ids:
+        return []
+    return list(db.session.scalars(db.select(Application).where(Application.student_id.in_(child_ids))
+                                   .order_by(Application.id)))
+
+
+def my_data(guardian: User) -> dict:
+    """The guardian's account, links, children, applications (health notes, choices, fees), consents, messages."""
+    child_ids = set(need_to_know.confirmed_child_ids(guardian))
+    applications = family_applications(guardian)
+    children = [db.session.get(Student, student_id) for student_id in sorted(child_ids)]
+    consents = db.session.scalars(db.select(SensitiveConsent).where(
+        SensitiveConsent.application_id.in_([a.id for a in applications])).order_by(SensitiveConsent.id)).all()
+    notifications = db.session.scalars(db.select(Notification).filter_by(user_id=guardian.id)
+                                       .order_by(Notification.id)).all()
+    acceptances = db.session.scalars(db.select(NoticeAcceptance).filter_by(user_id=guardian.id)
+                                     .order_by(NoticeAcceptance.notice_version)).all()
+    return {
+        "account": {"name": guardian.name, "mobile": guardian.mobile, "role": guardian.role.value,
+                    "language": guardian.locale or ""},
+        "links": [{"child": link.student.name if link.verified else "", "relationship": link.relationship_kind.value,
+                   "confirmed": link.verified, "created_at": _time(link.created_at),
+                   "confirmed_at": _time(link.verified_at)} for link in guardian.guardian_links],
+        "children": [{"name": s.name, "student_number": s.student_number, "school": s.school.name,
+                      "class": class_label(s.school_class)} for s in children],
+        "applications": [{
+            "child": a.student.name, "offering": a.offering.title, "status": a.status.value,
+            "weekdays": list(a.weekdays), "evening_study": a.evening_study, "pickup": a.pickup.value,
+            "pickup_people": a.pickup_people, "walk_alone_consent": a.walk_alone_consent,
+            "health_notes": a.health_notes, "priority_groups": list(a.priority_groups or []),
+            "hardship": a.hardship.value, "agreement_version": a.agreement.version, "signed_at": _time(a.signed_at),
+            "signed_by": a.signed_by.name, "return_reason": a.return_reason, "created_at": _time(a.created_at),
+            "choices": [{"rank": c.rank, "activity": c.activity.name, "status": c.status.value}
+                        for c in a.choices],
+            "fees": [{"kind": e.kind.value, "amount_cents": e.amount_cents, "months": e.months,
+                      "period_start": e.period_start, "note": e.note, "created_at": _time(e.created_at)}
+                     for e in a.ledger],
+        } for a in applications],
+        "consents": [{"child": c.application.student.name, "field": c.field, "notice_version": c.notice_version,
+                      "given_at": _time(c.given_at), "withdrawn_at": _time(c.withdrawn_at)} for c in consents],
+        "privacy_notice_accepted": [{"version": a.notice_version, "accepted_at": _time(a.accepted_at)}
+                                    for a in acceptances],
+        "messages": [{"subject": n.subject, "body": n.body, "created_at": _time(n.created_at),
+                      "read_at": _time(n.read_at)} for n in notifications],
+    }
+
+
+def my_data_json(guardian: User) -> bytes:
+    return json.dumps(my_data(guardian), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _sheet(workbook: Workbook, title: str, rows: list[dict]) -> None:
+    sheet = workbook.create_sheet(title[:31])
+    if not rows:
+        append_row(sheet, [_("Nothing held")])
+        return
+    header = [key for key, value in rows[0].items() if not isinstance(value, list | dict)]
+    append_row(sheet, header)
+    for row in rows:
+        append_row(sheet, [", ".join(map(str, row[key])) if isinstance(row[key], list) else row[key]
+                           for key in header])
+
+
+def my_data_xlsx(guardian: User) -> bytes:
+    """The same data, one sheet per part (choices and fees on sheets of their own, named by child and offering)."""
+    data = my_data(guardian)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _sheet(workbook, _("Account"), [data["account"]])
+    _sheet(workbook, _("Links"), data["links"])
+    _sheet(workbook, _("Children"), data["children"])
+    _sheet(workbook, _("Applications"), [{k: v for k, v in a.items() if k not in ("choices", "fees")}
+                                         for a in data["applications"]])
+    _sheet(workbook, _("Activity choices"), [{"child": a["child"], "offering": a["offering"], **c}
+                                             for a in data["applications"] for c in a["choices"]])
+    _sheet(workbook, _("Fees"), [{"child": a["child"], "offering": a["offering"], **f}
+                                 for a in data["applications"] for f in a["fees"]])
+    _sheet(workbook, _("Consents"), data["consents"])
+    _sheet(workbook, _("Privacy notice"), data["privacy_notice_accepted"])
+    _sheet(workbook, _("Messages"), data["messages"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
