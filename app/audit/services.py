@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "forced_logout": _l("Logged out everywhere"),
     "session_children": _l("Children of a session (health notes)"),
     "application": _l("Application page (health notes)"),
+    "application_edit": _l("Application form being changed (health notes)"),
     "roster_xlsx": _l("Roster (XLSX)"),
     "workload_xlsx": _l("Workload (XLSX)"),
     "my_week_xlsx": _l("My week (XLSX)"),
