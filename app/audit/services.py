@@ -35,7 +35,7 @@ EVENT_LABELS = {
     "draw_record": _l("Draw record"),
     "my_data_json": _l("A guardian's own data (JSON)"),
     "my_data_xlsx": _l("A guardian's own data (XLSX)"),
-    "consent_withdrawn": _l("Consent to health notes withdrawn"),
+    "consent_withdrawn": _l("Separate consent withdrawn (health notes or family situation)"),
     "account_erased": _l("Guardian account erased at their request"),
 }
 KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security")}
