@@ -14,7 +14,7 @@ from app.demo_calendar import DemoCalendar
 from app.extensions import db
 from app.models_base import local_time, local_today, school_zone
 from app.privacy.models import NoticeAcceptance, SensitiveConsent
-from app.privacy.services import NOTICE_VERSION
+from app.privacy.services import FAMILY_SITUATION, NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
@@ -407,6 +407,7 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
                 signed_at=calendar.care_signed_at, signed_by_id=link.guardian_id, priority_groups=["left_behind"])
             application.choices.append(ActivityChoice(activity_id=care.activities[1].id, rank=1))
             db.session.add(application)
+            db.session.add(situation_consent(application, link.guardian_id))
             db.session.flush()
             if allocation.needs_arrival_placement(care):
                 allocation.place_on_arrival(application)
@@ -432,6 +433,12 @@ def add_family_accounts(builder: DemoBuilder, *schools: School) -> None:
                 parent.guardian_links.append(GuardianLink(
                     student=student, relationship_kind=rng.choice(list(Relationship)[:3]), verified=True,
                     verified_by=school_class.class_teacher))
+
+
+def situation_consent(application, guardian_id: int) -> SensitiveConsent:
+    """The guardian's separate consent to the family's situation (hardship, left-behind...), given when signing."""
+    return SensitiveConsent(application=application, guardian_id=guardian_id, field=FAMILY_SITUATION,
+                            notice_version=NOTICE_VERSION, given_at=application.signed_at)
 
 
 def build_after_school_places(school: School, offering, agreement, calendar: DemoCalendar) -> None:
@@ -505,6 +512,8 @@ def build_after_school_places(school: School, offering, agreement, calendar: Dem
                 if application.health_notes:  # kept under the guardian's separate consent, given when signing
                     db.session.add(SensitiveConsent(application=application, guardian_id=link.guardian_id,
                                                     notice_version=NOTICE_VERSION, given_at=application.signed_at))
+                if application.priority_groups or application.hardship is HardshipStatus.REQUESTED:
+                    db.session.add(situation_consent(application, link.guardian_id))
                 stories[story].append(application)
     db.session.flush()
     # Before the close: the class teachers review, the principal decides the hardship requests.

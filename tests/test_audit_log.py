@@ -5,7 +5,7 @@ import pytest
 
 from app.audit import retention
 from app.audit.models import LogEntry
-from app.enrolment.models import Lottery
+from app.enrolment.models import ApplicationStatus, Lottery
 from app.extensions import db as _db
 from app.models_base import local_today
 from app.providers import services as provider_services
@@ -54,6 +54,18 @@ def test_the_family_opening_an_application_with_health_notes_is_recorded(client,
     [entry] = entries("application")
     assert entry.school_id == world.own_school.id and entry.actor_id == world.users["guardian"].id
 
+
+
+def test_the_guardian_opening_the_form_to_change_an_application_with_health_notes_is_recorded(
+        client, world, login_as, application):
+    application.status = ApplicationStatus.RETURNED  # a returned application opens in its form again
+    _db.session.commit()
+    login_as(world.users["guardian"])
+    status, text = page(client, f"/enrolment/applications/{application.id}/edit")
+    assert status == 200 and HEALTH_NOTES in text
+    [entry] = entries("application_edit")
+    assert entry.school_id == world.own_school.id and entry.actor_id == world.users["guardian"].id
+    assert HEALTH_NOTES not in entry.subject
 
 def test_exports_are_recorded_and_filtered_by_kind(client, world, login_as):
     monday = _publish(world)

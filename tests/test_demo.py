@@ -49,6 +49,12 @@ def test_demo_builds_the_county_and_its_two_schools(db, runner):
             for school_class in grade.classes:
                 assert school_class.students, f"{school.name} {grade.number}-{school_class.number} has no students"
                 assert school_class.class_teacher is not None
+    # Every family situation claimed in the demo (hardship, left-behind, working late) carries its recorded consent.
+    from app.enrolment.models import Application
+    from app.privacy.models import SensitiveConsent
+    claims = [a for a in db.session.scalars(db.select(Application)) if a.priority_groups or a.hardship.value != "none"]
+    consented = set(db.session.scalars(db.select(SensitiveConsent.application_id).filter_by(field="family_situation")))
+    assert claims and all(a.id in consented for a in claims)
 
 
 @pytest.mark.both_databases

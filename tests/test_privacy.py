@@ -289,3 +289,58 @@ def test_downloads_of_a_guardians_own_data_are_in_the_access_log(client, world, 
     events = [(e.kind, e.event, e.actor_id) for e in db.session.scalars(db.select(LogEntry).order_by(LogEntry.id))]
     assert [e for e in events if e[1].startswith("my_data")] == [
         ("export", "my_data_json", guardian.id), ("export", "my_data_xlsx", guardian.id)]
+
+
+# --- The family's situation: the hardship request and priority groups such as a left-behind child ---
+
+
+@pytest.fixture
+def priority_offering(world, db):
+    offering = factories.create_offering(world.own_school, priority_groups=("hardship", "left_behind"))
+    factories.create_activity(offering, name="足球", capacity=5, grades=(1,))
+    db.session.commit()
+    return offering
+
+
+def situation(world, offering, **extra):
+    return form_data(world, offering, priority_groups=["left_behind"], hardship="y", **extra)
+
+
+def test_a_hardship_request_or_left_behind_claim_without_consent_is_refused_in_chinese(client, world, login, db,
+                                                                                          priority_offering):
+    login(world.users["guardian"])
+    response = client.post(apply_url(world, priority_offering), data=situation(world, priority_offering))
+    assert response.status_code == 200
+    assert "单独同意" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(Application)) is None
+    assert db.session.scalar(db.select(SensitiveConsent)) is None
+
+
+def test_consent_to_the_familys_situation_is_recorded_apart_from_the_health_notes(client, world, login, db,
+                                                                                  priority_offering):
+    guardian = world.users["guardian"]
+    login(guardian)
+    response = client.post(apply_url(world, priority_offering),
+                           data=situation(world, priority_offering, situation_consent="y"))
+    assert response.status_code == 302
+    application = db.session.scalar(db.select(Application))
+    assert application.priority_groups == ["left_behind"] and application.hardship.value == "requested"
+    [consent] = db.session.scalars(db.select(SensitiveConsent))
+    assert (consent.field, consent.guardian_id, consent.notice_version) == ("family_situation", guardian.id,
+                                                                            current_notice_version())
+
+
+def test_withdrawing_the_situation_consent_erases_the_claims_and_withdraws_the_request(client, world, login,
+                                                                                       english, db, priority_offering):
+    login(world.users["guardian"])
+    client.post(apply_url(world, priority_offering), data=situation(world, priority_offering, situation_consent="y"))
+    application = db.session.scalar(db.select(Application))
+    page = client.get(f"/enrolment/applications/{application.id}").get_data(as_text=True)
+    assert "Withdraw consent and erase these answers" in page
+    page = follow(client, client.post(f"/privacy/consent/{application.id}/withdraw",
+                                      data={"field": "family_situation"}))
+    assert "Consent withdrawn: what you told the school about your family" in page
+    db.session.expire_all()
+    application = db.session.get(Application, application.id)
+    assert application.priority_groups == [] and application.hardship.value == "none"
+    assert db.session.scalar(db.select(SensitiveConsent)).withdrawn_at is not None

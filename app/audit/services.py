@@ -28,13 +28,14 @@ EVENT_LABELS = {
     "forced_logout": _l("Logged out everywhere"),
     "session_children": _l("Children of a session (health notes)"),
     "application": _l("Application page (health notes)"),
+    "application_edit": _l("Application form being changed (health notes)"),
     "roster_xlsx": _l("Roster (XLSX)"),
     "workload_xlsx": _l("Workload (XLSX)"),
     "my_week_xlsx": _l("My week (XLSX)"),
     "draw_record": _l("Draw record"),
     "my_data_json": _l("A guardian's own data (JSON)"),
     "my_data_xlsx": _l("A guardian's own data (XLSX)"),
-    "consent_withdrawn": _l("Consent to health notes withdrawn"),
+    "consent_withdrawn": _l("Separate consent withdrawn (health notes or family situation)"),
     "account_erased": _l("Guardian account erased at their request"),
 }
 KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security")}

@@ -22,6 +22,7 @@ from app.enrolment.allocation import accepts_applications, apply_by_text
 from app.enrolment.models import Pickup
 from app.enrolment.services import application_for, months_charged_ahead
 from app.models_base import utcnow
+from app.privacy.services import FAMILY_SITUATION, SENSITIVE_GROUPS, has_sensitive_data
 from app.programs.forms import MultiCheckboxField, as_choices, priority_group_choices, stripped, weekday_choices
 from app.programs.models import Offering
 from app.schools.models import Student
@@ -53,6 +54,9 @@ class ApplicationForm(FlaskForm):
     priority_groups = MultiCheckboxField(_l("Our family belongs to (checked by the school before the draw)"),
                                          choices=priority_group_choices)
     hardship = BooleanField(_l("Request a hardship fee waiver"))
+    situation_consent = BooleanField(_l("I consent separately to the school keeping what these answers say about our "
+                                        "family (hardship, left-behind child, working late: sensitive personal "
+                                        "information); I can withdraw this at any time"))
     agree = BooleanField(_l("I have read the agreement and sign it"))
     submit = SubmitField(_l("Send the application"))
 
@@ -144,6 +148,12 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("Health notes are kept only with your separate consent: tick the box, or leave "
                                      "the notes empty."))
 
+    def validate_situation_consent(self, field) -> None:
+        groups = self.editing.priority_groups if self.choices_locked and self.editing else self.priority_groups.data
+        if (self.hardship.data or set(groups or []) & set(SENSITIVE_GROUPS)) and not field.data:
+            raise ValidationError(_l("A hardship request or a priority group about your family's situation is kept "
+                                     "only with your separate consent: tick the box, or leave them unticked."))
+
     def validate_agree(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Please read and sign the agreement."))
@@ -161,6 +171,7 @@ class ApplicationForm(FlaskForm):
         self.health_consent.data = bool(application.health_notes)
         self.priority_groups.data = list(application.priority_groups)
         self.hardship.data = application.hardship.value != "none"
+        self.situation_consent.data = has_sensitive_data(application, FAMILY_SITUATION)
 
 
 class ReturnForm(FlaskForm):

@@ -293,6 +293,10 @@ def edit_application(application_id: int):
                            choices_locked=not services.may_change(application, now))
     if not form.is_submitted():
         form.fill_from(application)
+        if application.health_notes:
+            audit.health_view("application_edit", application.school_id,
+                              f"#{application.student_id} {application.student.name}")
+            db.session.commit()
     if form.validate_on_submit():
         if services.change_application(application, current_user, agreement, form):
             flash(_("Sent again. The class teacher reviews it next."), "success")

@@ -130,9 +130,11 @@ def _copy_choices(application: Application, form) -> None:
         application.hardship = HardshipStatus.NONE
     elif application.hardship in (HardshipStatus.NONE, None):  # a decision already made stands
         application.hardship = HardshipStatus.REQUESTED
+    if not form.choices_locked:
+        application.priority_groups = list(form.priority_groups.data or [])
+    privacy.keep_family_situation(application, bool(form.situation_consent.data))
     if form.choices_locked:
         return
-    application.priority_groups = list(form.priority_groups.data or [])
     wanted = form.ranked_activity_ids()
     application.choices.clear()
     db.session.flush()

@@ -10,7 +10,8 @@ from app.models_base import TimestampColumn, utcnow
 
 
 class SensitiveConsent(db.Model):
-    """A guardian's separate consent for one application's sensitive field (health notes), with the privacy notice
+    """A guardian's separate consent for one application's sensitive field (`field`: health notes, or the family's
+    situation: hardship request and priority groups), with the privacy notice
     version it was given under. Withdrawing keeps the row (when, by whom) and erases the field."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

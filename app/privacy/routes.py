@@ -27,12 +27,21 @@ def family_application_or_404(application_id: int) -> Application:
 @bp.route("/consent/<int:application_id>/withdraw", methods=["POST"])
 @guardian_only
 def withdraw_health_consent(application_id: int):
+    """Withdraw one separate consent (the form's `field`: health notes by default, or the family's situation)."""
     application = family_application_or_404(application_id)
-    if services.withdraw_health_consent(application):
-        audit.security("consent_withdrawn", subject=f"application {application.id}")
+    field = request.form.get("field", services.HEALTH_NOTES)
+    if field not in services.SENSITIVE_FIELDS:
+        abort(404)
+    if services.withdraw_consent(application, field):
+        audit.security("consent_withdrawn", subject=f"application {application.id} {field}")
         db.session.commit()
-        flash(_("Consent withdrawn: the health notes for %(name)s have been erased. The staff no longer see them.",
-                name=application.student.name), "success")
+        if field == services.HEALTH_NOTES:
+            flash(_("Consent withdrawn: the health notes for %(name)s have been erased. The staff no longer see "
+                    "them.", name=application.student.name), "success")
+        else:
+            flash(_("Consent withdrawn: what you told the school about your family's situation for %(name)s has been "
+                    "erased, and a hardship request not yet decided is withdrawn. The child no longer counts in those "
+                    "priority groups.", name=application.student.name), "success")
     else:
         flash(_("There was no consent to withdraw."), "info")
     return redirect(url_for("enrolment.application", application_id=application.id))

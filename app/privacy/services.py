@@ -1,4 +1,5 @@
-"""Consent rules live here: health notes are stored only under a guardian's separate, withdrawable consent."""
+"""Consent rules live here: health notes and the family's situation (hardship request, priority groups such as
+left-behind child) are stored only under a guardian's separate, withdrawable consent, one per field."""
 
 from pathlib import Path
 
@@ -15,12 +16,49 @@ def current_notice_version() -> int:
     return current_notice().version
 
 
-def active_consent(application: Application) -> SensitiveConsent | None:
-    """The consent in force for the application's health notes, or None."""
+HEALTH_NOTES = "health_notes"
+FAMILY_SITUATION = "family_situation"  # the hardship request and the priority groups that reveal a family's situation
+SENSITIVE_GROUPS = ("hardship", "left_behind", "late_working")  # PriorityGroup values kept only under consent
+SENSITIVE_FIELDS = (HEALTH_NOTES, FAMILY_SITUATION)
+
+
+def active_consent(application: Application, field: str = HEALTH_NOTES) -> SensitiveConsent | None:
+    """The consent in force for one of the application's sensitive fields, or None."""
     if application.id is None:
         return None
     return db.session.scalar(db.select(SensitiveConsent).filter_by(
-        application_id=application.id, field="health_notes", withdrawn_at=None))
+        application_id=application.id, field=field, withdrawn_at=None))
+
+
+def has_sensitive_data(application: Application, field: str) -> bool:
+    if field == HEALTH_NOTES:
+        return bool(application.health_notes)
+    return _claims_situation(application)
+
+
+def _claims_situation(application: Application) -> bool:
+    from app.enrolment.models import HardshipStatus
+    return application.hardship not in (HardshipStatus.NONE, None) \
+        or any(g in SENSITIVE_GROUPS for g in application.priority_groups or [])
+
+
+def _record_consent(application: Application, field: str) -> None:
+    """Recorded once, with the notice version and time, while in force."""
+    if active_consent(application, field) is None:
+        db.session.add(SensitiveConsent(application=application, guardian=application.guardian, field=field,
+                                        notice_version=current_notice_version()))
+    db.session.flush()
+
+
+def _erase(application: Application, field: str) -> None:
+    """The field's data goes; a hardship request not yet decided is withdrawn (a decision made stands)."""
+    from app.enrolment.models import HardshipStatus
+    if field == HEALTH_NOTES:
+        application.health_notes = ""
+        return
+    application.priority_groups = [g for g in application.priority_groups or [] if g not in SENSITIVE_GROUPS]
+    if application.hardship is HardshipStatus.REQUESTED:
+        application.hardship = HardshipStatus.NONE
 
 
 def keep_health_notes(application: Application, notes: str, consented: bool) -> None:
@@ -29,23 +67,35 @@ def keep_health_notes(application: Application, notes: str, consented: bool) -> 
         application.health_notes = ""
         return
     application.health_notes = notes
-    if active_consent(application) is None:
-        db.session.add(SensitiveConsent(application=application, guardian=application.guardian,
-                                        notice_version=current_notice_version()))
-    db.session.flush()
+    _record_consent(application, HEALTH_NOTES)
 
 
-def withdraw_health_consent(application: Application) -> bool:
-    """Withdraw the consent and erase the notes (notes kept before consent was recorded are erased too); False when
+def keep_family_situation(application: Application, consented: bool) -> None:
+    """After the form's hardship request and priority groups are copied: kept only with consent (recorded once),
+    without it they are not stored."""
+    if not _claims_situation(application):
+        return
+    if consented:
+        _record_consent(application, FAMILY_SITUATION)
+    else:
+        _erase(application, FAMILY_SITUATION)
+
+
+def withdraw_consent(application: Application, field: str = HEALTH_NOTES) -> bool:
+    """Withdraw the consent and erase the field (data kept before consent was recorded is erased too); False when
     there was nothing to withdraw."""
-    consent = active_consent(application)
-    if consent is None and not application.health_notes:
+    consent = active_consent(application, field)
+    if consent is None and not has_sensitive_data(application, field):
         return False
     if consent is not None:
         consent.withdrawn_at = utcnow()
-    application.health_notes = ""
+    _erase(application, field)
     db.session.flush()
     return True
+
+
+def withdraw_health_consent(application: Application) -> bool:
+    return withdraw_consent(application, HEALTH_NOTES)
 
 
 # --- The privacy notice: versions kept, each guardian's acceptance recorded ---
