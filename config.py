@@ -79,6 +79,7 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Per-address limit on login attempts; a load test whose guardians all come from 127.0.0.1 raises it here.
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or Config.LOGIN_RATE_LIMIT
+        self.LOGIN_MOBILE_RATE_LIMIT = os.environ.get("LOGIN_MOBILE_RATE_LIMIT") or Config.LOGIN_MOBILE_RATE_LIMIT
         self.PROXY_HOPS = int(os.environ.get("PROXY_HOPS") or 0)
         self.SMS_BACKEND = os.environ.get("SMS_BACKEND") or Config.SMS_BACKEND
         self.STAFF_IDLE_TIMEOUT = timedelta(

@@ -36,7 +36,10 @@ def live_database(tmp_path_factory) -> Path:
 def live_server(live_database):
     """Base URL of gunicorn serving wsgi:app on a database built as the README says (db upgrade, then demo)."""
     env = {**os.environ, "APP_CONFIG": "development", "DATABASE_URL": f"sqlite:///{live_database}",
-           "SECRET_KEY": "browser-test-secret", "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+           "SECRET_KEY": "browser-test-secret", "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning",
+           # Every browser test logs its people in from 127.0.0.1 on this one server, dozens a minute; the login
+           # limits themselves are tested in tests/test_security.py and tests/test_account_security.py.
+           "LOGIN_RATE_LIMIT": "1000 per minute", "LOGIN_MOBILE_RATE_LIMIT": "1000 per minute"}
     # Roster jobs run in a thread of the server (the development default), never on a Redis queue of the shell's.
     env.pop("REDIS_URL", None)
     flask(env, "db", "upgrade")
