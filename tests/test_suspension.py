@@ -80,14 +80,20 @@ def test_a_roster_with_a_provider_that_may_not_work_is_not_published(client, wor
     assert db.session.scalar(db.select(db.func.count(RosterVersion.id)).filter_by(week_id=week.id)) == 1
 
 
+def _absence(world, session, person, reason: str) -> SessionAbsence:
+    """`person` says they can't make `session` (committed, as the page would have it)."""
+    flag = SessionAbsence(session_id=session.id, profile_id=person.staff_profile.id, school_id=world.own_school.id,
+                          reason=reason)
+    db.session.add(flag)
+    db.session.commit()
+    return flag
+
+
 def test_absence_page_after_a_suspension_works_and_offers_no_suspended_staff(client, world, login):
     teacher = world.users["teacher"]
     other_provider_coach = world.users["provider_staff"]
     week, [session, _] = _week_with_provider(world, monday_of(local_today()) + timedelta(days=7))
-    flag = SessionAbsence(session_id=session.id, profile_id=teacher.staff_profile.id, school_id=world.own_school.id,
-                          reason="培训")
-    db.session.add(flag)
-    db.session.commit()
+    flag = _absence(world, session, teacher, "培训")
     _suspend(world)
     login(world.users["coordinator"])
     response = client.get(f"/absences/{flag.id}")
@@ -108,10 +114,7 @@ def test_expired_provider_staff_are_never_offered_as_replacements(client, world,
                                        categories=("supervision",))
     lapsed_coach = factories.create_provider_staff(lapsed)
     week, [session, _] = _week_with_provider(world, monday_of(local_today()) + timedelta(days=7))
-    flag = SessionAbsence(session_id=session.id, profile_id=teacher.staff_profile.id, school_id=world.own_school.id,
-                          reason="培训")
-    db.session.add(flag)
-    db.session.commit()
+    flag = _absence(world, session, teacher, "培训")
     login(world.users["coordinator"])
     page = client.get(f"/absences/{flag.id}").get_data(as_text=True)
     assert f'value="{staff_key(lapsed_coach.staff_profile.id)}"' not in page
@@ -123,10 +126,7 @@ def test_expired_provider_staff_are_never_offered_as_replacements(client, world,
 def test_absence_flagged_by_staff_later_suspended_still_opens(client, world, login):
     coach = world.users["provider_staff"]
     week, [session, _] = _week_with_provider(world, monday_of(local_today()) + timedelta(days=7))
-    flag = SessionAbsence(session_id=session.id, profile_id=coach.staff_profile.id, school_id=world.own_school.id,
-                          reason="比赛")
-    db.session.add(flag)
-    db.session.commit()
+    flag = _absence(world, session, coach, "比赛")
     _suspend(world)
     login(world.users["coordinator"])
     assert client.get(f"/absences/{flag.id}").status_code == 200

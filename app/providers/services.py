@@ -22,6 +22,7 @@ from app.providers.models import (
     ProviderStatusChange,
     ReasonCategory,
     VettingAction,
+    VettingStatus,
 )
 from app.staff.models import StaffProfile, StaffType
 
@@ -130,20 +131,21 @@ def login_refusal(provider: Provider | None) -> str:
     """Why a provider's staff cannot log in now, in plain words (the provider may not work today)."""
     if provider is None:
         return _("This login belongs to no organisation.")
-    if provider.status in (ProviderStatus.SUSPENDED, ProviderStatus.EXITED):
+    status = provider.vetting_status(local_today())  # the one rule the badges on every page show
+    if status in (VettingStatus.SUSPENDED, VettingStatus.EXITED):
         change = provider.last_status_change
         category = change.reason_category if change is not None else None
         from app.providers.forms import REASON_LABELS
 
         why = "; ".join(part for part in (str(REASON_LABELS[category]) if category else "", provider.status_reason)
                         if part)
-        if provider.status is ProviderStatus.SUSPENDED:
+        if status is VettingStatus.SUSPENDED:
             return _("%(name)s is suspended from the county whitelist (%(why)s), so its staff cannot log in or "
                      "work in schools now. Ask the county education department when it may return.",
                      name=provider.name, why=why or "—")
         return _("%(name)s has left the county whitelist (%(why)s), so its staff cannot log in or work in schools.",
                  name=provider.name, why=why or "—")
-    if provider.status is ProviderStatus.APPLIED:
+    if status is VettingStatus.APPLIED:
         return _("%(name)s is not yet on the county whitelist, so its staff cannot log in until the county education "
                  "department approves it.", name=provider.name)
     return _("The vetting of %(name)s ended on %(day)s, so its staff cannot log in or work in schools until the county "
