@@ -1,0 +1,1 @@
+"""Notifications: every message to a person goes to their inbox and through the channels they chose."""
