@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach each domain's blueprint."""
     from app.accounts import bp as accounts_bp
     from app.audit.routes import bp as audit_bp
+    from app.daily import bp as daily_bp
     from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
     from app.privacy import bp as privacy_bp
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(myweek_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(daily_bp)
     if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
         from app.messaging import bp as messaging_bp
 

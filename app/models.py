@@ -2,6 +2,20 @@
 
 from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
 from app.audit.models import LogEntry
+from app.daily.models import (
+    AdvanceAbsence,
+    Alert,
+    AlertKind,
+    AttendanceChange,
+    AttendanceMark,
+    Incident,
+    IncidentCategory,
+    Mark,
+    PickupAdult,
+    PickupCodeAttempt,
+    SignOut,
+    SignOutMethod,
+)
 from app.enrolment.models import (
     ActivityChoice,
     Application,
@@ -35,6 +49,8 @@ from app.schools.models import County, Grade, Holiday, HolidayKind, School, Scho
 from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
 
 __all__ = [
+    "AdvanceAbsence", "Alert", "AlertKind", "AttendanceChange", "AttendanceMark", "Incident", "IncidentCategory",
+    "Mark", "PickupAdult", "PickupCodeAttempt", "SignOut", "SignOutMethod",
     "LogEntry",
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
     "CodePurpose", "OneTimeCode",

@@ -122,3 +122,10 @@ ASSIGNMENT_RULES = (
 # --- Enrolment (appended by the enrolment work) ---
 
 SCHOOL_DAY_WEEKDAYS = frozenset(range(5))  # school days Monday–Friday, as date.weekday(); 工作日全覆盖 (002 §3)
+
+# --- The school day: registers, pickup, alerts (003 篇4 五.3(4); 二.3) ---
+# School settings (RosterSettings) start from these defaults.
+REGISTER_ALERT_MINUTES = 15  # a child expected but not marked this long after the start raises a missing-child alert
+PICKUP_GRACE_MINUTES = 20  # a child not signed out this long after the session ends stays red and alerts the family
+PICKUP_CODE_DIGITS = 6  # a collecting adult's personal code: this many digits, a new one every school day
+PICKUP_CODE_TRIES_PER_DAY = 5  # wrong codes for one child in one day before codes are refused (a listed adult and ID)

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import TimestampColumn, enum_column, utcnow
+from scheduling import policy
 
 # --- Engine ids (the one place that spells them) ----------------------------------------------
 
@@ -138,6 +139,12 @@ class RosterSettings(db.Model):
     # Compensatory rest (调休): every `rest_threshold_minutes` of evening duty earns `rest_earned_minutes`.
     rest_threshold_minutes: Mapped[int] = mapped_column(default=120)
     rest_earned_minutes: Mapped[int] = mapped_column(default=60)
+    # The school day (app/daily): a missing-child alert this long after a session starts without a mark, and a
+    # child not signed out this long after their last session ends stays red and alerts the family.
+    register_alert_minutes: Mapped[int] = mapped_column(default=policy.REGISTER_ALERT_MINUTES,
+                                                        server_default=str(policy.REGISTER_ALERT_MINUTES))
+    pickup_grace_minutes: Mapped[int] = mapped_column(default=policy.PICKUP_GRACE_MINUTES,
+                                                      server_default=str(policy.PICKUP_GRACE_MINUTES))
 
     school: Mapped["School"] = relationship()  # noqa: F821
 
