@@ -1,3 +1,15 @@
-"""The school day's incident pages (see app/daily/__init__.py)."""
+"""The school day's incident pages and emergency contacts (see app/daily/__init__.py)."""
 
-from app.daily import bp  # noqa: F401
+from flask import abort
+
+from app.daily import bp
+
+
+@bp.route("/sessions/<int:session_id>/incidents/new")
+def new_incident(session_id: int):
+    abort(404)  # being built
+
+
+@bp.route("/sessions/<int:session_id>/contacts")
+def contacts(session_id: int):
+    abort(404)  # being built
