@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 import pytest
 
 import scheduling
-from app.enrolment.models import Notification
+from app.notifications.models import Notification
 from app.extensions import db
 from app.models_base import utcnow
 from app.rosters import jobs, services

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.enrolment.models import Notification
+from app.notifications.models import Notification
 from app.extensions import db
 from app.models_base import local_today
 from app.providers import services as provider_services
