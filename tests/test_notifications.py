@@ -17,6 +17,8 @@ from tests import factories
 from tests.sms_gateway import SmsGateway
 from tests.smtp_server import SmtpServer, free_port
 
+pytestmark = pytest.mark.both_databases
+
 SHANGHAI = timedelta(hours=8)
 
 
@@ -274,3 +276,20 @@ def test_in_one_process_mode_a_thread_of_the_web_process_sends(tmp_path):
             db.session.remove()
             dispose_engines()
         assert not sender.thread.is_alive()
+
+
+def test_the_e_mail_address_is_in_the_familys_data_and_goes_with_the_account(app, world):
+    from app.notifications.models import NotificationPreference
+    from app.privacy.deletion import erase_guardian
+    from app.privacy.export import my_data
+
+    guardian = world.users["guardian"]
+    choose(guardian, email="mama@example.com")
+    note = notify(guardian, "紧急", urgent=True)
+    db.session.commit()
+    with app.test_request_context():
+        assert my_data(guardian)["account"]["email"] == "mama@example.com"
+    erase_guardian(guardian)
+    db.session.commit()
+    assert db.session.get(NotificationPreference, guardian.id) is None
+    assert db.session.scalar(db.select(db.func.count(Delivery.id)).where(Delivery.notification_id == note.id)) == 0

@@ -152,7 +152,10 @@ def _send_one(delivery: Delivery, now: datetime) -> int:
     delivery.attempts += 1
     try:
         provider_id = channel_for(delivery.channel).send(delivery, note)
-    except ChannelError as error:
+    except Exception as error:  # a channel's own fault counts as a failed try too: it must not stop the others
+        if not isinstance(error, ChannelError):
+            logger.exception("delivery %s (%s): the channel failed", delivery.id, delivery.channel.value)
+            error = ChannelError(f"channel fault: {type(error).__name__}")
         delivery.last_error = str(error)[:200]
         if delivery.attempts >= policy.NOTIFY_MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
