@@ -67,7 +67,7 @@ class Config:
     SMS_BACKEND = "outbox"
     # The SMS provider's template ids per kind of message (texts: app/messaging/templates.py); the environment's
     # SMS_TEMPLATES (JSON, e.g. {"alert": "SMS_123456789"}) overrides some or all.
-    SMS_TEMPLATES = {"account": "SMS_ACCOUNT", "notice": "SMS_NOTICE", "alert": "SMS_ALERT"}
+    SMS_TEMPLATES: dict[str, str] = {}  # unset kinds: the placeholders templates.DEFAULT_IDS
     SMS_SIGN_NAME = "课后服务"  # the signature (签名) filed with the provider, shown in 【】 before each SMS
     SMS_GATEWAY_URL = ""  # SMS_BACKEND=http: the gateway's address and key (app/messaging/sms.py HttpBackend)
     SMS_GATEWAY_KEY = ""

@@ -7,8 +7,9 @@ the machine), "http" (the gateway at SMS_GATEWAY_URL, HttpBackend below) or "pac
 to start with "outbox" (config.py). The templates' ids are SMS_TEMPLATES (config.py), their texts app/messaging/
 templates.py.
 
-`send_template(mobile, kind, params)` sends one kind of message (a notice, an alert); `send_sms(mobile, text)` sends
-an account message the site wrote itself (a one-time code, a warning) through the "account" template.
+`send_template(mobile, kind, params)` sends one kind of message (a one-time code, an account warning, a notice, an
+alert: templates.TEXTS); `send_sms(mobile, text)` sends a text the site wrote itself through the free-text "account"
+template, which only some providers allow (nothing in the site needs it).
 """
 
 import importlib
@@ -81,7 +82,8 @@ class HttpBackend:
         if not self.url:
             raise SmsError("SMS_GATEWAY_URL is not set")
         body = json.dumps({"PhoneNumbers": mobile, "SignName": self.sign_name, "TemplateCode": template_id,
-                           "TemplateParam": json.dumps(params, ensure_ascii=False)}, ensure_ascii=False)
+                           "TemplateParam": json.dumps({name: str(value) for name, value in params.items()},
+                                                      ensure_ascii=False)}, ensure_ascii=False)
         request = urllib.request.Request(self.url, data=body.encode(), method="POST", headers={
             "Content-Type": "application/json; charset=utf-8", "Authorization": f"Bearer {self.key}"})
         try:
@@ -136,7 +138,7 @@ def send_template(mobile: str, kind: str, params: dict) -> str:
 
 
 def send_sms(mobile: str, text: str) -> str:
-    """Send an account message the site wrote (a one-time code, a warning) to a mobile number."""
+    """Send a text the site wrote to a mobile number (the free-text "account" template)."""
     return send_template(mobile, "account", {"content": text})
 
 

@@ -11,8 +11,15 @@ import re
 PARAM_LIMIT = 35  # characters per variable (the gateways' limit for a variable in a notice template)
 
 TEXTS = {
-    # Account messages (codes, warnings) are written by the site in the reader's language; their template carries the
-    # whole text. A provider that allows no such template needs one template per account message.
+    # One-time codes, one template per purpose (app/accounts/verification.py; CodePurpose values).
+    "code_register": "您的注册验证码为${code}，${minutes}分钟内有效，请勿告诉他人。",
+    "code_reset_password": "您正在重设密码，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
+    "code_change_mobile": "您正在将本手机号设为登录号，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
+    # Account warnings (app/accounts/services.py).
+    "number_taken": "有人尝试用本手机号注册新账号。您已有账号：请直接登录，或在登录页点“忘记密码”。"
+                    "如非本人操作，请忽略本短信。",
+    "mobile_changed": "您的登录手机号已改为${mobile}。如非本人操作，请立即联系学校。",
+    # A text the site wrote itself (send_sms): only for a provider that accepts a free-text template.
     "account": "${content}",
     # A routine message: what it is about; the rest is in the inbox.
     "notice": "您有一条课后服务新消息：${subject}。请登录课后服务平台查看。",
@@ -20,7 +27,7 @@ TEXTS = {
     "alert": "【紧急】${subject}。${detail}请尽快登录课后服务平台查看或联系学校。",
 }
 
-DEFAULT_IDS = {"account": "SMS_ACCOUNT", "notice": "SMS_NOTICE", "alert": "SMS_ALERT"}
+DEFAULT_IDS = {kind: f"SMS_{kind.upper()}" for kind in TEXTS}  # placeholders: a site sets its provider's ids
 
 
 def kind_of(template_id: str, ids: dict[str, str]) -> str | None:
