@@ -115,7 +115,7 @@ def notify_guardian(application: Application, subject_msgid: str, **values) -> N
             subject = gettext(subject_msgid, child=application.student.name, **values)
             body = gettext("%(offering)s · now: %(status)s", offering=application.offering.title,
                            status=str(STATUS_LABELS[application.status]))
-        notify(guardian, subject, body, application_link(application), school_id=application.offering.school_id)
+        notify(guardian, subject, body, application_link(application), school_id=application.school_id)
 
 
 def notify_class_teacher(application: Application, subject_msgid: str, **values) -> None:
@@ -127,4 +127,4 @@ def notify_class_teacher(application: Application, subject_msgid: str, **values)
         subject = gettext(subject_msgid, child=application.student.name, offering=application.offering.title,
                           **values)
         body = str(STATUS_LABELS[application.status])
-    notify(teacher, subject, body, application_link(application), school_id=application.offering.school_id)
+    notify(teacher, subject, body, application_link(application), school_id=application.school_id)

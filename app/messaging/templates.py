@@ -44,5 +44,6 @@ def render(kind: str, params: dict) -> str:
 
 
 def shorten(value: str, limit: int = PARAM_LIMIT) -> str:
+    """A parameter on one line, cut to the gateways' limit."""
     value = " ".join(value.split())
     return value if len(value) <= limit else value[:limit - 1] + "…"

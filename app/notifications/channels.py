@@ -94,4 +94,5 @@ CHANNELS = {Channel.EMAIL: EmailChannel(), Channel.SMS: SmsChannel(), Channel.WE
 
 
 def channel_for(channel: Channel):
+    """The channel that sends a delivery of this kind."""
     return CHANNELS[channel]

@@ -15,6 +15,7 @@ INBOX_SIZE = 200  # newest messages shown
 
 @bp.app_template_global()
 def unread_count() -> int:
+    """How many of the logged-in person's messages are unread (the badge in the menu)."""
     if not current_user.is_authenticated:
         return 0
     return db.session.scalar(db.select(db.func.count(Notification.id)).filter(
@@ -27,6 +28,7 @@ bp.add_app_template_global(services.delivery_status, "delivery_status")
 @bp.route("")
 @login_required
 def inbox():
+    """The person's messages, newest first."""
     notes = db.session.scalars(db.select(Notification).filter_by(user_id=current_user.id)
                                .order_by(Notification.id.desc()).limit(INBOX_SIZE)).all()
     return render_template("notifications/inbox.html", notes=notes, form=MarkReadForm())
@@ -35,6 +37,7 @@ def inbox():
 @bp.route("/read", methods=["POST"])
 @login_required
 def mark_read():
+    """Mark every message read."""
     if MarkReadForm().validate_on_submit():
         db.session.execute(db.update(Notification).filter(
             Notification.user_id == current_user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
@@ -45,6 +48,7 @@ def mark_read():
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
+    """我的通知设置: an e-mail address, SMS for alerts or for everything, quiet hours."""
     choice = services.preferences(current_user)
     form = PreferencesForm(data={"email": choice.email or "", "email_on": choice.email_on,
                                  "sms": choice.sms.value, "quiet_hours": choice.quiet_hours})

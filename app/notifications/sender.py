@@ -27,6 +27,7 @@ cli = AppGroup("notifications", help="Messages to people: send the e-mails and S
 
 
 def mode(app: Flask) -> str:
+    """How this app sends: 'off', 'thread' or 'inline' (NOTIFY_SENDER, else thread in debug, otherwise off)."""
     return app.config.get("NOTIFY_SENDER") or ("thread" if app.debug and not app.testing else "off")
 
 

@@ -61,6 +61,7 @@ def preferences(user: User) -> NotificationPreference:
 
 def save_preferences(user: User, *, email: str | None, email_on: bool, sms: SmsChoice,
                      quiet_hours: bool) -> NotificationPreference:
+    """Keep the person's choices for their next messages (flushes)."""
     choice = db.session.get(NotificationPreference, user.id)
     if choice is None:
         choice = NotificationPreference(user_id=user.id)
@@ -75,11 +76,13 @@ def save_preferences(user: User, *, email: str | None, email_on: bool, sms: SmsC
 
 def channels_for(user: User, choice: NotificationPreference, urgent: bool) -> list[tuple[Channel, str]]:
     """Where a message to the person goes besides the inbox: e-mail to the address they gave (if they want it), SMS to
-    their login number for alerts (always) or for every message (if they asked)."""
+    their login number for alerts (always) or for every message (if they asked). A closed account: nowhere."""
+    if not user.is_active_account:
+        return []
     out = []
     if choice.email and choice.email_on:
         out.append((Channel.EMAIL, choice.email))
-    if user.mobile and user.is_active_account and (urgent or choice.sms is SmsChoice.ALL):
+    if user.mobile and (urgent or choice.sms is SmsChoice.ALL):
         out.append((Channel.SMS, user.mobile))
     return out
 
@@ -174,6 +177,7 @@ def _send_one(delivery: Delivery, now: datetime) -> int:
 
 
 def note_user(note: Notification) -> User:
+    """The person the message is for."""
     return db.session.get(User, note.user_id)
 
 
