@@ -293,3 +293,15 @@ def test_the_e_mail_address_is_in_the_familys_data_and_goes_with_the_account(app
     db.session.commit()
     assert db.session.get(NotificationPreference, guardian.id) is None
     assert db.session.scalar(db.select(db.func.count(Delivery.id)).where(Delivery.notification_id == note.id)) == 0
+
+
+@pytest.mark.settings(NOTIFY_SENDER="off")
+def test_alerts_go_before_a_backlog_of_routine_messages(wired, world, gateway, monkeypatch):
+    guardian = world.users["guardian"]
+    choose(guardian, sms=SmsChoice.ALL)
+    notify(guardian, "下周课后服务安排已发布")
+    notify(guardian, "张小明今天没有到课后服务", urgent=True)
+    db.session.commit()
+    monkeypatch.setattr(services, "BATCH", 1)  # the sender takes one at a time
+    assert send_due(school_time(1, 7, 30)) == 1
+    assert [r.template for r in gateway.to(guardian.mobile)] == ["SMS_ALERT"]

@@ -132,8 +132,9 @@ def send_due(now: datetime | None = None) -> int:
     policy.NOTIFY_RETRY_MINUTES and marked failed after policy.NOTIFY_MAX_ATTEMPTS; a routine message that comes due
     in the quiet hours waits until the morning."""
     now = now or utcnow()
-    due = db.session.scalars(db.select(Delivery.id).where(Delivery.status.in_(DUE), Delivery.next_attempt_at <= now)
-                             .order_by(Delivery.next_attempt_at, Delivery.id).limit(BATCH)).all()
+    due = db.session.scalars(  # alerts first: at 07:00 a night's routine messages must not delay one
+        db.select(Delivery.id).join(Notification).where(Delivery.status.in_(DUE), Delivery.next_attempt_at <= now)
+        .order_by(Notification.urgent.desc(), Delivery.next_attempt_at, Delivery.id).limit(BATCH)).all()
     db.session.commit()
     sent = 0
     for delivery_id in due:
