@@ -59,11 +59,11 @@ def attendance_xlsx():
 
 
 @bp.app_template_global()
-def mark_word(mark) -> str:
+def history_mark_word(mark) -> str:
     return str(history.MARK_WORDS[mark.status]) if mark is not None else ""
 
 
 @bp.app_template_global()
-def sign_out_word(sign_out) -> str:
+def history_sign_out_word(sign_out) -> str:
     return str(history.METHOD_WORDS[sign_out.method])
 
