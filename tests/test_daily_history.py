@@ -153,7 +153,9 @@ def sheet_rows(response) -> dict:
 
 def test_monthly_attendance_by_class_and_by_activity(client, world, login, day):
     login(world.users["coordinator"])
-    assert "/day/attendance.xlsx?month=" in text(client.get("/day/attendance"))
+    page = text(client.get("/day/attendance"))
+    assert "/day/attendance.xlsx?month=" in page and f"/day/classes/{world.own_class.id}/day" in page
+    assert "看护" in text(client.get(f"/day/classes/{world.own_class.id}/day?date={TUESDAY}"))
     sheets = sheet_rows(client.get("/day/attendance.xlsx?month=2026-11&by=class"))
     (rows,) = sheets.values()
     header, row = rows[0], next(r for r in rows if r[1] == day["child"].name)
