@@ -18,6 +18,7 @@ from app.privacy.services import FAMILY_SITUATION, NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
+from scheduling.policy import REGISTER_ALERT_MINUTES
 
 logger = logging.getLogger(__name__)
 
@@ -763,10 +764,11 @@ def build_pickup_demo(primary: School, calendar: DemoCalendar) -> None:
 
 
 def build_past_days_demo(week, calendar: DemoCalendar) -> None:
-    """The days of this week before today as the school recorded them: every expected child's register mark by
-    the staff on the session (a few late or absent), and the hand-over after each child's last session — 张子涵 to
-    奶奶 with her code, children with the family's consent walking home alone, the others to the adults their
-    application names (flushes)."""
+    """This week as the school recorded it up to the moment the demo is loaded: every expected child's register
+    mark by the staff on the session (a few late or absent) once the session is past its alert time, and the
+    hand-over after each child's last session once it has happened — 张子涵 to 奶奶 with her code, children with
+    the family's consent walking home alone, the others to the adults their application names. Today's story is
+    left to try: 一年级1班's session with 赵老师 and 张子涵's hand-over stay open (flushes)."""
     from app.daily.day import last_sessions
     from app.daily.models import AttendanceChange, AttendanceMark, Mark, PickupAdult, SignOut, SignOutMethod
     from app.enrolment.models import Pickup
@@ -775,15 +777,19 @@ def build_past_days_demo(week, calendar: DemoCalendar) -> None:
     rng = random.Random("demo-2026-days")
     child = demo_child(week.school)
     grandmother = db.session.scalar(db.select(PickupAdult).filter_by(student_id=child.id, name="奶奶"))
+    teacher = db.session.scalar(db.select(User).filter_by(mobile=DEMO_TEACHER)).staff_profile.id
     for day in (calendar.this_monday + timedelta(days=n) for n in range(5)):
-        if day >= calendar.today:
+        if day > calendar.today:
             break
         sessions = [s for s in week.sessions if s.on_date == day]
         expected = expected_by_session(s.id for s in sessions)
         absent: set[int] = set()
         for session in sessions:
-            staff = session.assignments[0].profile.user_id if session.assignments else None
             starts = local_moment(day, session.starts_at, calendar.zone)
+            story = day == calendar.today and any(a.profile_id == teacher and a.pinned for a in session.assignments)
+            if story or starts + timedelta(minutes=REGISTER_ALERT_MINUTES) > calendar.now:
+                continue  # not yet due (or 赵老师's register today, the README's to take)
+            staff = session.assignments[0].profile.user_id if session.assignments else None
             for application in expected[session.id].children:
                 roll = 0.0 if application.student_id == child.id else rng.random()
                 status = Mark.ABSENT if roll > 0.97 or application.student_id in absent else (
@@ -796,10 +802,10 @@ def build_past_days_demo(week, calendar: DemoCalendar) -> None:
                 db.session.add(AttendanceChange(session_id=session.id, student_id=application.student_id,
                                                 status=status, changed_by_id=staff, changed_at=at))
         for student_id, session in last_sessions(sessions, expected).items():
-            if student_id in absent:
+            at = local_moment(day, session.ends_at, calendar.zone) + timedelta(minutes=DEMO_COLLECTED_MINUTES)
+            if student_id in absent or at > calendar.now or (student_id == child.id and day == calendar.today):
                 continue
             application = next(a for a in expected[session.id].children if a.student_id == student_id)
-            at = local_moment(day, session.ends_at, calendar.zone) + timedelta(minutes=DEMO_COLLECTED_MINUTES)
             staff = session.assignments[0].profile.user_id if session.assignments else None
             if student_id == child.id:
                 sign_out = SignOut(method=SignOutMethod.CODE, adult_id=grandmother.id, adult_name=grandmother.name)
@@ -812,7 +818,6 @@ def build_past_days_demo(week, calendar: DemoCalendar) -> None:
             sign_out.staff_id, sign_out.signed_out_at = staff, at
             db.session.add(sign_out)
     db.session.flush()
-
 
 def delete_daily_demo(school_ids: list[int]) -> None:
     """Remove the records of the demo schools' days (marks, absences, alerts, adults, sign-outs, incidents)."""

@@ -320,8 +320,9 @@ def check_school_day(app, db, primary: School, calendar: DemoCalendar) -> None:
     days (Monday, Wednesday), a classmate has a 请假, 张子涵 has two collecting adults, a child walks home alone with
     consent, and the days already past this week have registers and hand-overs."""
     from app.daily.models import AdvanceAbsence, AttendanceMark, PickupAdult, SignOut
+    from app.demo_calendar import local_moment
     from app.enrolment.models import Pickup
-    from scheduling.policy import ASSIGNMENT_RULES
+    from scheduling.policy import ASSIGNMENT_RULES, REGISTER_ALERT_MINUTES
     from scheduling.validate import validate as validate_roster
 
     story_day = demo.demo_school_day(calendar)
@@ -350,13 +351,18 @@ def check_school_day(app, db, primary: School, calendar: DemoCalendar) -> None:
         assert any(absence.student_id in {a.student_id for a in expected[s.id].children} for s in today)
         assert any(a.pickup is Pickup.WALKS_ALONE and a.walk_alone_consent
                    for e in expected.values() for a in e.children)
-        past = [s.id for s in week.sessions if s.on_date < calendar.today]
-        marks = db.session.scalar(db.select(db.func.count(AttendanceMark.id)))
+        today_ = calendar.today
+        story = [s for s in runs if any(a.profile_id == person["13800000030"] and a.pinned for a in s.assignments)]
         signed_out = db.session.scalars(db.select(SignOut).filter_by(student_id=child.id)).all()
-        assert (marks > 0) == bool(past)
-        assert all(s.adult_name == "奶奶" and s.session_id in past for s in signed_out)
-        assert not [s for s in week.sessions if s.on_date >= calendar.today and
-                    db.session.scalar(db.select(AttendanceMark.id).filter_by(session_id=s.id))]
+        past = [s.id for s in week.sessions if s.on_date < today_]
+        assert bool(signed_out) == bool(past)
+        assert all(s.adult_name == "奶奶" and s.method.value == "code" for s in signed_out)
+        # Recorded up to the moment of loading (registers once past their alert time), today's story left open.
+        marked = set(db.session.scalars(db.select(AttendanceMark.session_id)))
+        due = {s.id for s in week.sessions if as_utc(local_moment(s.on_date, s.starts_at)) + timedelta(
+            minutes=REGISTER_ALERT_MINUTES) <= calendar.now and s not in (story if story_day == today_ else [])}
+        assert marked == {s for s in due if expected[s].children}
+        assert story_day != today_ or not [s for s in signed_out if s.session.on_date == today_]
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -368,3 +374,26 @@ def test_the_demo_is_alive_on_any_day(app, db, runner, day):
 def test_the_demo_is_alive_today(app, db, runner):
     """Loaded as ./scripts/run.sh does (no --today), on both databases."""
     check_demo_on(app, db, runner, local_today())
+
+
+@pytest.mark.parametrize("hour", [16, 19])
+def test_the_demo_loaded_in_the_afternoon_has_today_recorded_up_to_then(app, db, hour):
+    """Loaded at 16:00 or 19:00 on a school day: registers past their alert time are taken and children whose last
+    session is over are handed over (no wall of alerts for a demo loaded late), except the story: 赵老师's register
+    of 一年级1班 and 张子涵's hand-over are left to try."""
+    from datetime import time
+
+    from app.daily.models import AttendanceMark, SignOut
+    from app.demo_calendar import local_moment
+
+    day = date(2027, 3, 17)  # a Wednesday of the spring term
+    calendar = DemoCalendar.for_day(day, now=local_moment(day, time(hour, 0)))
+    with app.test_request_context():
+        demo.build_demo(calendar)
+        db.session.commit()
+    primary = db.session.scalar(db.select(School).filter_by(school_type=SchoolType.PRIMARY))
+    check_school_day(app, db, primary, calendar)
+    today_marks = db.session.scalar(db.select(db.func.count(AttendanceMark.id)).join(AttendanceMark.session)
+                                    .filter_by(on_date=day))
+    today_out = db.session.scalar(db.select(db.func.count(SignOut.id)).join(SignOut.session).filter_by(on_date=day))
+    assert today_marks > 0 and (today_out > 0) == (hour == 19)
