@@ -778,11 +778,11 @@ def build_past_days_demo(week, calendar: DemoCalendar) -> None:
     child = demo_child(week.school)
     grandmother = db.session.scalar(db.select(PickupAdult).filter_by(student_id=child.id, name="奶奶"))
     teacher = db.session.scalar(db.select(User).filter_by(mobile=DEMO_TEACHER)).staff_profile.id
+    expected = expected_by_session(s.id for s in week.sessions)  # once for the week (a few queries)
     for day in (calendar.this_monday + timedelta(days=n) for n in range(5)):
         if day > calendar.today:
             break
         sessions = [s for s in week.sessions if s.on_date == day]
-        expected = expected_by_session(s.id for s in sessions)
         absent: set[int] = set()
         for session in sessions:
             starts = local_moment(day, session.starts_at, calendar.zone)
