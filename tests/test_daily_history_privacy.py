@@ -70,3 +70,17 @@ def test_a_child_shared_with_another_guardian_keeps_its_collecting_adults(client
     assert 'class="school-days"' not in plan
     assert db.session.scalar(db.select(PickupAdult.mobile).filter_by(student_id=day["child"].id)) == \
         GRANDMOTHER_MOBILE
+
+
+def test_an_unconfirmed_link_erases_nothing_of_the_childs(client, world, login, day):  # noqa: F811
+    stranger = factories.create_guardian(day["child"], verified=False)
+    for link in world.users["guardian"].guardian_links:  # no confirmed guardian shares the child either
+        link.verified = False
+    db.session.commit()
+    login(stranger)
+    assert client.post("/privacy/delete", data={"understood": "y", "password": factories.PASSWORD}).status_code \
+        == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(PickupAdult.mobile).filter_by(student_id=day["child"].id)) == \
+        GRANDMOTHER_MOBILE
+    assert db.session.scalar(db.select(AdvanceAbsence.reason).filter_by(student_id=day["child"].id)) == "看牙医"

@@ -42,8 +42,10 @@ def _child_shared(student_id: int, guardian: User) -> bool:
 
 
 def family_children(guardian: User) -> list[Student]:
-    """The children whose school-day details the family gave go with the family (no other confirmed guardian)."""
-    return [link.student for link in guardian.guardian_links if not _child_shared(link.student_id, guardian)]
+    """The children whose school-day details the family gave go with the family: those the school confirmed this
+    guardian for (an unconfirmed link erases nothing of the child's) and no other confirmed guardian shares."""
+    return [link.student for link in guardian.guardian_links
+            if link.verified and not _child_shared(link.student_id, guardian)]
 
 
 def plan(guardian: User) -> dict[str, list]:
