@@ -86,7 +86,10 @@ def test_a_guardian_sees_who_marked_and_who_collected_when_in_school_time(client
     page = text(client.get(f"/day/children/{day['child'].id}/days?date={TUESDAY}"))
     main = page[page.index("<main"):page.index('id="history"')]
     assert "16:32" in main and day["teacher"].name in main  # checked in at 16:32 (school time, not 08:32 UTC)
-    assert "18:05" in main and "奶奶" in main and "接送码" in main  # collected by 奶奶 with her code
+    sign_out = main[main.index("data-sign-out"):]
+    sign_out = sign_out[:sign_out.index("</li>")]
+    assert "18:05" in sign_out and "奶奶" in sign_out and "凭接送码" in sign_out  # collected by 奶奶 with her code
+    assert day["teacher"].name in sign_out  # handed over by the teacher
     assert f"/day/incidents/{day['incident'].id}" in main
     assert INTERNAL not in page  # the school's internal note never reaches the family
     assert 'data-mark="present"' in main
