@@ -11,6 +11,8 @@ from app.extensions import db
 from tests import factories
 from tests.daily_world import add_session, inbox, school_day
 
+pytestmark = pytest.mark.both_databases
+
 SECRET = "内部备注：家长情绪激动"
 
 

@@ -13,6 +13,8 @@ from app.extensions import db
 from scheduling.policy import PICKUP_CODE_TRIES_PER_DAY
 from tests.daily_world import add_session, inbox, school_day
 
+pytestmark = pytest.mark.both_databases
+
 JSON = {"Accept": "application/json"}
 
 

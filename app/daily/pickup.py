@@ -224,27 +224,29 @@ class Outcome:
     tries_left: int | None = None
 
 
-def _lock_child(student_id: int) -> None:
-    """Serialise code checks for one child (a row lock on PostgreSQL; SQLite serialises writers by itself)."""
-    db.session.execute(select(Student.id).where(Student.id == student_id).with_for_update())
-
-
 def _check_code(session: PlannedSession, student: Student, typed: str, staff: User) -> tuple[PickupAdult | None,
                                                                                               Outcome | None]:
-    """The adult whose code of the day was typed, or a refusal (a wrong code counted; too many refused)."""
+    """The adult whose code of the day was typed, or a refusal (a wrong code counted; too many refused).
+
+    Race-safe per child: sign_out holds the child's row lock (PostgreSQL) and the try is written before the earlier
+    ones are counted (SQLite lets one writer in at a time), so parallel wrong codes never go past the limit."""
     day = session.on_date
-    _lock_child(student.id)
-    wrong = wrong_codes_on([student.id], day).get(student.id, 0)
+    attempt = PickupCodeAttempt(student_id=student.id, on_date=day, staff_id=staff.id, succeeded=False)
+    db.session.add(attempt)
+    db.session.flush()
+    wrong = db.session.scalar(select(func.count(PickupCodeAttempt.id)).where(
+        PickupCodeAttempt.student_id == student.id, PickupCodeAttempt.on_date == day,
+        PickupCodeAttempt.succeeded.is_(False), PickupCodeAttempt.id != attempt.id))
     if wrong >= PICKUP_CODE_TRIES_PER_DAY:
+        db.session.delete(attempt)  # not a try: codes were no longer taken
         audit.security("pickup_code_refused", staff, subject=f"child #{student.id} session #{session.id}",
                        school_id=student.school_id)
         return None, Outcome(error=gettext("Too many wrong codes for this child today: codes are refused. Choose a "
                                            "listed adult and check their ID."), status=422, tries_left=0)
     adult = next((a for a in adults_of([student.id])[student.id] if codes.matches(a, day, typed)), None)
-    db.session.add(PickupCodeAttempt(student_id=student.id, on_date=day, staff_id=staff.id,
-                                     succeeded=adult is not None))
-    db.session.flush()
     if adult is not None:
+        attempt.succeeded = True
+        db.session.flush()
         return adult, None
     left = max(PICKUP_CODE_TRIES_PER_DAY - wrong - 1, 0)
     if left == 0:
@@ -261,6 +263,10 @@ def sign_out(session: PlannedSession, student_id: int, *, method: str, staff: Us
     if application is None:
         return Outcome(error=gettext("This child is not expected in this session."), status=409)
     student = application.student
+    # One hand-over of a child at a time (PostgreSQL; SQLite lets one writer in at a time): the check below then
+    # sees a sign-out another staff member just made, and wrong codes are counted in order. NO KEY UPDATE: rows
+    # that merely point at the child (register marks) are not held up.
+    db.session.execute(select(Student.id).where(Student.id == student.id).with_for_update(key_share=True))
     done = signed_out_on([student.id], session.on_date).get(student.id)
     if done is not None:
         return Outcome(sign_out=done, already=True)
