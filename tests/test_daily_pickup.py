@@ -205,3 +205,30 @@ def test_the_hand_over_is_for_the_people_running_the_session(client, login, who)
     assert client.post(f"/day/sessions/{day.session.id}/pickup/{day.children[0].id}",
                        data={"method": "alone"}).status_code in (403, 404)
     assert db.session.scalar(db.select(SignOut)) is None
+
+
+def test_a_guardians_own_entry_cannot_be_removed(client, login):
+    day = school_day(1)
+    login(day.guardians[0])
+    client.get(f"/day/children/{day.children[0].id}/pickup")
+    [me] = _adults(day.children[0])
+    client.post(f"/day/children/{day.children[0].id}/pickup/{me.id}/remove")
+    assert _adults(day.children[0]) == [me]
+
+
+def test_when_a_guardians_link_ends_their_code_and_the_adults_they_listed_stop_working(client, login):
+    from app.accounts.models import GuardianLink
+
+    day = school_day(1)
+    grandma = _add_grandma(client, login, day)
+    client.get(f"/day/children/{day.children[0].id}/pickup")  # the guardian listed as a collecting adult
+    me = next(a for a in _adults(day.children[0]) if a.mobile == day.guardians[0].mobile)
+    db.session.delete(db.session.scalar(db.select(GuardianLink).filter_by(guardian_id=day.guardians[0].id)))
+    db.session.commit()
+    login(day.teacher)
+    for adult in (grandma, me):
+        assert _sign_out(client, day, method="code", code=codes.code_for(adult, day.session.on_date)).status_code == 422
+        assert _sign_out(client, day, method="adult", adult_id=adult.id).status_code == 409
+    page = client.get(f"/day/sessions/{day.session.id}/pickup").get_data(as_text=True)
+    assert "王奶奶" not in page
+    assert db.session.scalar(db.select(SignOut)) is None

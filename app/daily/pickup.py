@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import User
+from app.accounts.models import GuardianLink, User
 from app.audit import services as audit
 from app.daily import access, codes
 from app.daily.day import expected_on, last_sessions, sessions_on
@@ -43,15 +43,20 @@ logger = logging.getLogger(__name__)
 
 
 def adults_of(student_ids) -> dict[int, list[PickupAdult]]:
-    """The listed (not removed) adults of each child, oldest first."""
+    """The listed (not removed) adults of each child, oldest first. An adult listed by a guardian whose link to the
+    child no longer holds (removed by the school, or the account erased) is left out: their codes stop working, as
+    every other access that link gave."""
     ids = list(set(student_ids))
     found: dict[int, list[PickupAdult]] = {sid: [] for sid in ids}
     if not ids:
         return found
+    confirmed = set(db.session.execute(select(GuardianLink.student_id, GuardianLink.guardian_id)
+                                       .where(GuardianLink.student_id.in_(ids), GuardianLink.verified.is_(True))).all())
     for adult in db.session.scalars(select(PickupAdult).where(PickupAdult.student_id.in_(ids),
                                                               PickupAdult.removed_at.is_(None))
                                     .order_by(PickupAdult.added_at, PickupAdult.id)):
-        found[adult.student_id].append(adult)
+        if adult.added_by_id is None or (adult.student_id, adult.added_by_id) in confirmed:
+            found[adult.student_id].append(adult)
     return found
 
 
@@ -112,10 +117,7 @@ def renew_code(adult: PickupAdult) -> None:
 
 def adult_of_child(student: Student, adult_id: int) -> PickupAdult | None:
     """A listed adult of this child (None for a removed one or one of another child)."""
-    adult = db.session.get(PickupAdult, adult_id)
-    if adult is None or adult.student_id != student.id or adult.removed_at is not None:
-        return None
-    return adult
+    return next((adult for adult in adults_of([student.id])[student.id] if adult.id == adult_id), None)
 
 
 # --- The hand-over list --------------------------------------------------------------------------------------------
