@@ -63,6 +63,7 @@ def test_an_added_adult_has_a_code_and_a_bad_mobile_is_refused(client, login):
     grandma = _add_grandma(client, login, day)
     page = client.get(f"/day/children/{day.children[0].id}/pickup").get_data(as_text=True)
     assert "王奶奶" in page and codes.code_for(grandma, day.session.on_date) in page
+    assert 'href="sms:13800138000?body=' in page  # the guardian forwards the code
     response = client.post(f"/day/children/{day.children[0].id}/pickup",
                            data={"name": "李叔叔", "relation": "叔叔", "mobile": "12345"})
     assert response.status_code == 200 and "李叔叔" not in [a.name for a in _adults(day.children[0])]
