@@ -73,8 +73,6 @@ def school_day(children: int = 2, *, day: date | None = None, walks_alone: tuple
 
 def inbox(user: User) -> list:
     """The messages in a person's inbox, oldest first."""
-    try:
-        from app.notifications.models import Notification
-    except ImportError:  # the inbox before it had a room of its own
-        from app.enrolment.models import Notification
+    from app.notifications.models import Notification
+
     return list(db.session.scalars(db.select(Notification).filter_by(user_id=user.id).order_by(Notification.id)))

@@ -42,8 +42,10 @@ def test_recording_tells_the_family_at_once_with_a_link(client, login):
     assert incident.recorded_by_id == day.teacher.id and incident.session_id == day.session.id
     [message] = inbox(day.guardians[0])
     assert message.link == f"/day/incidents/{incident.id}" and "张子0" in message.subject and "16:05" in message.subject
+    assert message.urgent and message.sender_id == day.teacher.id
     page = client.get(f"/day/incidents/{incident.id}").get_data(as_text=True)
-    assert SECRET in page and 'id="messages"' in page and "16:05" in page
+    assert SECRET in page and "16:05" in page
+    assert f'data-message="{message.id}"' in page and 'class="delivery-status"' in page  # how it went out
 
 
 def test_only_the_sessions_children_can_be_chosen(client, login):

@@ -17,15 +17,6 @@ from app.models_base import local_time, school_zone
 from app.rosters.expected import expected_children
 
 
-def _delivery_status():
-    """The notifications room's per-channel delivery status, where it offers one (else the inbox entry alone)."""
-    try:
-        from app.notifications.services import delivery_status
-    except ImportError:
-        return None
-    return delivery_status
-
-
 @bp.route("/sessions/<int:session_id>/incidents/new", methods=["GET", "POST"])
 @login_required
 def new_incident(session_id: int):
@@ -53,12 +44,11 @@ def incident(incident_id: int):
     """The record: everything for the school's side, without the internal note for the family."""
     item, full = incidents.incident_to_see_or_404(incident_id)
     is_family = not full
-    delivery_status = _delivery_status()
     return render_template(
         "daily/incident.html", incident=item, full=full, is_family=is_family, labels=CATEGORY_LABELS,
         local_time=local_time, ack_form=AcknowledgeForm(), action_form=EmptyForm(),
         may_countersign=access.is_school_admin_of(current_user, item.school_id),
-        messages=incidents.messages_about(item) if full else [], delivery_status=delivery_status)
+        messages=incidents.messages_about(item) if full else [])
 
 
 @bp.route("/incidents/<int:incident_id>/acknowledge", methods=["POST"])

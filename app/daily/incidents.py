@@ -22,6 +22,7 @@ from app.daily.pickup_forms import CATEGORY_LABELS
 from app.enrolment.models import Application
 from app.extensions import db
 from app.models_base import local_time, school_zone, utcnow
+from app.notifications.models import Notification
 from app.notifications.services import notify
 from app.rosters.models import PlannedSession
 from app.schools.models import Student
@@ -117,18 +118,16 @@ def incidents_for(user: User, limit: int = 200) -> list[Incident]:
     return list(db.session.scalars(statement.where(Incident.student_id.in_(children)))) if children else []
 
 
-def messages_about(incident: Incident) -> list:
-    """The inbox entries that told the family about the incident (for the sender to see they went out)."""
-    try:
-        from app.notifications.models import Notification
-    except ImportError:  # the inbox before it had a room of its own
-        from app.enrolment.models import Notification
-    guardians = [g.id for g in access.guardians_to_tell(incident.student)]
+def messages_about(incident: Incident) -> list[tuple[User, Notification]]:
+    """The messages that told the family about the incident, with whom each went to (the sender sees how each went
+    out: notifications.services.delivery_status)."""
+    guardians = {g.id: g for g in access.guardians_to_tell(incident.student)}
     if not guardians:
         return []
-    return list(db.session.scalars(select(Notification).where(Notification.link == incident_link(incident),
-                                                              Notification.user_id.in_(guardians))
-                                   .order_by(Notification.id)))
+    notes = db.session.scalars(select(Notification).where(Notification.link == incident_link(incident),
+                                                          Notification.user_id.in_(guardians))
+                               .order_by(Notification.id))
+    return [(guardians[note.user_id], note) for note in notes]
 
 
 # --- Emergency contacts ------------------------------------------------------------------------------------------
