@@ -233,3 +233,14 @@ def test_when_a_guardians_link_ends_their_code_and_the_adults_they_listed_stop_w
     page = client.get(f"/day/sessions/{day.session.id}/pickup").get_data(as_text=True)
     assert "王奶奶" not in page
     assert db.session.scalar(db.select(SignOut)) is None
+
+
+def test_a_child_is_signed_out_on_the_sessions_day_only(client, login):
+    day = school_day(1, walks_alone=(0,))
+    tomorrow = add_session(day.school, day.session.on_date + timedelta(days=1), [day.school_class],
+                           staff=[day.teacher])
+    db.session.commit()
+    login(day.teacher)
+    response = client.post(f"/day/sessions/{tomorrow.id}/pickup/{day.children[0].id}", data={"method": "alone"},
+                           headers=JSON)
+    assert response.status_code == 409 and db.session.scalar(db.select(SignOut)) is None

@@ -260,7 +260,9 @@ def _check_code(session: PlannedSession, student: Student, typed: str, staff: Us
 def sign_out(session: PlannedSession, student_id: int, *, method: str, staff: User, code: str = "",
              adult_id: int | None = None) -> Outcome:
     """Hand a child of this session over (see the module text). A child already signed out that day: `already`,
-    nothing changes."""
+    nothing changes. Only on the session's day (school time): a sign-out is what happened, never a plan."""
+    if session.on_date != local_today():
+        return Outcome(error=gettext("Children are signed out on the session's day only."), status=409)
     application = application_in(session, student_id)
     if application is None:
         return Outcome(error=gettext("This child is not expected in this session."), status=409)
