@@ -244,3 +244,16 @@ def test_a_child_is_signed_out_on_the_sessions_day_only(client, login):
     response = client.post(f"/day/sessions/{tomorrow.id}/pickup/{day.children[0].id}", data={"method": "alone"},
                            headers=JSON)
     assert response.status_code == 409 and db.session.scalar(db.select(SignOut)) is None
+
+
+def test_one_childs_expected_application_agrees_with_the_sessions_list(app):
+    from app.rosters.expected import expected_application, expected_children
+
+    day = school_day(3)
+    day.applications[2].weekdays = [(day.session.on_date.weekday() + 1) % 7]  # not today: not expected
+    stranger = school_day(1)
+    db.session.commit()
+    listed = {a.student_id: a for a in expected_children(day.session).children}
+    assert set(listed) == {day.children[0].id, day.children[1].id}
+    for student in day.children + stranger.children:
+        assert expected_application(day.session, student.id) is listed.get(student.id)

@@ -32,6 +32,7 @@ from app.enrolment.models import Application, Pickup
 from app.extensions import db
 from app.models_base import local_time, local_today, utcnow
 from app.notifications.services import notify
+from app.rosters.expected import expected_application
 from app.rosters.models import PlannedSession
 from app.schools.models import Student
 from scheduling.policy import PICKUP_CODE_TRIES_PER_DAY
@@ -208,8 +209,7 @@ def handover(session: PlannedSession) -> Handover:
 
 def application_in(session: PlannedSession, student_id: int) -> Application | None:
     """The application that makes the child expected in this session (None: not expected here)."""
-    return next((a for a in expected_on(access.school_id_of(session), session.on_date)[session.id].children
-                 if a.student_id == student_id), None)
+    return expected_application(session, student_id)
 
 
 # --- Signing a child out -------------------------------------------------------------------------------------------
