@@ -257,3 +257,21 @@ def test_one_childs_expected_application_agrees_with_the_sessions_list(app):
     assert set(listed) == {day.children[0].id, day.children[1].id}
     for student in day.children + stranger.children:
         assert expected_application(day.session, student.id) is listed.get(student.id)
+
+
+def test_signing_out_resolves_the_childs_not_collected_alert(client, login):
+    from app.daily.models import Alert, AlertKind
+
+    day = school_day(2, walks_alone=(1,))
+    grandma = _add_grandma(client, login, day)
+    alerts = [Alert(school_id=day.school.id, session_id=day.session.id, student_id=child.id,
+                    kind=AlertKind.NOT_COLLECTED) for child in day.children]
+    db.session.add_all(alerts)
+    db.session.commit()
+    login(day.teacher)
+    _sign_out(client, day, method="adult", adult_id=grandma.id)
+    for alert in alerts:
+        db.session.refresh(alert)
+    assert alerts[0].resolved_at is not None and alerts[0].resolved_by_id == day.teacher.id
+    assert "王奶奶" in alerts[0].resolution
+    assert alerts[1].resolved_at is None  # another child is still not collected

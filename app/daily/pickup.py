@@ -21,6 +21,8 @@ from app.audit import services as audit
 from app.daily import access, codes
 from app.daily.day import expected_on, last_sessions, sessions_on
 from app.daily.models import (
+    Alert,
+    AlertKind,
     AttendanceMark,
     PickupAdult,
     PickupCodeAttempt,
@@ -298,8 +300,24 @@ def sign_out(session: PlannedSession, student_id: int, *, method: str, staff: Us
             db.session.add(record)
     except IntegrityError:  # another staff member signed the child out at the same moment
         return Outcome(sign_out=signed_out_on([student.id], session.on_date).get(student.id), already=True)
+    resolve_not_collected(record, student, staff)
     tell_family(record, student)
     return Outcome(sign_out=record)
+
+
+def resolve_not_collected(record: SignOut, student: Student, staff: User) -> None:
+    """A child signed out is no longer "not collected": the day's open alert of that kind is resolved, saying how."""
+    open_alerts = db.session.scalars(select(Alert).join(PlannedSession, PlannedSession.id == Alert.session_id).where(
+        Alert.student_id == student.id, Alert.kind == AlertKind.NOT_COLLECTED, Alert.resolved_at.is_(None),
+        PlannedSession.on_date == record.session.on_date)).all()
+    if not open_alerts:
+        return
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # the school's language: the board reads it
+        note = gettext("Signed out at %(time)s (%(adult)s)", time=local_time(record.signed_out_at).strftime("%H:%M"),
+                       adult=record.adult_name or gettext("went home alone"))
+    for alert in open_alerts:
+        alert.resolved_at, alert.resolved_by_id, alert.resolution = utcnow(), staff.id, note
+    db.session.flush()
 
 
 def tell_family(record: SignOut, student: Student) -> None:
