@@ -16,7 +16,7 @@ from app.enrolment.models import (
     Lottery,
     Seat,
 )
-from app.models_base import utcnow
+from app.models_base import local_today, utcnow
 from app.notifications.models import Notification
 from tests import factories
 
@@ -131,7 +131,7 @@ def test_the_whole_path_with_lottery_and_waiting_list(app, client, world, login,
 
     # The rival withdraws: the place is offered to the waiting guardian's child, who is told and accepts.
     with app.test_request_context():
-        services.withdraw(rival, rival.guardian, date.today())
+        services.withdraw(rival, rival.guardian, local_today())
     db.session.commit()
     db.session.expire_all()
     assert application.choices[0].status is ChoiceStatus.OFFERED
@@ -171,7 +171,7 @@ def test_fees_at_most_three_months_ahead_and_refund_on_withdrawal(app, client, w
     login(world.users["school_admin"])
     client.post("/language", data={"locale": "en"})
     url = f"/enrolment/applications/{application.id}"
-    next_month = date(date.today().year + (date.today().month == 12), date.today().month % 12 + 1, 1)
+    next_month = date(local_today().year + (local_today().month == 12), local_today().month % 12 + 1, 1)
     page = follow(client, client.post(url + "/charge", data={"first_month": next_month.isoformat(), "months": "4"}))
     assert "Between 1 and 3 months" in page
     assert client.post(url + "/charge", data={"first_month": next_month.isoformat(), "months": "3"}).status_code == 302
@@ -181,7 +181,7 @@ def test_fees_at_most_three_months_ahead_and_refund_on_withdrawal(app, client, w
     db.session.expire_all()
     assert services.balance_cents(application) == 0
     with app.test_request_context():
-        assert services.withdraw(application, application.guardian, date.today()) == 60000
+        assert services.withdraw(application, application.guardian, local_today()) == 60000
     assert [e.kind for e in application.ledger] == [LedgerKind.CHARGE, LedgerKind.PAYMENT, LedgerKind.REFUND]
 
 
@@ -390,10 +390,10 @@ def test_ledger_lines_and_the_audit_trail_in_words(app, client, world, login, db
     login(world.users["school_admin"])
     client.post("/language", data={"locale": locale})
     url = f"/enrolment/applications/{application.id}"
-    client.post(url + "/charge", data={"first_month": date.today().replace(day=1).isoformat(), "months": "1"})
+    client.post(url + "/charge", data={"first_month": local_today().replace(day=1).isoformat(), "months": "1"})
     client.post(url + "/payment", data={"amount": "200", "reference": "R1"})
     with app.test_request_context():
-        services.withdraw(application, application.guardian, date.today() - timedelta(days=40))
+        services.withdraw(application, application.guardian, local_today() - timedelta(days=40))
     db.session.commit()
     statement = page(client.get(url + "/statement"))
     kinds = [cell.split("</td>")[0] for cell in statement.split('class="ledger-kind">')[1:]]
