@@ -82,6 +82,22 @@ SCHOOL_STAFF_TYPES = frozenset({"teacher", "retired_teacher"})  # school staff f
 PROVIDER_TYPE = "provider"  # staff of a vetted third-party organisation (001 §10; 002 (三)1)
 ACTIVE_PROVIDER_STATUS = "active"  # only whitelisted, active providers may serve (001 §15; 004)
 
+def weekly_minutes_cap(staff_type: str, own: int | None,
+                       teacher_default: int = TEACHER_MAX_WEEKLY_MINUTES) -> int | None:
+    """TEACHER_WEEKLY_LIMIT: the service minutes a week a person gives at most. Their own cap when they set one (0
+    is a cap: no time at all), else the school's for an in-service teacher, else none (003 丽水 9, 11)."""
+    if own is not None:
+        return own
+    return teacher_default if staff_type == TEACHER else None
+
+
+def days_cap(staff_type: str, own: int | None, teacher_default: int = TEACHER_MAX_DAYS) -> int | None:
+    """TEACHER_DAYS_LIMIT: the days a week a person serves at most, read like weekly_minutes_cap."""
+    if own is not None:
+        return own
+    return teacher_default if staff_type == TEACHER else None
+
+
 # --- Words for people (explanations, forms) ---
 
 ACTIVITY_LABELS = {  # Chinese / English names shown to coordinators

@@ -208,12 +208,11 @@ def validate(problem, roster) -> list[dict]:
 
     for (pid, week), minutes in minutes_week.items():
         p = staff[pid]
-        cap = p.max_weekly_minutes if p.max_weekly_minutes is not None else (
-            pol.teacher_max_weekly_minutes if p.type == "teacher" else None)
+        cap = policy.weekly_minutes_cap(p.type, p.max_weekly_minutes, pol.teacher_max_weekly_minutes)
         if cap is not None and minutes > cap:
             out.append(_violation("TEACHER_WEEKLY_LIMIT", f"{minutes} minutes in week of {week}, cap {cap}",
                                   staff=pid))
-        cap_days = p.max_days if p.max_days is not None else (pol.teacher_max_days if p.type == "teacher" else None)
+        cap_days = policy.days_cap(p.type, p.max_days, pol.teacher_max_days)
         if cap_days is not None and len(days_week[(pid, week)]) > cap_days:
             out.append(_violation("TEACHER_DAYS_LIMIT", f"{len(days_week[(pid, week)])} days, cap {cap_days}",
                                   staff=pid))
