@@ -14,7 +14,8 @@ TEACHER_MAX_DAILY_MINUTES = 540  # teaching + service minutes a day at most (弹
 PROVIDER_NEEDS_SCHOOL_STAFF = True  # provider sessions keep a school person present (课后服务由学校组织, 001 §10)
 HOLIDAY_WEEKENDS = False  # holiday care not at weekends in principle (001 §12; 003 丽水 6)
 DEFAULT_WORK_END = "17:30"  # typical local end of work, summer timetable (003 篇4; 000 §(一)5)
-MAX_FEE_MONTHS_IN_ADVANCE = 3  # no fee collected more than 3 months ahead (000 §(二)13)
+FEE_SPAN_MONTHS = 3  # no charge, single or split into several, covers a span of more than 3 months (000 §(二)13):
+# counted from the current month (it counts), every month charged and not yet over must fall within it
 PERSONAL_DATA_RETENTION_DAYS = 365  # applications' personal details and draw tickets kept this long after the
 # offering ends, then anonymised (PIPL 个人信息保护法 §19: no longer than the purpose needs); a school setting
 LOG_RETENTION_DAYS = 3 * 365  # access and security log rows kept 3 years (PIPL §56 records kept at least 3 years)

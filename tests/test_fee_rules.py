@@ -4,7 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from app.enrolment import services
 from app.enrolment.models import ApplicationStatus, LedgerKind
+from app.models_base import local_today
 from tests import factories
 
 # 2026-11-30 17:00 on the server's clock (UTC) is already 2026-12-01 01:00 at a school in Shanghai.
@@ -70,3 +72,64 @@ def test_after_midnight_at_school_the_month_begun_there_is_due_not_refunded(serv
     assert "Refund due: ¥0.00" in page
     db.session.expire_all()
     assert LedgerKind.REFUND not in [entry.kind for entry in application.ledger]
+
+
+# --- 000 (二)13: no charge, single or split, covering more than 3 months ---
+
+
+def charged(application) -> list[tuple[str, int]]:
+    return [(e.period_start, e.months) for e in application.ledger if e.kind is LedgerKind.CHARGE]
+
+
+def test_charges_together_never_reach_past_the_third_month_counting_this_one(server_clock, client, world, login, db,
+                                                                             offering):
+    server_clock(SERVER_EVENING)  # 1 December at school: December to February at most
+    application = approved(world, db, offering)
+    url = f"/enrolment/applications/{application.id}"
+    login(world.users["school_admin"])
+    client.post("/language", data={"locale": "en"})
+    assert client.post(url + "/charge", data={"first_month": "2026-12-01", "months": "1"}).status_code == 302
+    page = follow(client, client.post(url + "/charge", data={"first_month": "2027-01-01", "months": "3"}))
+    assert "more than 3 months" in page  # December to March: four months of fees at once, split in two charges
+    page = follow(client, client.post(url + "/charge", data={"first_month": "2027-03-01", "months": "1"}))
+    assert "more than 3 months" in page  # one month, but March is the fourth month from now
+    page = follow(client, client.post(url + "/charge", data={"first_month": "2026-12-01", "months": "1"}))
+    assert "already charged" in page
+    assert client.post(url + "/charge", data={"first_month": "2027-01-01", "months": "2"}).status_code == 302
+    db.session.expire_all()
+    assert charged(application) == [("2026-12", 1), ("2027-01", 2)]
+
+
+def test_months_already_over_are_not_counted_but_one_charge_stays_within_three_months(server_clock, client, world,
+                                                                                      login, db, offering):
+    server_clock(SERVER_EVENING)
+    application = approved(world, db, offering)
+    url = f"/enrolment/applications/{application.id}"
+    login(world.users["school_admin"])
+    client.post("/language", data={"locale": "en"})
+    # September to November, owed for service already given: used up, so December to February may still be charged
+    assert client.post(url + "/charge", data={"first_month": "2026-09-01", "months": "3"}).status_code == 302
+    assert client.post(url + "/charge", data={"first_month": "2026-12-01", "months": "3"}).status_code == 302
+    page = follow(client, client.post(url + "/charge", data={"first_month": "2026-08-01", "months": "4"}))
+    assert "Between 1 and 3 months" in page
+    db.session.expire_all()
+    assert charged(application) == [("2026-09", 3), ("2026-12", 3)]
+
+
+def test_no_payment_beyond_what_is_charged(client, world, login, db, offering):
+    application = approved(world, db, offering)
+    url = f"/enrolment/applications/{application.id}"
+    login(world.users["school_admin"])
+    client.post("/language", data={"locale": "en"})
+    page = follow(client, client.post(url + "/payment", data={"amount": "200", "reference": "R0"}))
+    assert "more than what is owed (¥0.00)" in page
+    month = local_today().replace(day=1).isoformat()
+    assert client.post(url + "/charge", data={"first_month": month, "months": "1"}).status_code == 302
+    page = follow(client, client.post(url + "/payment", data={"amount": "300", "reference": "R1"}))
+    assert "more than what is owed (¥200.00)" in page
+    assert client.post(url + "/payment", data={"amount": "150", "reference": "R2"}).status_code == 302
+    page = follow(client, client.post(url + "/payment", data={"amount": "50.01", "reference": "R3"}))
+    assert "more than what is owed (¥50.00)" in page
+    db.session.expire_all()
+    assert [e.amount_cents for e in application.ledger if e.kind is LedgerKind.PAYMENT] == [15000]
+    assert services.balance_cents(application) == 5000

@@ -1,7 +1,6 @@
 """Enrolment pages: guardians apply and withdraw; class teachers review; principals approve; fees; inbox; audit."""
 
 import logging
-from decimal import Decimal
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -319,7 +318,7 @@ def statement(application_id: int):
                            balance=services.balance_cents(application),
                            monthly=services.monthly_fee_cents(application),
                            charge_form=ChargeForm(application=application, today=local_today()),
-                           payment_form=PaymentForm(), hardship_form=HardshipDecisionForm())
+                           payment_form=PaymentForm(application=application), hardship_form=HardshipDecisionForm())
 
 
 # --- Class teachers ---
@@ -423,14 +422,14 @@ def charge(application_id: int):
 @fees_only
 def payment(application_id: int):
     application = application_or_404(application_id)
-    form = PaymentForm()
+    form = PaymentForm(application=application)
     if form.validate_on_submit():
-        services.record_payment(application, int(form.amount.data * Decimal(100)), form.reference.data or "",
-                                current_user)
+        services.record_payment(application, form.cents(), form.reference.data or "", current_user)
         db.session.commit()
         flash(_("Payment recorded."), "success")
     else:
-        flash(_("Please give the amount received."), "error")
+        for error in form.amount.errors or [_("Please give the amount received.")]:
+            flash(error, "error")
     return redirect(url_for("enrolment.statement", application_id=application.id))
 
 

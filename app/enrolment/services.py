@@ -24,6 +24,7 @@ from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
 from app.programs.models import FeePeriod, Offering
 from app.schools.models import Student
+from scheduling.policy import FEE_SPAN_MONTHS
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +246,37 @@ def _charged_months(application: Application) -> list[tuple[int, int]]:
     return months
 
 
-def months_charged_ahead(application: Application, today: date) -> int:
-    """How many months after the current one are already charged."""
-    return sum(1 for month, _ in _charged_months(application) if month > month_index(today))
+def month_start(index: int) -> date:
+    """The first day of a month given by month_index."""
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def fee_span_months(application: Application, today: date, first_month: date | None = None, months: int = 0) -> int:
+    """How many months the fees charged for the application cover together, with a charge of `months` from
+    `first_month` added: from the current month (it counts) to the last month charged. Months already over are
+    used up and not counted; a month not yet over counts whichever charge holds it (000 §(二)13: single or split)."""
+    charged = [month for month, _ in _charged_months(application)]
+    if first_month is not None:
+        charged += range(month_index(first_month), month_index(first_month) + months)
+    now = month_index(today)
+    return max((month - now + 1 for month in charged if month >= now), default=0)
+
+
+def last_month_chargeable(today: date) -> date:
+    """The last month a fee charged today may cover (FEE_SPAN_MONTHS counting the current one)."""
+    return month_start(month_index(today) + FEE_SPAN_MONTHS - 1)
+
+
+def first_month_charged_twice(application: Application, first_month: date, months: int) -> date | None:
+    """The first of these months already charged to the application, if any (a month is charged once)."""
+    taken = {month for month, _ in _charged_months(application)}
+    return next((month_start(m) for m in range(month_index(first_month), month_index(first_month) + months)
+                 if m in taken), None)
+
+
+def owed_cents(application: Application) -> int:
+    """What the family owes now: the most a payment may be (never more than what is charged)."""
+    return max(0, balance_cents(application))
 
 
 def balance_cents(application: Application) -> int:
@@ -287,7 +316,7 @@ def withdraw(application: Application, guardian: User, on: date, now: datetime |
 
 
 def charge(application: Application, first_month: date, months: int, actor: User) -> LedgerEntry:
-    """Charge whole months from a month on (the form keeps it within the advance limit); waived when approved."""
+    """Charge whole months from a month on (the form keeps them within FEE_SPAN_MONTHS); waived when approved."""
     amount = 0 if application.hardship is HardshipStatus.APPROVED else monthly_fee_cents(application) * months
     entry = LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.CHARGE,
                         amount_cents=amount, months=months, period_start=first_month.strftime("%Y-%m"),
@@ -300,7 +329,8 @@ def charge(application: Application, first_month: date, months: int, actor: User
 
 
 def record_payment(application: Application, amount_cents: int, reference: str, actor: User) -> LedgerEntry:
-    """The school marks a payment received (a payment gateway would call this with its own reference)."""
+    """The school marks a payment received (a payment gateway would call this with its own reference); the form
+    keeps it within what is owed."""
     entry = LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.PAYMENT,
                         amount_cents=amount_cents, reference=reference, created_by_id=actor.id)
     db.session.add(entry)
