@@ -5,8 +5,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.enrolment import services
-from app.enrolment.models import ApplicationStatus, LedgerKind
+from app.enrolment.models import ActivityChoice, ApplicationStatus, ChoiceStatus, LedgerKind
 from app.models_base import local_today
+from app.programs.models import NoticeVersion
+from app.programs.services import notice_content
 from tests import factories
 
 # 2026-11-30 17:00 on the server's clock (UTC) is already 2026-12-01 01:00 at a school in Shanghai.
@@ -133,3 +135,31 @@ def test_no_payment_beyond_what_is_charged(client, world, login, db, offering):
     db.session.expire_all()
     assert [e.amount_cents for e in application.ledger if e.kind is LedgerKind.PAYMENT] == [15000]
     assert services.balance_cents(application) == 5000
+
+
+# --- The fee the family signed for ---
+
+
+def test_the_monthly_fee_is_the_one_on_the_notice_the_family_signed(client, world, login, db):
+    offering = factories.create_offering(world.own_school)  # version 1: ¥200 a month, football ¥50 more
+    football = factories.create_activity(offering, name="足球", fee_cents=5000)
+    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering.id, version=1))
+    db.session.refresh(offering)
+    notice.content = notice_content(offering)  # the version as published, with the activity in it
+    application = approved(world, db, offering)
+    choice = ActivityChoice(activity_id=football.id, rank=1, status=ChoiceStatus.PLACED)
+    application.choices.append(choice)
+    # Later the school raises both fees and publishes version 2: the family signed version 1.
+    offering.basic_fee_cents, football.fee_cents = 30000, 8000
+    offering.published_version = 2
+    db.session.add(NoticeVersion(offering_id=offering.id, version=2, content=notice_content(offering)))
+    db.session.commit()
+    assert application.notice_version == 1 and application.placed_choice is not None
+    url = f"/enrolment/applications/{application.id}"
+    login(world.users["school_admin"])
+    client.post("/language", data={"locale": "en"})
+    assert "monthly fee ¥250.00" in client.get(url + "/statement").get_data(as_text=True)
+    month = local_today().replace(day=1).isoformat()
+    assert client.post(url + "/charge", data={"first_month": month, "months": "2"}).status_code == 302
+    db.session.expire_all()
+    assert [e.amount_cents for e in application.ledger if e.kind is LedgerKind.CHARGE] == [50000]

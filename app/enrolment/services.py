@@ -22,7 +22,8 @@ from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardi
 from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
-from app.programs.models import FeePeriod, Offering
+from app.programs.models import FeePeriod, NoticeVersion, Offering
+from app.programs.services import notice_content
 from app.schools.models import Student
 from scheduling.policy import FEE_SPAN_MONTHS
 
@@ -223,15 +224,27 @@ def month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def signed_notice(application: Application) -> dict:
+    """The public notice as it stood in the version the family signed (its fees, dates, activities); the offering
+    as it is now when that version is not kept."""
+    version = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=application.offering_id,
+                                                                   version=application.notice_version))
+    return version.content if version is not None else notice_content(application.offering)
+
+
 def monthly_fee_cents(application: Application) -> int:
-    """What a month costs: the basic fee (a term fee spread over its months) plus the placed activity's fee."""
-    offering = application.offering
-    basic = offering.basic_fee_cents
-    if offering.fee_period is FeePeriod.TERM:
-        months = month_index(offering.ends_on) - month_index(offering.starts_on) + 1
-        basic = round(basic / months)
+    """What a month costs by the notice the family signed: the basic fee (a term fee spread over its months) plus
+    the placed activity's fee. A fee raised after they signed does not reach them."""
+    notice = signed_notice(application)
+    basic = notice["basic_fee_cents"]
+    if notice["fee_period"] == FeePeriod.TERM.value:
+        ends_on, starts_on = date.fromisoformat(notice["ends_on"]), date.fromisoformat(notice["starts_on"])
+        basic = round(basic / (month_index(ends_on) - month_index(starts_on) + 1))
     placed = application.placed_choice
-    return basic + (placed.activity.fee_cents if placed else 0)
+    if placed is None:
+        return basic
+    signed = {activity["id"]: activity["fee_cents"] for activity in notice.get("activities", [])}
+    return basic + signed.get(placed.activity_id, placed.activity.fee_cents)
 
 
 def _charged_months(application: Application) -> list[tuple[int, int]]:
