@@ -71,9 +71,29 @@ SCHOOL_STAFF_ONLY_ACTIVITIES = frozenset(  # homework and tutoring by school sta
 PROVIDER_FORBIDDEN_ACTIVITIES = frozenset(  # providers only for non-subject activities (002 (二)3; 001 §10)
     {"supervision", "homework_help", "tutoring", "self_study"}
 )
-SUBJECT_TYPE_SUBJECTS = frozenset(  # 学科类 subjects (002 (二)3)
-    {"道德与法治", "语文", "历史", "地理", "数学", "外语", "物理", "化学", "生物"}
-)
+SUBJECTS = {  # the subjects a session, a template, an activity or a teacher may name; True: subject-type (学科类)
+    # 002 (二)3: 道德与法治、语文、历史、地理、数学、外语、物理、化学、生物 are 学科类; 体育（体育与健康）、
+    # 艺术（音乐、美术）、综合实践活动、劳动、信息技术教育 are not. 科学 (primary) is not named there: kept non-subject.
+    "道德与法治": True, "语文": True, "历史": True, "地理": True, "数学": True, "外语": True, "物理": True,
+    "化学": True, "生物": True,
+    "体育": False, "音乐": False, "美术": False, "科学": False, "信息技术": False, "劳动": False, "综合实践活动": False,
+}
+SUBJECT_TYPE_SUBJECTS = frozenset(name for name, subject_type in SUBJECTS.items() if subject_type)
+NON_SUBJECT_SUBJECTS = tuple(name for name, subject_type in SUBJECTS.items() if not subject_type)
+SUBJECT_ALIASES = {  # other names people write for a listed subject: read as that subject (imports, old free text)
+    "英语": "外语", "日语": "外语", "俄语": "外语", "奥数": "数学", "作文": "语文",
+    "思想品德": "道德与法治", "品德与社会": "道德与法治", "政治": "道德与法治", "道德与法制": "道德与法治",
+    "体育与健康": "体育", "信息技术教育": "信息技术", "信息科技": "信息技术",
+}
+
+
+def subject_named(text: str | None) -> str | None:
+    """The listed subject a name stands for ("" for none), or None when it names no subject on the list."""
+    name = (text or "").strip()
+    if not name:
+        return ""
+    name = SUBJECT_ALIASES.get(name, name)
+    return name if name in SUBJECTS else None
 
 # --- People ---
 
