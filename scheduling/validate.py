@@ -1,7 +1,8 @@
 """An independent checker of a roster against the contract's rules.
 
-Written from ROSTER_FORMAT.md directly: it shares only the parsed problem and the policy lists with
-the solver, never its model, pre-filter or plan code, so a solver bug is not repeated here.
+Written from ROSTER_FORMAT.md directly: it shares only the parsed problem and the policy module (its lists
+and its reading of a person's caps, policy.weekly_minutes_cap / days_cap) with the solver, never its model,
+pre-filter or plan code, so a solver bug is not repeated here.
 """
 
 from __future__ import annotations
