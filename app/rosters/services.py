@@ -330,10 +330,8 @@ def _apply_whatif(problem: dict, changes: dict) -> None:
     for key, more in (changes.get("extra_days") or {}).items():
         for person in problem["staff"]:
             if person["id"] == key:
-                base = person["max_days"]
-                if base is None:
-                    base = problem["policy"]["teacher_max_days"] if person["type"] == policy.TEACHER else 7
-                person["max_days"] = min(7, base + int(more))
+                base = policy.days_cap(person["type"], person["max_days"], problem["policy"]["teacher_max_days"])
+                person["max_days"] = min(7, (7 if base is None else base) + int(more))
 
 
 def build_problem(week: Week, *, extra: dict | None = None) -> dict:
@@ -578,9 +576,9 @@ def teacher_loads(week: Week) -> list[dict]:
         person = people.get(key)
         if person is None:
             continue
-        teacher = person["type"] == policy.TEACHER
-        cap = person["max_weekly_minutes"] or (policy.TEACHER_MAX_WEEKLY_MINUTES if teacher else None)
-        max_days = person["max_days"] or (policy.TEACHER_MAX_DAYS if teacher else None)
+        cap = policy.weekly_minutes_cap(person["type"], person["max_weekly_minutes"],
+                                        problem["policy"]["teacher_max_weekly_minutes"])
+        max_days = policy.days_cap(person["type"], person["max_days"], problem["policy"]["teacher_max_days"])
         out.append({"name": person["name"], "type": person["type"], "minutes": minutes[key], "cap": cap,
                     "days": len(days[key]), "max_days": max_days})
     return out
