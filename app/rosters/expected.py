@@ -48,9 +48,10 @@ def expected_children(session: PlannedSession) -> Expected:
     return expected_by_session([session.id])[session.id]
 
 
-def expected_by_session(session_ids) -> dict[int, Expected]:
+def expected_by_session(session_ids, *, student_id: int | None = None) -> dict[int, Expected]:
     """expected_children for each of these planned sessions (ids that no longer exist are left out), read with a
-    few queries per school; who attends is need_to_know.attends, the rule the children pages use."""
+    few queries per school; who attends is need_to_know.attends, the rule the children pages use. With
+    `student_id`, only that child is looked at (a register tap asks about one child)."""
     ids = sorted(set(session_ids))
     if not ids:
         return {}
@@ -62,17 +63,21 @@ def expected_by_session(session_ids) -> dict[int, Expected]:
         own = [s for s in sessions if s.week.school_id == school_id]
         offerings = list(db.session.scalars(select(Offering).where(Offering.school_id == school_id,
                                                                    Offering.published_version > 0)))
-        approved = list(db.session.scalars(
-            select(Application).join(Student, Student.id == Application.student_id)
-            .where(Application.school_id == school_id, Application.status == ApplicationStatus.APPROVED)
-            .options(selectinload(Application.student), selectinload(Application.offering))
-            .order_by(Student.class_id, Student.name, Application.id)))
+        statement = (select(Application).join(Student, Student.id == Application.student_id)
+                     .where(Application.school_id == school_id, Application.status == ApplicationStatus.APPROVED)
+                     .options(selectinload(Application.student), selectinload(Application.offering))
+                     .order_by(Student.class_id, Student.name, Application.id))
+        if student_id is not None:
+            statement = statement.where(Application.student_id == student_id)
+        approved = list(db.session.scalars(statement))
         groups = {s.activity_id for s in own if s.activity_id is not None}
         seats: dict[int, set[int]] = {}  # student id -> activity groups (of the sessions) the child sits in
         if groups:
-            for activity_id, student_id in db.session.execute(
-                    select(Seat.activity_id, Seat.student_id).where(Seat.activity_id.in_(groups))):
-                seats.setdefault(student_id, set()).add(activity_id)
+            seat_query = select(Seat.activity_id, Seat.student_id).where(Seat.activity_id.in_(groups))
+            if student_id is not None:
+                seat_query = seat_query.where(Seat.student_id == student_id)
+            for activity_id, seated_id in db.session.execute(seat_query):
+                seats.setdefault(seated_id, set()).add(activity_id)
         for session in own:
             if not _covers(offerings, session):
                 found[session.id] = Expected(count=session.enrolled or 0, children=(), estimated=True)
