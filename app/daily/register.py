@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
@@ -118,8 +118,8 @@ def refusal(session: PlannedSession, student_id: int) -> str | None:
 
 
 def _current_mark(session_id: int, student_id: int) -> AttendanceMark | None:
-    # FOR UPDATE: two staff tapping the same child queue here (PostgreSQL); each sees the other's change as the
-    # previous value, so both changes are kept in order. SQLite writes one at a time anyway.
+    # FOR UPDATE: two staff tapping the same child queue here (PostgreSQL), so each sees the other's change as the
+    # previous value and both changes are kept in order.
     return db.session.scalar(select(AttendanceMark).filter_by(session_id=session_id, student_id=student_id)
                              .with_for_update())
 
@@ -134,24 +134,32 @@ def mark(session: PlannedSession, student_id: int, status: Mark, user: User) -> 
     current = _current_mark(session.id, student_id)
     if current is None:
         try:
-            with db.session.begin_nested():
+            with db.session.begin_nested():  # the mark and its first change are written together
                 current = AttendanceMark(session_id=session.id, student_id=student_id, status=status,
                                          marked_by_id=user.id, marked_at=utcnow())
                 db.session.add(current)
                 db.session.flush()
+                _record_change(session.id, student_id, status, "", user)
         except IntegrityError:  # someone else's first tap won the race: theirs is the previous value
             current = _current_mark(session.id, student_id)
         else:
-            _record_change(session.id, student_id, status, "", user)
             _after_mark(session, current)
             return current, True
-    if current.status is status:
-        return current, False
-    previous = current.status.value
-    current.status, current.marked_by_id, current.marked_at = status, user.id, utcnow()
-    _record_change(session.id, student_id, status, previous, user)
-    _after_mark(session, current)
-    return current, True
+    for _ in range(3):
+        if current.status is status:
+            return current, False
+        previous = current.status
+        # Only over the status read (a database without row locks, SQLite, may have let another tap in between).
+        written = db.session.execute(
+            update(AttendanceMark).where(AttendanceMark.id == current.id, AttendanceMark.status == previous)
+            .values(status=status, marked_by_id=user.id, marked_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        db.session.refresh(current)
+        if written:
+            _record_change(session.id, student_id, status, previous.value, user)
+            _after_mark(session, current)
+            return current, True
+    raise MarkRefused(gettext("Someone else is marking this child right now: tap again."))
 
 
 def _record_change(session_id: int, student_id: int, status: Mark, previous: str, user: User) -> None:
