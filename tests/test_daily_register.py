@@ -317,6 +317,11 @@ def test_a_child_present_at_the_end_and_not_signed_out_raises_not_collected(app,
     raised = alerts.check_due(end + timedelta(minutes=grace))
     assert [(a.kind, a.student_id) for a in raised] == [(AlertKind.NOT_COLLECTED, here.id)]
     assert any("collected" in n.subject or "接走" in n.subject for n in inbox(here.guardian_links[0].guardian))
+    db.session.add(SignOut(session_id=day.session.id, student_id=here.id, method=SignOutMethod.CODE,
+                           staff_id=day.teacher.id))
+    db.session.flush()
+    assert alerts.now_settled(raised) == {raised[0].id}  # collected at last: the board says so, a note closes it
+    assert raised[0].resolved_at is None
 
 
 def test_the_board_shows_figures_from_the_register_and_resolves_alerts_with_a_note(client, login, day):
@@ -334,9 +339,9 @@ def test_the_board_shows_figures_from_the_register_and_resolves_alerts_with_a_no
     board = client.get("/day/board").get_data(as_text=True)
     assert f'data-figure="register-present" data-session="{day.session.id}" data-value="1"' in board
     [alert] = data["alerts"]
-    assert alert["student_id"] == day.children[1].id and not alert["now_present"]
+    assert alert["student_id"] == day.children[1].id and not alert["settled"]
     tap(client, day, day.children[1], "present")  # found: does not close the alert by itself
-    assert client.get("/day/board.json").json["alerts"][0]["now_present"] is True
+    assert client.get("/day/board.json").json["alerts"][0]["settled"] is True
     assert client.post(f"/day/alerts/{alert['id']}/resolve", data={"note": " "}).status_code == 303
     assert db.session.get(Alert, alert["id"]).resolved_at is None
     client.post(f"/day/alerts/{alert['id']}/resolve", data={"note": "在厕所，已回到教室"})

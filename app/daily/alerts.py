@@ -5,8 +5,8 @@ check_due(now) raises what the clock says is due: MISSING for a child expected a
 (an advance absence) `register_alert_minutes` after the session started; NOT_COLLECTED for a child marked present
 or late on their last session of the day and not signed out anywhere that day `pickup_grace_minutes` after it
 ended (children marked absent or left early are not waited for). It runs from `flask enrolment run-due` and each
-time the board is looked at. A child marked present after a MISSING alert does not close it: the board says the
-child is now present and someone resolves it with a note (who found the child, what was done).
+time the board is looked at. A child marked present after a MISSING alert (or signed out after a NOT_COLLECTED one)
+does not close it: the board says so, and someone resolves it with a note (who found the child, what was done).
 """
 
 import logging
@@ -106,16 +106,22 @@ def open_alerts(school_id: int) -> list[Alert]:
                                    .order_by(Alert.raised_at, Alert.id)))
 
 
-def now_present(alerts: list[Alert]) -> set[int]:
-    """The alerts (ids) of MISSING children marked present or late since: the board says so."""
+def now_settled(alerts: list[Alert]) -> set[int]:
+    """The alerts (ids) whose child has turned up since: a MISSING child now marked present or late, a child NOT
+    COLLECTED now signed out. The board says so; the alert still waits for someone's note."""
+    from app.daily.models import SignOut
     from app.daily.register import HERE
 
-    missing = [a for a in alerts if a.kind is AlertKind.MISSING]
-    if not missing:
+    if not alerts:
         return set()
+    sessions = {a.session_id for a in alerts}
     marks = {(m.session_id, m.student_id): m.status for m in db.session.scalars(
-        select(AttendanceMark).where(AttendanceMark.session_id.in_({a.session_id for a in missing})))}
-    return {a.id for a in missing if marks.get((a.session_id, a.student_id)) in HERE}
+        select(AttendanceMark).where(AttendanceMark.session_id.in_(sessions)))}
+    signed_out = {(row.session_id, row.student_id) for row in db.session.execute(
+        select(SignOut.session_id, SignOut.student_id).where(SignOut.session_id.in_(sessions)))}
+    return {a.id for a in alerts
+            if (a.kind is AlertKind.MISSING and marks.get((a.session_id, a.student_id)) in HERE)
+            or (a.kind is AlertKind.NOT_COLLECTED and (a.session_id, a.student_id) in signed_out)}
 
 
 def check_due(now: datetime | None = None, school_id: int | None = None) -> list[Alert]:

@@ -338,7 +338,7 @@ def class_absences(classes: list[SchoolClass], since: date) -> list[AdvanceAbsen
         .order_by(AdvanceAbsence.starts_on, Student.name, AdvanceAbsence.id)))
 
 
-def board_json(figures: list[SessionFigures], open_alerts, now_present: set[int], now: datetime) -> dict:
+def board_json(figures: list[SessionFigures], open_alerts, settled: set[int], now: datetime) -> dict:
     """The afternoon board's figures for its refreshing script (the same SessionFigures as the page)."""
     return {
         "generated_at": local_time(now).isoformat(timespec="seconds"),
@@ -349,7 +349,7 @@ def board_json(figures: list[SessionFigures], open_alerts, now_present: set[int]
             "not_collected": len(f.not_collected), "overdue": sum(1 for w in f.not_collected if w["overdue"]),
         } for f in figures],
         "alerts": [{"id": a.id, "kind": a.kind.value, "student_id": a.student_id, "session_id": a.session_id,
-                    "now_present": a.id in now_present} for a in open_alerts],
+                    "settled": a.id in settled} for a in open_alerts],
     }
 
 

@@ -146,7 +146,7 @@ def _board(now=None):
     sessions = access.sessions_to_run(current_user, day)
     figures = register.session_figures(sessions, day, now)
     open_alerts = alerts.open_alerts(current_user.school_id)
-    return day, figures, open_alerts, alerts.now_present(open_alerts)
+    return day, figures, open_alerts, alerts.now_settled(open_alerts)
 
 
 @bp.route("/board")
@@ -154,7 +154,7 @@ def _board(now=None):
 def board():
     day, figures, open_alerts, present = _board()
     db.session.commit()  # alerts the clock made due
-    return render_template("daily/board.html", day=day, figures=figures, alerts=open_alerts, now_present=present,
+    return render_template("daily/board.html", day=day, figures=figures, alerts=open_alerts, settled=present,
                            resolve_form=ResolveForm())
 
 
