@@ -74,15 +74,21 @@ def _tell(alert: Alert, session: PlannedSession, student: Student) -> None:
                 body = gettext("%(child)s (%(class)s) was expected at %(session)s (%(when)s%(room)s) and is not "
                                "there, and no absence was reported. The school is looking into it: please call the "
                                "school if you know where the child is.", child=student.name,
-                               **{"class": class_label(student.school_class)}, session=session.series or "",
+                               **{"class": class_label(student.school_class)}, session=_name(session),
                                when=when, room=_room(session))
             else:
                 subject = gettext("Urgent: %(child)s has not been collected", child=student.name)
                 body = gettext("%(child)s (%(class)s) is still at school after %(session)s (%(when)s%(room)s) "
                                "ended and has not been signed out. Please come or call the school.",
                                child=student.name, **{"class": class_label(student.school_class)},
-                               session=session.series or "", when=when, room=_room(session))
+                               session=_name(session), when=when, room=_room(session))
         notify(reader, subject, body, link, urgent=True, school_id=alert.school_id)
+
+
+def _name(session: PlannedSession) -> str:
+    from app.programs.services import kind_label
+
+    return session.series or kind_label(session.kind)
 
 
 def _room(session: PlannedSession) -> str:
