@@ -421,3 +421,28 @@ def test_run_due_raises_the_alerts_the_clock_made_due(app, day, monkeypatch):
     result = app.test_cli_runner().invoke(args=["enrolment", "run-due"])
     assert result.exit_code == 0, result.output
     assert {a.student_id for a in db.session.scalars(select(Alert))} == expected
+
+
+def test_the_class_teacher_sees_their_classs_absences_and_the_coordinator_the_schools(client, login, day):
+    mine, theirs = day.children[0], day.children[2]  # 1-1 (the class teacher's) and 2-1
+    for child, reason in ((mine, "看牙医"), (theirs, "回老家")):
+        register.report_absence(child, local_today(), local_today(), reason, day.guardian)
+    db.session.commit()
+    login(day.class_teacher)
+    page = client.get("/day/absences").get_data(as_text=True)
+    assert "看牙医" in page and "回老家" not in page
+    client.post("/account/logout")
+    login(day.coordinator)
+    page = client.get("/day/absences").get_data(as_text=True)
+    assert "看牙医" in page and "回老家" in page
+
+
+def test_the_coordinator_sees_every_session_of_the_school_today(client, login, day):
+    other = _session(day.school, local_today(), [day.second_class], starts=time(18, 0), ends=time(19, 0))
+    db.session.commit()
+    login(day.coordinator)
+    page = client.get("/day/").get_data(as_text=True)
+    assert f"/day/sessions/{day.session.id}/register" in page and f"/day/sessions/{other.id}/register" in page
+    client.post("/account/logout")
+    login(day.teacher)
+    assert f"/day/sessions/{other.id}/register" not in client.get("/day/").get_data(as_text=True)
