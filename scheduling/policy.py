@@ -172,3 +172,5 @@ REGISTER_ALERT_MINUTES = 15  # a child expected but not marked this long after t
 PICKUP_GRACE_MINUTES = 20  # a child not signed out this long after the session ends stays red and alerts the family
 PICKUP_CODE_DIGITS = 6  # a collecting adult's personal code: this many digits, a new one every school day
 PICKUP_CODE_TRIES_PER_DAY = 5  # wrong codes for one child in one day before codes are refused (a listed adult and ID)
+ADVANCE_ABSENCE_MAX_DAYS = 60  # a guardian's advance absence (请假) covers at most this many days in one notice
+ADVANCE_ABSENCE_MAX_AHEAD_DAYS = 180  # and starts at most this many days from today

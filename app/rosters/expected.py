@@ -78,9 +78,11 @@ def expected_by_session(session_ids, *, student_ids=None) -> dict[int, Expected]
         groups = {s.activity_id for s in own if s.activity_id is not None}
         seats: dict[int, set[int]] = {}  # student id -> activity groups (of the sessions) the child sits in
         if groups:
-            for activity_id, student_id in db.session.execute(
-                    select(Seat.activity_id, Seat.student_id).where(Seat.activity_id.in_(groups))):
-                seats.setdefault(student_id, set()).add(activity_id)
+            seat_query = select(Seat.activity_id, Seat.student_id).where(Seat.activity_id.in_(groups))
+            if student_ids is not None:
+                seat_query = seat_query.where(Seat.student_id.in_(list(student_ids)))
+            for activity_id, seated_id in db.session.execute(seat_query):
+                seats.setdefault(seated_id, set()).add(activity_id)
         for session in own:
             if not _covers(offerings, session):
                 found[session.id] = Expected(count=session.enrolled or 0, children=(), estimated=True)
