@@ -20,7 +20,6 @@ from app.daily.models import (
     Alert,
     AttendanceMark,
     Incident,
-    Mark,
     SignOut,
     SignOutMethod,
 )
@@ -29,8 +28,6 @@ from app.models_base import school_zone
 from app.rosters.models import PlannedSession, Week
 from app.schools.models import SchoolClass, Student
 
-MARK_WORDS = {Mark.PRESENT: _l("present"), Mark.ABSENT: _l("absent"), Mark.LATE: _l("late"),
-              Mark.LEFT_EARLY: _l("left early")}
 METHOD_WORDS = {SignOutMethod.CODE: _l("with their pickup code"),
                 SignOutMethod.LISTED_ADULT: _l("listed adult, ID checked"),
                 SignOutMethod.WALKS_ALONE: _l("walked home alone (the family's consent)")}

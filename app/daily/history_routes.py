@@ -4,7 +4,7 @@ from flask import Response, abort, render_template, request
 
 from app.access import roles_required
 from app.accounts.models import Role
-from app.daily import attendance_export, bp, history
+from app.daily import attendance_export, bp, history, words
 from app.daily.access import child_of_guardian_or_404
 from app.models_base import local_today
 from app.params import bounded_int, date_arg, month_arg
@@ -60,7 +60,7 @@ def attendance_xlsx():
 
 @bp.app_template_global()
 def history_mark_word(mark) -> str:
-    return str(history.MARK_WORDS[mark.status]) if mark is not None else ""
+    return words.mark_label(mark.status) if mark is not None else ""
 
 
 @bp.app_template_global()

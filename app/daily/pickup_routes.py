@@ -5,7 +5,6 @@ import io
 
 from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.access import roles_required
@@ -16,8 +15,6 @@ from app.extensions import db
 from app.models_base import local_time, local_today
 from app.params import bounded_int
 from scheduling.policy import PICKUP_CODE_TRIES_PER_DAY
-
-MARK_LABELS = {"present": _l("present"), "absent": _l("absent"), "late": _l("late"), "left_early": _l("left early")}
 
 # --- The family's page ---------------------------------------------------------------------------------------------
 
@@ -110,8 +107,7 @@ def handover(session_id: int):
     listing = pickup.handover(session)
     db.session.commit()  # guardians listed as collecting adults on the way
     return render_template("daily/handover.html", session=session, handover=listing, form=EmptyForm(),
-                           tries=PICKUP_CODE_TRIES_PER_DAY, local_time=local_time,
-                           mark_labels=MARK_LABELS)
+                           tries=PICKUP_CODE_TRIES_PER_DAY, local_time=local_time)
 
 
 @bp.route("/sessions/<int:session_id>/pickup/<int:student_id>/check-id")

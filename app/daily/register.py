@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.daily import day as school_day
+from app.daily import words
 from app.daily.models import AdvanceAbsence, AttendanceChange, AttendanceMark, Mark, SignOut
 from app.enrolment.models import Application
 from app.extensions import db
@@ -32,12 +32,7 @@ from app.schools.models import SchoolClass, Student, class_label
 
 logger = logging.getLogger(__name__)
 
-MARK_LABELS = {
-    Mark.PRESENT: _l("Present"),
-    Mark.ABSENT: _l("Absent"),
-    Mark.LATE: _l("Late"),
-    Mark.LEFT_EARLY: _l("Left early"),
-}
+MARK_LABELS = words.MARK_LABELS
 HERE = frozenset({Mark.PRESENT, Mark.LATE})  # in the room now (left early / absent children are not)
 
 

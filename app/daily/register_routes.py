@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.access import roles_required
 from app.accounts.models import Role
-from app.daily import access, alerts, bp, register
+from app.daily import access, alerts, bp, register, words
 from app.daily.models import AdvanceAbsence, Alert, Mark
 from app.daily.register_forms import AbsenceForm, ConfirmForm, ResolveForm
 from app.extensions import db
@@ -28,9 +28,7 @@ def _wants_json() -> bool:
 @bp.app_template_global()
 def mark_label(status) -> str:
     """A register mark (a Mark or its value) in the reader's words; "" for none."""
-    if not status:
-        return ""
-    return str(register.MARK_LABELS[Mark(status) if isinstance(status, str) else status])
+    return words.mark_label(status)
 
 
 @bp.app_template_global()
