@@ -304,6 +304,17 @@ def login(client):
     return do_login
 
 
+@pytest.fixture
+def login_as(client, login):
+    """Log in as someone else: whoever was logged in logs out first."""
+
+    def switch(user: User):
+        client.post("/account/logout")
+        return login(user)
+
+    return switch
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def racing_app(request, tmp_path):
     """An app on a database that separate connections share, for tests that race threads against each other.

@@ -76,3 +76,4 @@ def inbox(user: User) -> list:
     from app.notifications.models import Notification
 
     return list(db.session.scalars(db.select(Notification).filter_by(user_id=user.id).order_by(Notification.id)))
+

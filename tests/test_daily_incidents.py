@@ -16,19 +16,8 @@ pytestmark = pytest.mark.both_databases
 SECRET = "内部备注：家长情绪激动"
 
 
-@pytest.fixture
-def login(client, login):
-    """Log in as someone else: whoever was logged in logs out first."""
-
-    def switch(user):
-        client.post("/account/logout")
-        return login(user)
-
-    return switch
-
-
-def _record(client, login, day, n=0, **fields) -> Incident:
-    login(day.teacher)
+def _record(client, login_as, day, n=0, **fields) -> Incident:
+    login_as(day.teacher)
     data = {"student_id": day.children[n].id, "category": "injury", "occurred_at": "16:05",
             "what_happened": "跑步时摔倒，膝盖擦伤", "action_taken": "消毒包扎", "internal_note": SECRET} | fields
     response = client.post(f"/day/sessions/{day.session.id}/incidents/new", data=data)
@@ -36,9 +25,9 @@ def _record(client, login, day, n=0, **fields) -> Incident:
     return db.session.scalars(db.select(Incident).order_by(Incident.id.desc())).first()
 
 
-def test_recording_tells_the_family_at_once_with_a_link(client, login):
+def test_recording_tells_the_family_at_once_with_a_link(client, login_as):
     day = school_day(1)
-    incident = _record(client, login, day)
+    incident = _record(client, login_as, day)
     assert incident.recorded_by_id == day.teacher.id and incident.session_id == day.session.id
     [message] = inbox(day.guardians[0])
     assert message.link == f"/day/incidents/{incident.id}" and "张子0" in message.subject and "16:05" in message.subject
@@ -48,10 +37,10 @@ def test_recording_tells_the_family_at_once_with_a_link(client, login):
     assert f'data-message="{message.id}"' in page and 'class="delivery-status"' in page  # how it went out
 
 
-def test_only_the_sessions_children_can_be_chosen(client, login):
+def test_only_the_sessions_children_can_be_chosen(client, login_as):
     day = school_day(1)
     stranger = school_day(1)
-    login(day.teacher)
+    login_as(day.teacher)
     response = client.post(f"/day/sessions/{day.session.id}/incidents/new",
                            data={"student_id": stranger.children[0].id, "category": "injury", "occurred_at": "16:05",
                                  "what_happened": "x"})
@@ -59,10 +48,10 @@ def test_only_the_sessions_children_can_be_chosen(client, login):
     assert inbox(stranger.guardians[0]) == []
 
 
-def test_the_family_never_sees_the_internal_note_and_acknowledges_once(client, login):
+def test_the_family_never_sees_the_internal_note_and_acknowledges_once(client, login_as):
     day = school_day(1)
-    incident = _record(client, login, day)
-    login(day.guardians[0])
+    incident = _record(client, login_as, day)
+    login_as(day.guardians[0])
     page = client.get(f"/day/incidents/{incident.id}").get_data(as_text=True)
     assert "跑步时摔倒" in page and "消毒包扎" in page
     assert SECRET not in page and 'id="internal-note"' not in page and 'id="messages"' not in page
@@ -77,41 +66,41 @@ def test_the_family_never_sees_the_internal_note_and_acknowledges_once(client, l
     assert f'data-incident="{incident.id}"' in listing and SECRET not in listing
 
 
-def test_the_coordinator_countersigns_once(client, login):
+def test_the_coordinator_countersigns_once(client, login_as):
     day = school_day(1)
-    incident = _record(client, login, day)
+    incident = _record(client, login_as, day)
     second = factories.create_coordinator(day.school)
     db.session.commit()
-    login(day.coordinator)
+    login_as(day.coordinator)
     assert f'data-incident="{incident.id}"' in client.get("/day/incidents").get_data(as_text=True)
     client.post(f"/day/incidents/{incident.id}/countersign")
-    login(second)
+    login_as(second)
     client.post(f"/day/incidents/{incident.id}/countersign")
     db.session.refresh(incident)
     assert incident.countersigned_by_id == day.coordinator.id
-    login(day.teacher)
+    login_as(day.teacher)
     assert client.post(f"/day/incidents/{incident.id}/countersign").status_code == 403
 
 
-def test_people_without_a_part_in_it_are_told_it_does_not_exist(client, login):
+def test_people_without_a_part_in_it_are_told_it_does_not_exist(client, login_as):
     day = school_day(2)
-    incident = _record(client, login, day)
+    incident = _record(client, login_as, day)
     elsewhere = school_day(1)
     for user in (day.other_teacher, day.guardians[1], elsewhere.coordinator, elsewhere.guardians[0]):
-        login(user)
+        login_as(user)
         assert client.get(f"/day/incidents/{incident.id}").status_code == 404, user.name
         assert f'data-incident="{incident.id}"' not in client.get("/day/incidents").get_data(as_text=True)
-    login(day.guardians[1])
+    login_as(day.guardians[1])
     assert client.post(f"/day/incidents/{incident.id}/acknowledge").status_code == 404
-    login(elsewhere.coordinator)
+    login_as(elsewhere.coordinator)
     assert client.post(f"/day/incidents/{incident.id}/countersign").status_code == 404
     db.session.refresh(incident)
     assert incident.acknowledged_at is None and incident.countersigned_at is None
 
 
-def test_emergency_contacts_for_the_sessions_staff_on_its_day_and_logged(client, login):
+def test_emergency_contacts_for_the_sessions_staff_on_its_day_and_logged(client, login_as):
     day = school_day(1)
-    login(day.teacher)
+    login_as(day.teacher)
     page = client.get(f"/day/sessions/{day.session.id}/contacts").get_data(as_text=True)
     assert f'href="tel:{day.guardians[0].mobile}"' in page
     assert f'href="tel:{day.school_class.class_teacher.mobile}"' in page
@@ -120,7 +109,7 @@ def test_emergency_contacts_for_the_sessions_staff_on_its_day_and_logged(client,
 
 
 @pytest.mark.parametrize("who", ["other_teacher", "guardian", "other_school", "another_day"])
-def test_emergency_contacts_are_refused_to_anyone_else(client, login, who):
+def test_emergency_contacts_are_refused_to_anyone_else(client, login_as, who):
     day = school_day(1)
     session = day.session
     if who == "another_day":
@@ -131,7 +120,7 @@ def test_emergency_contacts_are_refused_to_anyone_else(client, login, who):
     else:
         user = {"other_teacher": day.other_teacher, "guardian": day.guardians[0],
                 "other_school": school_day(0).coordinator}[who]
-    login(user)
+    login_as(user)
     response = client.get(f"/day/sessions/{session.id}/contacts")
     assert response.status_code in (403, 404)
     assert day.guardians[0].mobile not in response.get_data(as_text=True)

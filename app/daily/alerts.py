@@ -132,7 +132,7 @@ def now_settled(alerts: list[Alert]) -> set[int]:
 
 def check_due(now: datetime | None = None, school_id: int | None = None) -> list[Alert]:
     """Raise every alert the clock says is due now (see the module text), for one school or all; the new ones."""
-    from app.daily.register import HERE, absences_on, pickup_due, signed_out_on, starts
+    from app.daily.register import HERE, absences_on, pickup_due, sign_outs_on, starts
 
     now = (now or utcnow()).astimezone(school_zone())
     day = now.date()
@@ -156,7 +156,7 @@ def check_due(now: datetime | None = None, school_id: int | None = None) -> list
                 sid = application.student_id
                 if (session.id, sid) not in marks and sid not in excused:
                     raised.append(raise_alert(AlertKind.MISSING, session, children[sid], now=now))
-        collected = signed_out_on(children, day)
+        collected = sign_outs_on(children, day)
         for sid, session in school_day.last_sessions(sessions, expected).items():
             if (marks.get((session.id, sid)) in HERE and sid not in collected
                     and now >= pickup_due(session, settings.pickup_grace_minutes)):

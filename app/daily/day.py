@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.daily.models import AdvanceAbsence, SignOut
 from app.extensions import db
 from app.rosters.expected import Expected, expected_by_session
 from app.rosters.models import PlannedSession, Week
@@ -32,3 +33,29 @@ def last_sessions(sessions: list[PlannedSession], expected: dict[int, Expected])
             if held is None or (session.ends_at, session.starts_at) >= (held.ends_at, held.starts_at):
                 last[application.student_id] = session
     return last
+
+
+def absences_between(student_ids, first: date, last: date) -> list[AdvanceAbsence]:
+    """Advance absences (not cancelled) of these children that touch the days first..last, in date order."""
+    ids = list(set(student_ids))
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(AdvanceAbsence).where(AdvanceAbsence.student_id.in_(ids), AdvanceAbsence.cancelled_at.is_(None),
+                                     AdvanceAbsence.starts_on <= last, AdvanceAbsence.ends_on >= first)
+        .order_by(AdvanceAbsence.starts_on, AdvanceAbsence.id)))
+
+
+def absences_on(student_ids, day: date) -> dict[int, AdvanceAbsence]:
+    """The advance absence (not cancelled) covering a day, by child."""
+    return {a.student_id: a for a in absences_between(student_ids, day, day)}
+
+
+def sign_outs_on(student_ids, day: date) -> dict[int, SignOut]:
+    """Each child's sign-out on a day (from whichever session), by child."""
+    ids = list(set(student_ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(SignOut).join(PlannedSession, PlannedSession.id == SignOut.session_id)
+                              .where(SignOut.student_id.in_(ids), PlannedSession.on_date == day))
+    return {row.student_id: row for row in rows}

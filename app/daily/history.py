@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.daily.access import is_school_admin_of
-from app.daily.day import expected_on, sessions_on
+from app.daily.day import absences_between, expected_on, sessions_on
 from app.daily.models import (
     AdvanceAbsence,
     Alert,
@@ -72,15 +72,6 @@ class ChildDay:
         return bool(self.sign_out or self.incidents or self.absences or any(s.mark for s in self.sessions))
 
 
-def absences_on(student_ids, first: date, last: date) -> list[AdvanceAbsence]:
-    """Advance absences (not cancelled) of these children that touch the days first..last."""
-    return list(db.session.scalars(
-        select(AdvanceAbsence).where(AdvanceAbsence.student_id.in_(list(student_ids)),
-                                     AdvanceAbsence.cancelled_at.is_(None), AdvanceAbsence.starts_on <= last,
-                                     AdvanceAbsence.ends_on >= first)
-        .order_by(AdvanceAbsence.starts_on, AdvanceAbsence.id)))
-
-
 def school_sessions(school_id: int, first: date, last: date) -> list[PlannedSession]:
     return list(db.session.scalars(
         select(PlannedSession).join(Week, Week.id == PlannedSession.week_id)
@@ -134,7 +125,7 @@ def days_of(students: list[Student], first: date, last: date, *,
             record = child_day(sign_out.student_id, sessions[sign_out.session_id].on_date)
             if record.sign_out is None or sign_out.signed_out_at > record.sign_out.signed_out_at:
                 record.sign_out = sign_out
-    for absence in absences_on(ids, first, last):
+    for absence in absences_between(ids, first, last):
         for n in range((min(absence.ends_on, last) - max(absence.starts_on, first)).days + 1):
             child_day(absence.student_id, max(absence.starts_on, first) + timedelta(days=n)).absences.append(absence)
     starts, ends = day_bounds(first, last)

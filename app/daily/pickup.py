@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import GuardianLink, User
 from app.audit import services as audit
 from app.daily import access, codes
-from app.daily.day import expected_on, last_sessions, sessions_on
+from app.daily.day import expected_on, last_sessions, sessions_on, sign_outs_on
 from app.daily.models import (
     Alert,
     AlertKind,
@@ -126,19 +126,9 @@ def adult_of_child(student: Student, adult_id: int) -> PickupAdult | None:
 # --- The hand-over list --------------------------------------------------------------------------------------------
 
 
-def signed_out_on(student_ids, day: date) -> dict[int, SignOut]:
-    """Each child's sign-out on a day (school date), if any."""
-    ids = list(set(student_ids))
-    if not ids:
-        return {}
-    rows = db.session.scalars(select(SignOut).join(PlannedSession, PlannedSession.id == SignOut.session_id)
-                              .where(SignOut.student_id.in_(ids), PlannedSession.on_date == day))
-    return {row.student_id: row for row in rows}
-
-
 def signed_out_today(student: Student, day: date | None = None) -> SignOut | None:
     """The child's sign-out on a day (school time; today by default): who took them, when, how, which staff."""
-    return signed_out_on([student.id], day or local_today()).get(student.id)
+    return sign_outs_on([student.id], day or local_today()).get(student.id)
 
 
 def wrong_codes_on(student_ids, day: date) -> dict[int, int]:
@@ -202,7 +192,7 @@ def handover(session: PlannedSession) -> Handover:
     list_guardians(a.student for a in ending)
     marks = {m.student_id: m for m in db.session.scalars(
         select(AttendanceMark).where(AttendanceMark.session_id == session.id, AttendanceMark.student_id.in_(ids)))}
-    outs, adults, wrong = signed_out_on(ids, session.on_date), adults_of(ids), wrong_codes_on(ids, session.on_date)
+    outs, adults, wrong = sign_outs_on(ids, session.on_date), adults_of(ids), wrong_codes_on(ids, session.on_date)
     result.ending = [HandoverChild(a, a.student, marks.get(a.student_id), outs.get(a.student_id),
                                    adults[a.student_id], may_walk_alone(a), wrong.get(a.student_id, 0))
                      for a in ending]
@@ -273,7 +263,7 @@ def sign_out(session: PlannedSession, student_id: int, *, method: str, staff: Us
     # sees a sign-out another staff member just made, and wrong codes are counted in order. NO KEY UPDATE: rows
     # that merely point at the child (register marks) are not held up.
     db.session.execute(select(Student.id).where(Student.id == student.id).with_for_update(key_share=True))
-    done = signed_out_on([student.id], session.on_date).get(student.id)
+    done = sign_outs_on([student.id], session.on_date).get(student.id)
     if done is not None:
         return Outcome(sign_out=done, already=True)
     adult = None
@@ -299,7 +289,7 @@ def sign_out(session: PlannedSession, student_id: int, *, method: str, staff: Us
         with db.session.begin_nested():
             db.session.add(record)
     except IntegrityError:  # another staff member signed the child out at the same moment
-        return Outcome(sign_out=signed_out_on([student.id], session.on_date).get(student.id), already=True)
+        return Outcome(sign_out=sign_outs_on([student.id], session.on_date).get(student.id), already=True)
     resolve_not_collected(record, student, staff)
     tell_family(record, student)
     return Outcome(sign_out=record)

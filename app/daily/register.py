@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import User
 from app.daily import day as school_day
 from app.daily import words
-from app.daily.models import AdvanceAbsence, AttendanceChange, AttendanceMark, Mark, SignOut
+from app.daily.day import absences_on, sign_outs_on
+from app.daily.models import AdvanceAbsence, AttendanceChange, AttendanceMark, Mark
 from app.enrolment.models import Application
 from app.extensions import db
 from app.models_base import local_time, local_today, school_zone, utcnow
@@ -61,17 +62,6 @@ class RegisterRow:
 
 def _class_order(student: Student) -> tuple:
     return (student.school_class.grade.number, student.school_class.number, student.name, student.id)
-
-
-def absences_on(student_ids, day: date) -> dict[int, AdvanceAbsence]:
-    """The advance absences (not cancelled) covering a day, by child."""
-    ids = list(set(student_ids))
-    if not ids:
-        return {}
-    rows = db.session.scalars(select(AdvanceAbsence).where(
-        AdvanceAbsence.student_id.in_(ids), AdvanceAbsence.cancelled_at.is_(None),
-        AdvanceAbsence.starts_on <= day, AdvanceAbsence.ends_on >= day).order_by(AdvanceAbsence.id))
-    return {a.student_id: a for a in rows}
 
 
 def register_rows(session: PlannedSession) -> list[RegisterRow]:
@@ -207,7 +197,7 @@ def session_figures(sessions: list[PlannedSession], day: date, now: datetime | N
         select(AttendanceMark).where(AttendanceMark.session_id.in_(ids)))}
     children = {a.student_id for e in expected.values() for a in e.children}
     excused = absences_on(children, day)
-    collected = signed_out_on(children, day)
+    collected = sign_outs_on(children, day)
     last: dict[int, PlannedSession] = {}
     for own in every.values():
         last.update(school_day.last_sessions(own, expected))
@@ -246,16 +236,6 @@ def starts(session: PlannedSession) -> datetime:
 def pickup_due(session: PlannedSession, grace_minutes: int) -> datetime:
     """When a child still here after this (their last) session is late being collected: the end plus the grace."""
     return datetime.combine(session.on_date, session.ends_at, tzinfo=school_zone()) + timedelta(minutes=grace_minutes)
-
-
-def signed_out_on(student_ids, day: date) -> set[int]:
-    """The children signed out from any session on a day."""
-    ids = list(set(student_ids))
-    if not ids:
-        return set()
-    return set(db.session.scalars(
-        select(SignOut.student_id).join(PlannedSession, PlannedSession.id == SignOut.session_id)
-        .where(SignOut.student_id.in_(ids), PlannedSession.on_date == day)))
 
 
 def mark_json(current: AttendanceMark, changed: bool) -> dict:
