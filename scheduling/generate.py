@@ -56,7 +56,7 @@ def generate(size: str, seed: int, holiday: bool = False) -> dict:
     days = [monday + dt.timedelta(days=k) for k in range(5)]
     doc = {
         "school": {"id": f"s-{seed:02d}", "name": "城关教育集团" if campuses > 1 else "实验学校",
-                   "work_end": "17:30"},
+                   "work_end": policy.DEFAULT_WORK_END},
         "calendar": {"school_days": [] if holiday else [d.isoformat() for d in days], "public_holidays": []},
         "policy": dict(policy.DEFAULT_POLICY),
         "groups": [], "sessions": [], "staff": [], "providers": [], "pinned": [], "previous": [],

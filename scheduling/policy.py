@@ -13,12 +13,25 @@ TEACHER_MAX_DAYS = 4  # days a week an in-service teacher serves at most (flexib
 TEACHER_MAX_DAILY_MINUTES = 540  # teaching + service minutes a day at most (弹性上下班, 003 丽水 11; 000 §7)
 PROVIDER_NEEDS_SCHOOL_STAFF = True  # provider sessions keep a school person present (课后服务由学校组织, 001 §10)
 HOLIDAY_WEEKENDS = False  # holiday care not at weekends in principle (001 §12; 003 丽水 6)
-DEFAULT_WORK_END = "17:30"  # typical local end of work, summer timetable (003 篇4; 000 §(一)5)
+WORK_END_WINTER = "17:00"  # local end of work, winter timetable (003 篇4); a school setting
+WORK_END_SUMMER = "17:30"  # local end of work, summer timetable (003 篇4; 000 §(一)5); a school setting
+SUMMER_TIMETABLE_STARTS = "05-01"  # MM-DD the summer timetable starts (inclusive); a school setting
+WINTER_TIMETABLE_STARTS = "10-01"  # MM-DD the winter timetable starts (inclusive); a school setting
+DEFAULT_WORK_END = WORK_END_SUMMER  # the contract's school.work_end when a problem leaves it out
 FEE_SPAN_MONTHS = 3  # no charge, single or split into several, covers a span of more than 3 months (000 §(二)13):
 # counted from the current month (it counts), every month charged and not yet over must fall within it
 PERSONAL_DATA_RETENTION_DAYS = 365  # applications' personal details and draw tickets kept this long after the
 # offering ends, then anonymised (PIPL 个人信息保护法 §19: no longer than the purpose needs); a school setting
 LOG_RETENTION_DAYS = 3 * 365  # access and security log rows kept 3 years (PIPL §56 records kept at least 3 years)
+
+
+
+def work_end_on(day, *, winter, summer, summer_starts: str = SUMMER_TIMETABLE_STARTS,
+                winter_starts: str = WINTER_TIMETABLE_STARTS):
+    """END_BEFORE_WORK_END: a school's local end of work on a date, by its seasonal timetable (003 篇4)."""
+    mmdd = day.strftime("%m-%d")
+    return summer if summer_starts <= mmdd < winter_starts else winter
+
 
 # --- Messages to people (app/notifications) ---
 NOTIFY_MAX_ATTEMPTS = 5  # tries per channel before a message is marked failed (the inbox copy is always there)

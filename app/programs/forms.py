@@ -1,6 +1,6 @@
 """Forms for offerings, activities, publishing and the agreement. Every policy number comes from scheduling.policy."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -34,7 +34,7 @@ from app.accounts.models import Role, User
 from app.extensions import db
 from app.models_base import as_utc, school_zone
 from app.programs.models import Activity, AllocationMode, FeePeriod, Offering, OfferingKind, PriorityGroup
-from app.programs.services import activity_label, applications_end, care_holidays, latest_work_end, weekday_label
+from app.programs.services import activity_label, applications_end, care_holidays, weekday_label
 from app.providers.models import Provider
 from app.schools.models import School
 from scheduling.policy import (
@@ -198,6 +198,12 @@ class OfferingForm(FlaskForm):
             return None
         return (self.starts_on.data or self.period.starts_on, self.ends_on.data or self.period.ends_on)
 
+    def service_days(self, starts_on: date, ends_on: date) -> list[date]:
+        """The dates of the period on the chosen days of the week (every date when none is chosen yet)."""
+        weekdays = set(self.weekdays.data or range(7))
+        days = [starts_on + timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
+        return [d for d in days if d.weekday() in weekdays] or days
+
     def validate_ends_on(self, field) -> None:
         dates = self._dates()
         if dates is None:
@@ -224,9 +230,9 @@ class OfferingForm(FlaskForm):
         if not self.is_holiday and minutes(field.data) - minutes(self.starts_at.data) < MIN_DAILY_MINUTES:
             raise ValidationError(_l("After-school service lasts at least %(minutes)d minutes a day.",
                                      minutes=MIN_DAILY_MINUTES))
-        dates = self._dates()
-        if dates is not None:
-            work_end = latest_work_end(self.school, *dates)
+        days = self.service_days(*self._dates()) if self._dates() is not None else []
+        if days:
+            work_end = self.school.work_end_over(days)
             if field.data < work_end:
                 raise ValidationError(_l("The service may not end before the local end of work (%(time)s).",
                                          time=work_end.strftime("%H:%M")))

@@ -361,7 +361,7 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
     ]
     problem = {
         "school": {"id": f"school-{school.id}", "name": school.name,
-                   "work_end": _hhmm(school.work_end_on(week.monday))},
+                   "work_end": _hhmm(school.work_end_over(week_dates(week)[:5]))},
         "calendar": calendar_of(week),
         "policy": dict(policy.DEFAULT_POLICY),
         "groups": [{"id": group_key(c.id), "label": _group_label(c), "grade": c.grade.number} for c in classes],
