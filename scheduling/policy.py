@@ -113,6 +113,7 @@ def subject_named(text: str | None) -> str | None:
 STAFF_TYPES = ("teacher", "retired_teacher", "volunteer", "provider")  # 003 丽水 9; 001 §10
 TEACHER = "teacher"  # in-service teacher: policy caps apply by default (003 丽水 11)
 SCHOOL_STAFF_TYPES = frozenset({"teacher", "retired_teacher"})  # school staff for supervision rules (003 丽水 9)
+VOLUNTEER = "volunteer"  # volunteers may join any session unqualified, like school staff (003 丽水 9)
 PROVIDER_TYPE = "provider"  # staff of a vetted third-party organisation (001 §10; 002 (三)1)
 ACTIVE_PROVIDER_STATUS = "active"  # only whitelisted, active providers may serve (001 §15; 004)
 
