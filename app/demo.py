@@ -18,6 +18,7 @@ from app.privacy.services import FAMILY_SITUATION, NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
+from scheduling import policy
 from scheduling.policy import REGISTER_ALERT_MINUTES
 
 logger = logging.getLogger(__name__)
@@ -618,8 +619,10 @@ def build_roster_demo(primary: School) -> None:
     from app.programs.models import Activity
     from app.rosters.models import RosterSettings, SessionTemplate
 
-    db.session.add(RosterSettings(school_id=primary.id, default_ratio=30, ratios={"holiday_care": 20},
-                                  subsidy_cents_per_hour=3000, rest_threshold_minutes=120, rest_earned_minutes=60))
+    db.session.add(RosterSettings(school_id=primary.id, default_ratio=policy.CHILDREN_PER_STAFF,
+                                  ratios={"holiday_care": 20}, subsidy_cents_per_hour=3000,
+                                  rest_threshold_minutes=policy.REST_THRESHOLD_MINUTES,
+                                  rest_earned_minutes=policy.REST_EARNED_MINUTES))
     for grade in primary.grades:
         for school_class in grade.classes:
             db.session.add(SessionTemplate(

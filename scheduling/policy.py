@@ -33,6 +33,14 @@ def work_end_on(day, *, winter, summer, summer_starts: str = SUMMER_TIMETABLE_ST
     return summer if summer_starts <= mmdd < winter_starts else winter
 
 
+# --- School settings' defaults (RosterSettings, Offering, provider evaluations) ---
+CHILDREN_PER_STAFF = 30  # children one staff member looks after when a kind of session has no ratio of its own
+REST_THRESHOLD_MINUTES = 120  # every this many minutes of evening or over-time duty ...
+REST_EARNED_MINUTES = 60  # ... earn this much compensatory rest (调休, 弹性上下班: 003 丽水 11)
+SUBSIDY_CENTS_PER_HOUR = 0  # teachers' service subsidy (补助) per hour: none until the school sets its own rate
+OFFER_HOURS = 48  # a waiting-list place offered to a family stays open this long before passing on
+PROVIDER_PASS_SCORE = 60  # a scored provider evaluation below this is unsatisfactory (不合格, 001 §15 退出机制)
+
 # --- Messages to people (app/notifications) ---
 NOTIFY_MAX_ATTEMPTS = 5  # tries per channel before a message is marked failed (the inbox copy is always there)
 NOTIFY_RETRY_MINUTES = (1, 5, 15, 60)  # wait after the 1st, 2nd, ... failed try (the last number repeats)
@@ -131,6 +139,31 @@ def days_cap(staff_type: str, own: int | None, teacher_default: int = TEACHER_MA
     if own is not None:
         return own
     return teacher_default if staff_type == TEACHER else None
+
+
+# --- Plan predicates: one reading for the engine's plan rules and the web forms ---
+
+WEEKEND_WEEKDAYS = frozenset({5, 6})  # Saturday and Sunday, as date.weekday()
+
+
+def evening_study_allowed_for(grade: int) -> bool:
+    """EVENING_JUNIOR_ONLY: evening self-study is for junior-high grades 7–9 only (000 §(一)5)."""
+    return grade in JUNIOR_GRADES
+
+
+def holiday_care_on(weekday: int, *, public_holiday: bool = False, holiday_weekends: bool = HOLIDAY_WEEKENDS) -> bool:
+    """HOLIDAY_WEEKEND: whether holiday care may run on a day (weekday as date.weekday()) (001 §12; 003 丽水 6)."""
+    return holiday_weekends or (weekday not in WEEKEND_WEEKDAYS and not public_holiday)
+
+
+def holiday_activity_allowed(activity: str, subject: str | None = None) -> bool:
+    """HOLIDAY_ACTIVITY: holiday care offers care and non-subject activities only, no group tutoring (001 §12)."""
+    return activity in HOLIDAY_ALLOWED_ACTIVITIES and subject not in SUBJECT_TYPE_SUBJECTS
+
+
+def provider_may_lead(activity: str, subject: str | None = None) -> bool:
+    """PROVIDER_NON_SUBJECT: provider staff only in non-subject activities, never care or homework (002 (二)3)."""
+    return activity not in PROVIDER_FORBIDDEN_ACTIVITIES and subject not in SUBJECT_TYPE_SUBJECTS
 
 
 # --- Words for people (explanations, forms) ---
