@@ -108,7 +108,8 @@ class DemoBuilder:
     def school(self, county: County, code: str, name: str, school_type: SchoolType, grades: range,
                classes_per_grade: int, subjects: list[str], login_prefix: str) -> School:
         school = School(county=county, code=code, name=name, school_type=school_type, address=f"示范县{name}路1号",
-                        work_end_winter=time(17, 0), work_end_summer=time(17, 30))
+                        work_end_winter=time.fromisoformat(policy.WORK_END_WINTER),
+                        work_end_summer=time.fromisoformat(policy.WORK_END_SUMMER))
         db.session.add(school)
         term = self.calendar.term
         school.terms.append(Term(name=term.name, starts_on=term.starts_on, ends_on=term.ends_on))
@@ -349,7 +350,8 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
             ends_at=time(17, 40), basic_content="看护、作业辅导与答疑，不讲授新课",
             apply_deadline=calendar.after_school_deadline,
             evening_starts_at=time(19, 0) if junior_school else None,
-            evening_ends_at=time(20, 30) if junior_school else None, basic_fee_cents=20000,
+            evening_ends_at=time.fromisoformat(policy.EVENING_END_LATEST) if junior_school else None,
+            basic_fee_cents=20000,
             fee_rules="按月收取，收费时间跨度不超过三个月（含当月）", refund_rule="退出时，尚未开始月份的费用全额退还",
             hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
             priority_groups=["hardship", "left_behind", "late_working"],
