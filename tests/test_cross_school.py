@@ -54,6 +54,18 @@ def test_the_second_schools_problem_sees_the_coach_busy_at_the_first(two_schools
     assert coach["max_weekly_minutes"] == 60  # 180 of their own, 120 already given at the first school
 
 
+def test_a_coach_whose_days_elsewhere_fill_their_days_limit_is_offered_only_those_days(two_schools, app):
+    two_schools["coach"].staff_profile.max_days = 1
+    db.session.commit()
+    with app.test_request_context():
+        problem = services.build_problem(two_schools["second"]["week"])
+    coach = next(s for s in problem["staff"] if s["id"] == staff_key(two_schools["coach"].staff_profile.id))
+    tuesday = (two_schools["monday"] + timedelta(days=1)).isoformat()
+    assert {"date": tuesday, "start": "00:00", "end": "23:59"} in coach["unavailable"]
+    assert not any(w["date"] == two_schools["monday"].isoformat() and w["start"] == "00:00"
+                   for w in coach["unavailable"])
+
+
 def test_publishing_a_clash_with_another_schools_roster_is_refused(two_schools, client, login):
     second, coach = two_schools["second"], two_schools["coach"]
     monday_session = next(s for s in second["week"].sessions if s.on_date == two_schools["monday"])

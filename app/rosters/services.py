@@ -361,16 +361,26 @@ def clashes_elsewhere(week: Week) -> list[str]:
             if b.on_date == s.on_date and b.starts_at < s.ends_at and s.starts_at < b.ends_at]
 
 
-def _with_busy_elsewhere(entry: dict, busy: list[BusyElsewhere], weekly_default: int) -> dict:
-    """A staff entry with their sessions at other schools as unavailable windows and their minutes there taken from
-    their weekly cap (policy.weekly_minutes_cap), within the contract's fields."""
+def _with_busy_elsewhere(entry: dict, busy: list[BusyElsewhere], dates: list[date], policy_caps: dict) -> dict:
+    """A staff entry with what the person already does at other schools that week, within the contract's fields:
+    those sessions as unavailable windows, their minutes taken from the weekly cap, and their days from the days cap
+    (policy.weekly_minutes_cap / days_cap). Once the days elsewhere fill the days cap, only those days stay open
+    here (every other date is unavailable); below it, each day elsewhere counts as used (the safe side)."""
     if not busy:
         return entry
     entry["unavailable"] = entry["unavailable"] + [
         {"date": b.on_date.isoformat(), "start": _hhmm(b.starts_at), "end": _hhmm(b.ends_at)} for b in busy]
-    cap = policy.weekly_minutes_cap(entry["type"], entry["max_weekly_minutes"], weekly_default)
+    kind = entry["type"]
+    cap = policy.weekly_minutes_cap(kind, entry["max_weekly_minutes"], policy_caps["teacher_max_weekly_minutes"])
     if cap is not None:
         entry["max_weekly_minutes"] = max(0, cap - sum(b.minutes for b in busy))
+    days = policy.days_cap(kind, entry["max_days"], policy_caps["teacher_max_days"])
+    used = {b.on_date for b in busy}
+    if days is not None and len(used) >= days:
+        entry["unavailable"] += [{"date": d.isoformat(), "start": "00:00", "end": "23:59"} for d in dates
+                                 if d not in used]
+    elif days is not None:
+        entry["max_days"] = days - len(used)
     return entry
 
 
@@ -445,8 +455,8 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
             "groups": [group_key(c.id) for c in s.classes], "enrolled": s.enrolled, "staff_needed": s.staff_needed,
             "room": s.room or None, "series": s.series or None,
         } for s in sessions],
-        "staff": [_with_busy_elsewhere(_staff_entry(p, dates), elsewhere.get(p.id, []),
-                                       policy.DEFAULT_POLICY["teacher_max_weekly_minutes"]) for p in people],
+        "staff": [_with_busy_elsewhere(_staff_entry(p, dates), elsewhere.get(p.id, []), dates, policy.DEFAULT_POLICY)
+                  for p in people],
         "providers": [{
             "id": provider_key(p.id), "name": p.name, "categories": list(p.categories or []),
             "status": p.status.value, "vetted_until": p.vetted_until.isoformat() if p.vetted_until else None,
