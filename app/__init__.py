@@ -104,7 +104,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach each domain's blueprint."""
     from app.accounts import bp as accounts_bp
     from app.audit.routes import bp as audit_bp
-    from app.daily import bp as daily_bp
+    from app.daily.routes import bp as daily_bp
     from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp

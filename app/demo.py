@@ -18,6 +18,7 @@ from app.privacy.services import FAMILY_SITUATION, NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
+from scheduling import policy
 from scheduling.policy import REGISTER_ALERT_MINUTES
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,8 @@ class DemoBuilder:
     def school(self, county: County, code: str, name: str, school_type: SchoolType, grades: range,
                classes_per_grade: int, subjects: list[str], login_prefix: str) -> School:
         school = School(county=county, code=code, name=name, school_type=school_type, address=f"示范县{name}路1号",
-                        work_end_winter=time(17, 0), work_end_summer=time(17, 30))
+                        work_end_winter=time.fromisoformat(policy.WORK_END_WINTER),
+                        work_end_summer=time.fromisoformat(policy.WORK_END_SUMMER))
         db.session.add(school)
         term = self.calendar.term
         school.terms.append(Term(name=term.name, starts_on=term.starts_on, ends_on=term.ends_on))
@@ -348,7 +350,8 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
             ends_at=time(17, 40), basic_content="看护、作业辅导与答疑，不讲授新课",
             apply_deadline=calendar.after_school_deadline,
             evening_starts_at=time(19, 0) if junior_school else None,
-            evening_ends_at=time(20, 30) if junior_school else None, basic_fee_cents=20000,
+            evening_ends_at=time.fromisoformat(policy.EVENING_END_LATEST) if junior_school else None,
+            basic_fee_cents=20000,
             fee_rules="按月收取，收费时间跨度不超过三个月（含当月）", refund_rule="退出时，尚未开始月份的费用全额退还",
             hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
             priority_groups=["hardship", "left_behind", "late_working"],
@@ -618,8 +621,10 @@ def build_roster_demo(primary: School) -> None:
     from app.programs.models import Activity
     from app.rosters.models import RosterSettings, SessionTemplate
 
-    db.session.add(RosterSettings(school_id=primary.id, default_ratio=30, ratios={"holiday_care": 20},
-                                  subsidy_cents_per_hour=3000, rest_threshold_minutes=120, rest_earned_minutes=60))
+    db.session.add(RosterSettings(school_id=primary.id, default_ratio=policy.CHILDREN_PER_STAFF,
+                                  ratios={"holiday_care": 20}, subsidy_cents_per_hour=3000,
+                                  rest_threshold_minutes=policy.REST_THRESHOLD_MINUTES,
+                                  rest_earned_minutes=policy.REST_EARNED_MINUTES))
     for grade in primary.grades:
         for school_class in grade.classes:
             db.session.add(SessionTemplate(

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 
 from scheduling import policy
+from scheduling.problem import parse_time
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "丽华伟芳娜敏静秀英强磊军洋勇艳杰娟涛明超霞平刚桂兰建国玉珍红梅海燕志文晓东春雪云飞"
@@ -56,7 +57,7 @@ def generate(size: str, seed: int, holiday: bool = False) -> dict:
     days = [monday + dt.timedelta(days=k) for k in range(5)]
     doc = {
         "school": {"id": f"s-{seed:02d}", "name": "城关教育集团" if campuses > 1 else "实验学校",
-                   "work_end": "17:30"},
+                   "work_end": policy.DEFAULT_WORK_END},
         "calendar": {"school_days": [] if holiday else [d.isoformat() for d in days], "public_holidays": []},
         "policy": dict(policy.DEFAULT_POLICY),
         "groups": [], "sessions": [], "staff": [], "providers": [], "pinned": [], "previous": [],
@@ -150,8 +151,8 @@ def _school_sessions(rng, groups, days, ids, prefix, providers):
                 classes = by_grade.get(grade, [])
                 for i in range(0, len(classes), 2):
                     pair = classes[i:i + 2]
-                    out.append(_session(ids, day, 1140, 1230, "evening_study", "self_study", pair, 1,
-                                        f"{pair[0]['id']}-evening"))
+                    out.append(_session(ids, day, 1140, parse_time(policy.EVENING_END_LATEST), "evening_study",
+                                        "self_study", pair, 1, f"{pair[0]['id']}-evening"))
     return out
 
 

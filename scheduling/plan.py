@@ -49,9 +49,10 @@ def session_findings(problem: Problem, session: Session) -> list[Finding]:
         elif session.subject in policy.SUBJECT_TYPE_SUBJECTS:
             out.append(Finding("HOLIDAY_ACTIVITY", f"假期托管不得安排学科类内容（{session.subject}）",
                                f"holiday care may not cover a subject-type subject ({session.subject})"))
-        weekend = session.date.weekday() >= 5
+        weekend = session.date.weekday() in policy.WEEKEND_WEEKDAYS
         holiday = session.date in problem.calendar.public_holidays
-        if (weekend or holiday) and not pol.holiday_weekends:
+        if not policy.holiday_care_on(session.date.weekday(), public_holiday=holiday,
+                                      holiday_weekends=pol.holiday_weekends):
             zh = "周末" if weekend else "法定节假日"
             en = "a weekend" if weekend else "a public holiday"
             out.append(Finding("HOLIDAY_WEEKEND", f"假期托管原则上不在{zh}开展（{session.date}）",
@@ -64,7 +65,7 @@ def session_findings(problem: Problem, session: Session) -> list[Finding]:
             latest = format_time(pol.evening_end_latest)
             out.append(Finding("EVENING_END", f"晚自习须在{latest}前结束（本节{format_time(session.end)}结束）",
                                f"evening self-study must end by {latest} (this one ends {format_time(session.end)})"))
-        young = [g for g in session.groups if problem.groups[g].grade not in policy.JUNIOR_GRADES]
+        young = [g for g in session.groups if not policy.evening_study_allowed_for(problem.groups[g].grade)]
         if young:
             labels = "、".join(problem.groups[g].label for g in young)
             out.append(Finding("EVENING_JUNIOR_ONLY", f"晚自习只面向七至九年级，{labels}不是初中班级",

@@ -13,12 +13,33 @@ TEACHER_MAX_DAYS = 4  # days a week an in-service teacher serves at most (flexib
 TEACHER_MAX_DAILY_MINUTES = 540  # teaching + service minutes a day at most (弹性上下班, 003 丽水 11; 000 §7)
 PROVIDER_NEEDS_SCHOOL_STAFF = True  # provider sessions keep a school person present (课后服务由学校组织, 001 §10)
 HOLIDAY_WEEKENDS = False  # holiday care not at weekends in principle (001 §12; 003 丽水 6)
-DEFAULT_WORK_END = "17:30"  # typical local end of work, summer timetable (003 篇4; 000 §(一)5)
+WORK_END_WINTER = "17:00"  # local end of work, winter timetable (003 篇4); a school setting
+WORK_END_SUMMER = "17:30"  # local end of work, summer timetable (003 篇4; 000 §(一)5); a school setting
+SUMMER_TIMETABLE_STARTS = "05-01"  # MM-DD the summer timetable starts (inclusive); a school setting
+WINTER_TIMETABLE_STARTS = "10-01"  # MM-DD the winter timetable starts (inclusive); a school setting
+DEFAULT_WORK_END = WORK_END_SUMMER  # the contract's school.work_end when a problem leaves it out
 FEE_SPAN_MONTHS = 3  # no charge, single or split into several, covers a span of more than 3 months (000 §(二)13):
 # counted from the current month (it counts), every month charged and not yet over must fall within it
 PERSONAL_DATA_RETENTION_DAYS = 365  # applications' personal details and draw tickets kept this long after the
 # offering ends, then anonymised (PIPL 个人信息保护法 §19: no longer than the purpose needs); a school setting
 LOG_RETENTION_DAYS = 3 * 365  # access and security log rows kept 3 years (PIPL §56 records kept at least 3 years)
+
+
+
+def work_end_on(day, *, winter, summer, summer_starts: str = SUMMER_TIMETABLE_STARTS,
+                winter_starts: str = WINTER_TIMETABLE_STARTS):
+    """END_BEFORE_WORK_END: a school's local end of work on a date, by its seasonal timetable (003 篇4)."""
+    mmdd = day.strftime("%m-%d")
+    return summer if summer_starts <= mmdd < winter_starts else winter
+
+
+# --- School settings' defaults (RosterSettings, Offering, provider evaluations) ---
+CHILDREN_PER_STAFF = 30  # children one staff member looks after when a kind of session has no ratio of its own
+REST_THRESHOLD_MINUTES = 120  # every this many minutes of evening or over-time duty ...
+REST_EARNED_MINUTES = 60  # ... earn this much compensatory rest (调休, 弹性上下班: 003 丽水 11)
+SUBSIDY_CENTS_PER_HOUR = 0  # teachers' service subsidy (补助) per hour: none until the school sets its own rate
+OFFER_HOURS = 48  # a waiting-list place offered to a family stays open this long before passing on
+PROVIDER_PASS_SCORE = 60  # a scored provider evaluation below this is unsatisfactory (不合格, 001 §15 退出机制)
 
 # --- Messages to people (app/notifications) ---
 NOTIFY_MAX_ATTEMPTS = 5  # tries per channel before a message is marked failed (the inbox copy is always there)
@@ -100,6 +121,7 @@ def subject_named(text: str | None) -> str | None:
 STAFF_TYPES = ("teacher", "retired_teacher", "volunteer", "provider")  # 003 丽水 9; 001 §10
 TEACHER = "teacher"  # in-service teacher: policy caps apply by default (003 丽水 11)
 SCHOOL_STAFF_TYPES = frozenset({"teacher", "retired_teacher"})  # school staff for supervision rules (003 丽水 9)
+VOLUNTEER = "volunteer"  # volunteers may join any session unqualified, like school staff (003 丽水 9)
 PROVIDER_TYPE = "provider"  # staff of a vetted third-party organisation (001 §10; 002 (三)1)
 ACTIVE_PROVIDER_STATUS = "active"  # only whitelisted, active providers may serve (001 §15; 004)
 
@@ -117,6 +139,31 @@ def days_cap(staff_type: str, own: int | None, teacher_default: int = TEACHER_MA
     if own is not None:
         return own
     return teacher_default if staff_type == TEACHER else None
+
+
+# --- Plan predicates: one reading for the engine's plan rules and the web forms ---
+
+WEEKEND_WEEKDAYS = frozenset({5, 6})  # Saturday and Sunday, as date.weekday()
+
+
+def evening_study_allowed_for(grade: int) -> bool:
+    """EVENING_JUNIOR_ONLY: evening self-study is for junior-high grades 7–9 only (000 §(一)5)."""
+    return grade in JUNIOR_GRADES
+
+
+def holiday_care_on(weekday: int, *, public_holiday: bool = False, holiday_weekends: bool = HOLIDAY_WEEKENDS) -> bool:
+    """HOLIDAY_WEEKEND: whether holiday care may run on a day (weekday as date.weekday()) (001 §12; 003 丽水 6)."""
+    return holiday_weekends or (weekday not in WEEKEND_WEEKDAYS and not public_holiday)
+
+
+def holiday_activity_allowed(activity: str, subject: str | None = None) -> bool:
+    """HOLIDAY_ACTIVITY: holiday care offers care and non-subject activities only, no group tutoring (001 §12)."""
+    return activity in HOLIDAY_ALLOWED_ACTIVITIES and subject not in SUBJECT_TYPE_SUBJECTS
+
+
+def provider_may_lead(activity: str, subject: str | None = None) -> bool:
+    """PROVIDER_NON_SUBJECT: provider staff only in non-subject activities, never care or homework (002 (二)3)."""
+    return activity not in PROVIDER_FORBIDDEN_ACTIVITIES and subject not in SUBJECT_TYPE_SUBJECTS
 
 
 # --- Words for people (explanations, forms) ---

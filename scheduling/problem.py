@@ -37,13 +37,15 @@ class Calendar:
 
 @dataclass(frozen=True)
 class Policy:
-    min_daily_minutes: int = policy.MIN_DAILY_MINUTES
-    evening_end_latest: int = 20 * 60 + 30
-    teacher_max_weekly_minutes: int = policy.TEACHER_MAX_WEEKLY_MINUTES
-    teacher_max_days: int = policy.TEACHER_MAX_DAYS
-    teacher_max_daily_minutes: int = policy.TEACHER_MAX_DAILY_MINUTES
-    provider_needs_school_staff: bool = policy.PROVIDER_NEEDS_SCHOOL_STAFF
-    holiday_weekends: bool = policy.HOLIDAY_WEEKENDS
+    """The problem's "policy" object; a field left out takes policy.DEFAULT_POLICY's value (_parse_policy)."""
+
+    min_daily_minutes: int
+    evening_end_latest: int  # minutes after midnight
+    teacher_max_weekly_minutes: int
+    teacher_max_days: int
+    teacher_max_daily_minutes: int
+    provider_needs_school_staff: bool
+    holiday_weekends: bool
 
 
 @dataclass(frozen=True)
@@ -323,18 +325,13 @@ def parse_problem(source) -> Problem:
 
 
 def _parse_policy(top: _Reader) -> Policy:
-    raw = top.raw("policy", False)
-    if raw is None:
-        return Policy()
-    r = _Reader(raw, "policy")
+    r = _Reader(top.raw("policy", False) or {}, "policy")
+    default = policy.DEFAULT_POLICY
     return Policy(
-        min_daily_minutes=r.integer("min_daily_minutes", False, policy.MIN_DAILY_MINUTES),
-        evening_end_latest=r.time("evening_end_latest", False, policy.EVENING_END_LATEST),
-        teacher_max_weekly_minutes=r.integer("teacher_max_weekly_minutes", False, policy.TEACHER_MAX_WEEKLY_MINUTES),
-        teacher_max_days=r.integer("teacher_max_days", False, policy.TEACHER_MAX_DAYS),
-        teacher_max_daily_minutes=r.integer("teacher_max_daily_minutes", False, policy.TEACHER_MAX_DAILY_MINUTES),
-        provider_needs_school_staff=r.boolean("provider_needs_school_staff", policy.PROVIDER_NEEDS_SCHOOL_STAFF),
-        holiday_weekends=r.boolean("holiday_weekends", policy.HOLIDAY_WEEKENDS),
+        **{key: r.integer(key, False, default[key]) for key in (
+            "min_daily_minutes", "teacher_max_weekly_minutes", "teacher_max_days", "teacher_max_daily_minutes")},
+        evening_end_latest=r.time("evening_end_latest", False, default["evening_end_latest"]),
+        **{key: r.boolean(key, default[key]) for key in ("provider_needs_school_staff", "holiday_weekends")},
     )
 
 

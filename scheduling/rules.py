@@ -102,8 +102,7 @@ def pair_blockers(problem: Problem, person: Staff, session: Session) -> list[Blo
     if person.type == policy.PROVIDER_TYPE:
         if not provider_is_vetted(problem, person, session.date):
             out.append(Blocker("PROVIDER_VETTED"))
-        if (session.activity in policy.PROVIDER_FORBIDDEN_ACTIVITIES
-                or session.subject in policy.SUBJECT_TYPE_SUBJECTS):
+        if not policy.provider_may_lead(session.activity, session.subject):
             out.append(Blocker("PROVIDER_NON_SUBJECT"))
     if not is_qualified(problem, person, session) and not may_be_extra(person):
         out.append(Blocker("QUALIFICATION"))

@@ -30,19 +30,20 @@ def _clash(a0: int, a1: int, b0: int, b1: int) -> bool:
 def plan_breaks(problem: Problem, sid: str) -> set[str]:
     """Plan rules one session breaks by itself, read straight from the contract's table."""
     s, pol, out = problem.sessions[sid], problem.policy, set()
-    if s.activity == "new_lesson":
+    if s.activity == policy.NEW_LESSON:
         out.add("NO_NEW_LESSONS")
-    if s.kind == "holiday_care":
+    if s.kind == policy.HOLIDAY_KIND:
         if s.activity not in policy.HOLIDAY_ALLOWED_ACTIVITIES or s.subject in policy.SUBJECT_TYPE_SUBJECTS:
             out.add("HOLIDAY_ACTIVITY")
-        if (s.date.weekday() in (5, 6) or s.date in problem.calendar.public_holidays) and not pol.holiday_weekends:
+        weekend = s.date.weekday() not in policy.SCHOOL_DAY_WEEKDAYS or s.date in problem.calendar.public_holidays
+        if weekend and not pol.holiday_weekends:
             out.add("HOLIDAY_WEEKEND")
-    if s.kind != "holiday_care" and s.date not in problem.calendar.school_days:
+    if s.kind != policy.HOLIDAY_KIND and s.date not in problem.calendar.school_days:
         out.add("SCHOOL_DAY")
-    if s.kind == "evening_study":
+    if s.kind == policy.EVENING_KIND:
         if s.end > pol.evening_end_latest:
             out.add("EVENING_END")
-        if any(problem.groups[g].grade < 7 for g in s.groups):
+        if any(problem.groups[g].grade not in policy.JUNIOR_GRADES for g in s.groups):
             out.add("EVENING_JUNIOR_ONLY")
     return out
 
@@ -51,7 +52,7 @@ def expected_group_day_errors(problem: Problem, rejected: set[str], staffed: set
     """(rule, group, date) for every group-day that breaks TWO_HOUR_MINIMUM or END_BEFORE_WORK_END."""
     days: dict[tuple[str, dt.date], list] = defaultdict(list)
     for s in problem.sessions.values():
-        if s.kind == "after_school" and s.date in problem.calendar.school_days:
+        if s.kind == policy.AFTER_SCHOOL_KIND and s.date in problem.calendar.school_days:
             for g in s.groups:
                 days[(g, s.date)].append(s)
     out = set()
@@ -153,10 +154,10 @@ def validate(problem, roster) -> list[dict]:
             minutes_week[(pid, week)] += s.end - s.start
             days_week[(pid, week)].add(s.date)
             minutes_day[(pid, s.date)] += s.end - s.start
-            if p.type == "provider":
+            if p.type == policy.PROVIDER_TYPE:
                 provider_sessions[(p.provider, week)].add(sid)
                 providers_here.append(pid)
-            if p.type in ("teacher", "retired_teacher"):
+            if p.type in policy.SCHOOL_STAFF_TYPES:
                 school_staff += 1
             if not p.opted_in or p.exempt:
                 out.append(_violation("OPT_IN", "person has not opted in or is exempt", sid, pid))
@@ -166,26 +167,26 @@ def validate(problem, roster) -> list[dict]:
                     break
             if p.campus is not None and any(problem.groups[g].campus not in (None, p.campus) for g in s.groups):
                 out.append(_violation("CAMPUS", "person serves another campus", sid, pid))
-            if s.activity == "supervision":
+            if s.activity == policy.SUPERVISION:
                 qualified = True
-            elif p.type == "provider":
+            elif p.type == policy.PROVIDER_TYPE:
                 qualified = s.activity in problem.providers[p.provider].categories
             else:
                 qualified = s.activity in p.skills and (
-                    s.activity != "tutoring" or s.subject is None or s.subject in p.subjects)
+                    s.activity != policy.TUTORING or s.subject is None or s.subject in p.subjects)
             qualified_count += qualified
-            if not qualified and p.type not in ("teacher", "retired_teacher", "volunteer"):
+            if not qualified and p.type not in policy.SCHOOL_STAFF_TYPES | {policy.VOLUNTEER}:
                 out.append(_violation("QUALIFICATION", "unqualified person who is not school staff or a volunteer",
                                       sid, pid))
-            if s.activity in ("homework_help", "tutoring", "self_study") and p.type not in (
-                    "teacher", "retired_teacher"):
+            if s.activity in policy.SCHOOL_STAFF_ONLY_ACTIVITIES and p.type not in policy.SCHOOL_STAFF_TYPES:
                 out.append(_violation("SCHOOL_STAFF_ONLY", f"{s.activity} needs a teacher or retired teacher",
                                       sid, pid))
-            if p.type == "provider":
+            if p.type == policy.PROVIDER_TYPE:
                 prov = problem.providers[p.provider]
-                if prov.status != "active" or prov.vetted_until is None or prov.vetted_until < s.date:
+                vetted = prov.vetted_until is not None and prov.vetted_until >= s.date
+                if prov.status != policy.ACTIVE_PROVIDER_STATUS or not vetted:
                     out.append(_violation("PROVIDER_VETTED", "provider not active or vetting expired", sid, pid))
-                if s.activity in ("supervision", "homework_help", "tutoring", "self_study") or (
+                if s.activity in policy.PROVIDER_FORBIDDEN_ACTIVITIES or (
                         s.subject in policy.SUBJECT_TYPE_SUBJECTS):
                     out.append(_violation("PROVIDER_NON_SUBJECT", "provider staff in a subject or care session",
                                           sid, pid))
@@ -202,9 +203,9 @@ def validate(problem, roster) -> list[dict]:
                     break
                 if _clash(a.start, a.end, b.start, b.end):
                     out.append(_violation("NO_OVERLAP", f"also in overlapping session {b.id}", a.id, pid))
-        evening_dates = {s.date for s in its if s.kind == "evening_study"}
+        evening_dates = {s.date for s in its if s.kind == policy.EVENING_KIND}
         for s in its:
-            if s.kind == "morning" and s.date - dt.timedelta(days=1) in evening_dates:
+            if s.kind == policy.MORNING_KIND and s.date - dt.timedelta(days=1) in evening_dates:
                 out.append(_violation("REST_AFTER_EVENING", "morning session after an evening session", s.id, pid))
 
     for (pid, week), minutes in minutes_week.items():

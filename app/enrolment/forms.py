@@ -27,7 +27,7 @@ from app.privacy.services import FAMILY_SITUATION, SENSITIVE_GROUPS, has_sensiti
 from app.programs.forms import MultiCheckboxField, as_choices, priority_group_choices, stripped, weekday_choices
 from app.programs.models import Offering
 from app.schools.models import Student
-from scheduling.policy import FEE_SPAN_MONTHS, HOLIDAY_WEEKENDS, JUNIOR_GRADES
+from scheduling.policy import FEE_SPAN_MONTHS, evening_study_allowed_for, holiday_care_on
 
 RANKS = 3  # extended activities a guardian may rank
 
@@ -80,7 +80,7 @@ class ApplicationForm(FlaskForm):
 
     @property
     def offers_evening(self) -> bool:
-        return self.offering.evening_ends_at is not None and self.grade in JUNIOR_GRADES
+        return self.offering.evening_ends_at is not None and evening_study_allowed_for(self.grade)
 
     def pickup_value(self) -> Pickup:
         return Pickup(self.pickup.data)
@@ -112,7 +112,7 @@ class ApplicationForm(FlaskForm):
     def validate_weekdays(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Please choose at least one day."))
-        if self.offering.is_holiday_care and not HOLIDAY_WEEKENDS and {5, 6} & set(field.data):
+        if self.offering.is_holiday_care and not all(holiday_care_on(day) for day in field.data):
             raise ValidationError(_l("Holiday care does not run at weekends (no weekends in principle)."))
         if not set(field.data) <= set(self.offering.weekdays):
             raise ValidationError(_l("Please choose among the days the school offers."))

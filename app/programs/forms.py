@@ -1,6 +1,6 @@
 """Forms for offerings, activities, publishing and the agreement. Every policy number comes from scheduling.policy."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -34,25 +34,24 @@ from app.accounts.models import Role, User
 from app.extensions import db
 from app.models_base import as_utc, school_zone
 from app.programs.models import Activity, AllocationMode, FeePeriod, Offering, OfferingKind, PriorityGroup
-from app.programs.services import activity_label, applications_end, care_holidays, latest_work_end, weekday_label
+from app.programs.services import activity_label, applications_end, care_holidays, weekday_label
 from app.providers.models import Provider
 from app.schools.models import School
 from scheduling.policy import (
     ACTIVITIES,
     AFTER_SCHOOL_KIND,
     EVENING_END_LATEST,
-    HOLIDAY_ALLOWED_ACTIVITIES,
     HOLIDAY_KIND,
-    HOLIDAY_WEEKENDS,
-    JUNIOR_GRADES,
     MIN_DAILY_MINUTES,
     NEW_LESSON,
-    PROVIDER_FORBIDDEN_ACTIVITIES,
+    OFFER_HOURS,
     SCHOOL_DAY_WEEKDAYS,
     SUBJECT_TYPE_SUBJECTS,
+    evening_study_allowed_for,
+    holiday_activity_allowed,
+    holiday_care_on,
+    provider_may_lead,
 )
-
-WEEKEND = (5, 6)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -161,7 +160,7 @@ class OfferingForm(FlaskForm):
                                           format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
     first_come_after_draw = BooleanField(_l("Places left after the draw go first come until the last day to apply"))
     siblings_together = BooleanField(_l("Keep brothers and sisters together in the draw"), default=True)
-    offer_hours = IntegerField(_l("Hours a waiting-list offer stays open"), default=48, validators=[
+    offer_hours = IntegerField(_l("Hours a waiting-list offer stays open"), default=OFFER_HOURS, validators=[
         NumberRange(min=1, max=MAX_OFFER_HOURS,
                     message=_l("An offer stays open between 1 and %(max)d hours.", max=MAX_OFFER_HOURS))])
     submit = SubmitField(_l("Save"))
@@ -198,6 +197,12 @@ class OfferingForm(FlaskForm):
             return None
         return (self.starts_on.data or self.period.starts_on, self.ends_on.data or self.period.ends_on)
 
+    def service_days(self, starts_on: date, ends_on: date) -> list[date]:
+        """The dates of the period on the chosen days of the week (every date when none is chosen yet)."""
+        weekdays = set(self.weekdays.data or range(7))
+        days = [starts_on + timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
+        return [d for d in days if d.weekday() in weekdays] or days
+
     def validate_ends_on(self, field) -> None:
         dates = self._dates()
         if dates is None:
@@ -211,7 +216,7 @@ class OfferingForm(FlaskForm):
     def validate_weekdays(self, field) -> None:
         if not field.data:
             raise ValidationError(_l("Please choose at least one day."))
-        if self.is_holiday and not HOLIDAY_WEEKENDS and set(field.data) & set(WEEKEND):
+        if self.is_holiday and not all(holiday_care_on(day) for day in field.data):
             raise ValidationError(_l("Holiday care does not run at weekends (no weekends in principle)."))
         if not self.is_holiday and not set(field.data) <= SCHOOL_DAY_WEEKDAYS:
             raise ValidationError(_l("After-school service runs on school days, Monday to Friday."))
@@ -224,9 +229,9 @@ class OfferingForm(FlaskForm):
         if not self.is_holiday and minutes(field.data) - minutes(self.starts_at.data) < MIN_DAILY_MINUTES:
             raise ValidationError(_l("After-school service lasts at least %(minutes)d minutes a day.",
                                      minutes=MIN_DAILY_MINUTES))
-        dates = self._dates()
-        if dates is not None:
-            work_end = latest_work_end(self.school, *dates)
+        days = self.service_days(*self._dates()) if self._dates() is not None else []
+        if days:
+            work_end = self.school.work_end_over(days)
             if field.data < work_end:
                 raise ValidationError(_l("The service may not end before the local end of work (%(time)s).",
                                          time=work_end.strftime("%H:%M")))
@@ -234,7 +239,7 @@ class OfferingForm(FlaskForm):
     def validate_evening_ends_at(self, field) -> None:
         if field.data is None and self.evening_starts_at.data is None:
             return
-        if self.is_holiday or not any(g.number in JUNIOR_GRADES for g in self.school.grades):
+        if self.is_holiday or not any(evening_study_allowed_for(g.number) for g in self.school.grades):
             raise ValidationError(_l("Evening self-study is for junior-high grades 7 to 9 in term time."))
         if field.data is None or self.evening_starts_at.data is None or field.data <= self.evening_starts_at.data:
             raise ValidationError(_l("Please give the evening self-study's start and an end after it."))
@@ -352,7 +357,7 @@ class ActivityForm(FlaskForm):
     def validate_activity(self, field) -> None:
         if field.data == NEW_LESSON:
             raise ValidationError(_l("Teaching new lessons is not allowed in after-school time."))
-        if self.offering.is_holiday_care and field.data not in HOLIDAY_ALLOWED_ACTIVITIES:
+        if self.offering.is_holiday_care and not holiday_activity_allowed(field.data):
             raise ValidationError(_l("Holiday care is mainly supervision: no group tutoring or homework classes."))
 
     def validate_subject(self, field) -> None:
@@ -395,7 +400,7 @@ class ActivityForm(FlaskForm):
                                      name=provider.name, day=self.offering.ends_on))
         if self.subject.data or any(c in SUBJECT_TYPE_SUBJECTS for c in provider.categories):
             raise ValidationError(_l("Providers may lead only non-subject activities."))
-        if self.activity.data in PROVIDER_FORBIDDEN_ACTIVITIES:
+        if not provider_may_lead(self.activity.data):
             raise ValidationError(_l("Supervision and homework guidance are led by school staff, not providers."))
         if self.activity.data not in provider.categories:
             raise ValidationError(_l("%(name)s is not vetted for this kind of activity.", name=provider.name))

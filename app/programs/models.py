@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import TimestampColumn, enum_column, utcnow
+from scheduling import policy
 
 
 class OfferingKind(enum.Enum):
@@ -81,7 +82,7 @@ class Offering(db.Model):
     window_closes_at: Mapped[datetime | None] = mapped_column(TimestampColumn())  # None: end of apply_deadline
     first_come_after_draw: Mapped[bool] = mapped_column(default=False)  # places left go first-come until deadline
     siblings_together: Mapped[bool] = mapped_column(default=True)
-    offer_hours: Mapped[int] = mapped_column(default=48)  # how long a waiting-list offer stays open
+    offer_hours: Mapped[int] = mapped_column(default=policy.OFFER_HOURS)  # how long a waiting-list offer stays open
     drawn_at: Mapped[datetime | None] = mapped_column(TimestampColumn())  # set once, by the draw at the close
     published_version: Mapped[int] = mapped_column(default=0)  # 0 = never published
     changed_since_publish: Mapped[bool] = mapped_column(default=False)

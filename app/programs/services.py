@@ -41,15 +41,6 @@ def weekday_label(day: int) -> str:
     return _label(WEEKDAY_LABELS[day])
 
 
-def latest_work_end(school: School, starts_on: date, ends_on: date):
-    """The latest local end of work on any day of a period (the school's seasonal timetable)."""
-    day, latest = starts_on, school.work_end_on(starts_on)
-    while day <= ends_on:
-        latest = max(latest, school.work_end_on(day))
-        day += timedelta(days=1)
-    return latest
-
-
 def public_holidays(school: School, starts_on: date, ends_on: date) -> set[date]:
     """The public-holiday dates of a school's calendar within a period."""
     days = set()

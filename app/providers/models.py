@@ -17,7 +17,6 @@ PROVIDER_CATEGORIES = tuple(
     if activity not in policy.PROVIDER_FORBIDDEN_ACTIVITIES and activity != policy.NEW_LESSON
 )
 EXPIRY_WARNING_DAYS = 30  # the whitelist highlights vetting that ends within this many days
-PASS_SCORE = 60  # a scored evaluation below this is unsatisfactory (不合格)
 
 
 class ProviderStatus(enum.Enum):
@@ -189,8 +188,9 @@ class ProviderEvaluation(db.Model):
 
     @property
     def is_unsatisfactory(self) -> bool:
-        """不合格: rated fail, or scored below PASS_SCORE."""
-        return self.rating is EvaluationRating.FAIL or (self.score is not None and self.score < PASS_SCORE)
+        """不合格: rated fail, or scored below the policy's pass score."""
+        return self.rating is EvaluationRating.FAIL or (
+            self.score is not None and self.score < policy.PROVIDER_PASS_SCORE)
 
     def __repr__(self) -> str:
         return f"<ProviderEvaluation {self.provider_id} {self.term_name}>"

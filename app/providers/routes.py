@@ -26,7 +26,6 @@ from app.providers.forms import (
     SuspendForm,
 )
 from app.providers.models import (
-    PASS_SCORE,
     EvaluationRating,
     Provider,
     ProviderStatus,
@@ -198,7 +197,8 @@ def evaluate(provider_id: int):
         else:
             flash(_("Evaluation saved."), "success")
         return redirect(url_for("providers.detail", provider_id=provider.id))
-    return render_template("providers/evaluate.html", provider=provider, form=form, pass_score=PASS_SCORE)
+    return render_template("providers/evaluate.html", provider=provider, form=form,
+                           pass_score=policy.PROVIDER_PASS_SCORE)
 
 
 @bp.route("/<int:provider_id>/staff/new", methods=["GET", "POST"])

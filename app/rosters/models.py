@@ -133,12 +133,12 @@ class RosterSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), unique=True)
-    default_ratio: Mapped[int] = mapped_column(default=30)  # children per staff member when a kind has none
+    default_ratio: Mapped[int] = mapped_column(default=policy.CHILDREN_PER_STAFF)  # when a kind has no ratio
     ratios: Mapped[dict] = mapped_column(JSON, default=dict)  # {kind: children per staff member}
-    subsidy_cents_per_hour: Mapped[int] = mapped_column(default=0)  # teachers' subsidy per service hour (补助)
+    subsidy_cents_per_hour: Mapped[int] = mapped_column(default=policy.SUBSIDY_CENTS_PER_HOUR)  # per hour (补助)
     # Compensatory rest (调休): every `rest_threshold_minutes` of evening duty earns `rest_earned_minutes`.
-    rest_threshold_minutes: Mapped[int] = mapped_column(default=120)
-    rest_earned_minutes: Mapped[int] = mapped_column(default=60)
+    rest_threshold_minutes: Mapped[int] = mapped_column(default=policy.REST_THRESHOLD_MINUTES)
+    rest_earned_minutes: Mapped[int] = mapped_column(default=policy.REST_EARNED_MINUTES)
     # The school day (app/daily): a missing-child alert this long after a session starts without a mark, and a
     # child not signed out this long after their last session ends stays red and alerts the family.
     register_alert_minutes: Mapped[int] = mapped_column(default=policy.REGISTER_ALERT_MINUTES,

@@ -322,6 +322,89 @@ def unvetted_assignments(week: Week) -> list[str]:
             for s in week.sessions for a in s.assignments if not may_work(a.profile, s.on_date)]
 
 
+# --- One person, one timetable: what people already do at other schools --------------------------
+
+
+@dataclass(frozen=True)
+class BusyElsewhere:
+    """A session a person has at another school in the same week (published, or on its working roster)."""
+
+    school_name: str
+    on_date: date
+    starts_at: time
+    ends_at: time
+    published: bool
+
+    @property
+    def minutes(self) -> int:
+        return (self.ends_at.hour * 60 + self.ends_at.minute) - (self.starts_at.hour * 60 + self.starts_at.minute)
+
+
+def busy_elsewhere(week: Week, profile_ids: list[int], *, published_only: bool = False
+                   ) -> dict[int, list[BusyElsewhere]]:
+    """Per person: their sessions at other schools in the week of `week`, from the latest published version of
+    each other school's week and (unless `published_only`) its working roster, each session once."""
+    others = db.session.scalars(select(Week).where(Week.monday == week.monday, Week.school_id != week.school_id)
+                                .order_by(Week.id)).all()
+    wanted = {staff_key(pid): pid for pid in profile_ids}
+    found: dict[int, dict[tuple, BusyElsewhere]] = defaultdict(dict)
+    for other in others:
+        roster = other.published.roster if other.published else {}
+        for a in roster.get("assignments", []):
+            entry = roster.get("sessions", {}).get(a["session"], {})
+            if a["staff"] in wanted and "date" in entry:
+                found[wanted[a["staff"]]][(other.id, a["session"])] = BusyElsewhere(
+                    other.school.name, date.fromisoformat(entry["date"]), time.fromisoformat(entry["start"]),
+                    time.fromisoformat(entry["end"]), True)
+    working = [] if published_only or not wanted else db.session.execute(
+        select(Assignment.profile_id, PlannedSession, Week)
+        .join(PlannedSession, PlannedSession.id == Assignment.session_id)
+        .join(Week, Week.id == PlannedSession.week_id)
+        .where(Week.monday == week.monday, Week.school_id != week.school_id,
+               Assignment.profile_id.in_(wanted.values()))).all()
+    for pid, s, other in working:
+        found[pid].setdefault((other.id, s.key), BusyElsewhere(other.school.name, s.on_date, s.starts_at, s.ends_at,
+                                                                False))
+    return {pid: sorted(busy.values(), key=lambda b: (b.on_date, b.starts_at)) for pid, busy in found.items()}
+
+
+def clashes_elsewhere(week: Week) -> list[str]:
+    """Sentences for the working assignments that overlap the same person's session in another school's published
+    roster of the week (NO_OVERLAP across schools): publishing such a roster is refused."""
+    people = {a.profile_id: a.profile for s in week.sessions for a in s.assignments}
+    busy = busy_elsewhere(week, list(people), published_only=True)
+    return [_("%(name)s is already on the published roster of %(school)s on %(day)s %(start)s–%(end)s, which "
+              "overlaps %(series)s %(here_start)s–%(here_end)s here. Remove them or re-plan the week, then publish.",
+              name=people[a.profile_id].user.name, school=b.school_name, day=b.on_date.isoformat(),
+              start=_hhmm(b.starts_at), end=_hhmm(b.ends_at), series=s.series or "",
+              here_start=_hhmm(s.starts_at), here_end=_hhmm(s.ends_at))
+            for s in week.sessions for a in s.assignments for b in busy.get(a.profile_id, ())
+            if b.on_date == s.on_date and b.starts_at < s.ends_at and s.starts_at < b.ends_at]
+
+
+def _with_busy_elsewhere(entry: dict, busy: list[BusyElsewhere], dates: list[date], policy_caps: dict) -> dict:
+    """A staff entry with what the person already does at other schools that week, within the contract's fields:
+    those sessions as unavailable windows, their minutes taken from the weekly cap, and their days from the days cap
+    (policy.weekly_minutes_cap / days_cap). Once the days elsewhere fill the days cap, only those days stay open
+    here (every other date is unavailable); below it, each day elsewhere counts as used (the safe side)."""
+    if not busy:
+        return entry
+    entry["unavailable"] = entry["unavailable"] + [
+        {"date": b.on_date.isoformat(), "start": _hhmm(b.starts_at), "end": _hhmm(b.ends_at)} for b in busy]
+    kind = entry["type"]
+    cap = policy.weekly_minutes_cap(kind, entry["max_weekly_minutes"], policy_caps["teacher_max_weekly_minutes"])
+    if cap is not None:
+        entry["max_weekly_minutes"] = max(0, cap - sum(b.minutes for b in busy))
+    days = policy.days_cap(kind, entry["max_days"], policy_caps["teacher_max_days"])
+    used = {b.on_date for b in busy}
+    if days is not None and len(used) >= days:
+        entry["unavailable"] += [{"date": d.isoformat(), "start": "00:00", "end": "23:59"} for d in dates
+                                 if d not in used]
+    elif days is not None:
+        entry["max_days"] = days - len(used)
+    return entry
+
+
 def _staff_entry(profile: StaffProfile, dates: list[date]) -> dict:
     teaching = {tm.weekday: tm.minutes for tm in profile.teaching_minutes}
     unavailable = [
@@ -367,6 +450,7 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
     classes = db.session.scalars(
         select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.id)).all()
     people = roster_staff(school, week.monday)
+    elsewhere = busy_elsewhere(week, [p.id for p in people])
     provider_ids = sorted({p.user.provider_id for p in people if p.staff_type is StaffType.PROVIDER})
     providers = [db.session.get(Provider, pid) for pid in provider_ids]
     staff_keys = {staff_key(p.id) for p in people}
@@ -382,7 +466,7 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
     ]
     problem = {
         "school": {"id": f"school-{school.id}", "name": school.name,
-                   "work_end": _hhmm(school.work_end_on(week.monday))},
+                   "work_end": _hhmm(school.work_end_over(week_dates(week)[:5]))},
         "calendar": calendar_of(week),
         "policy": dict(policy.DEFAULT_POLICY),
         "groups": [{"id": group_key(c.id), "label": _group_label(c), "grade": c.grade.number} for c in classes],
@@ -392,7 +476,8 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
             "groups": [group_key(c.id) for c in s.classes], "enrolled": s.enrolled, "staff_needed": s.staff_needed,
             "room": s.room or None, "series": s.series or None,
         } for s in sessions],
-        "staff": [_staff_entry(p, dates) for p in people],
+        "staff": [_with_busy_elsewhere(_staff_entry(p, dates), elsewhere.get(p.id, []), dates, policy.DEFAULT_POLICY)
+                  for p in people],
         "providers": [{
             "id": provider_key(p.id), "name": p.name, "categories": list(p.categories or []),
             "status": p.status.value, "vetted_until": p.vetted_until.isoformat() if p.vetted_until else None,
@@ -648,7 +733,7 @@ def publish(week: Week, actor: User, *, seen_number: int, note: str = "") -> Ros
     latest = db.session.scalar(select(func.max(RosterVersion.number)).filter_by(week_id=week.id)) or 0
     if latest != seen_number:
         raise PublishConflict()
-    refused = unvetted_assignments(week)
+    refused = unvetted_assignments(week) + clashes_elsewhere(week)
     if refused:
         raise ChangeRefused(refused)
     previous = week.published

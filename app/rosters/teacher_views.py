@@ -136,11 +136,10 @@ def roster_settings(school_id: int | None) -> RosterSettings:
     settings = db.session.scalar(select(RosterSettings).filter_by(school_id=school_id)) if school_id else None
     if settings is not None:
         return settings
-    columns = RosterSettings.__table__.c
-    return RosterSettings(school_id=school_id, ratios={}, default_ratio=columns.default_ratio.default.arg,
-                          subsidy_cents_per_hour=columns.subsidy_cents_per_hour.default.arg,
-                          rest_threshold_minutes=columns.rest_threshold_minutes.default.arg,
-                          rest_earned_minutes=columns.rest_earned_minutes.default.arg)
+    return RosterSettings(school_id=school_id, ratios={}, default_ratio=policy.CHILDREN_PER_STAFF,
+                          subsidy_cents_per_hour=policy.SUBSIDY_CENTS_PER_HOUR,
+                          rest_threshold_minutes=policy.REST_THRESHOLD_MINUTES,
+                          rest_earned_minutes=policy.REST_EARNED_MINUTES)
 
 
 def extra_duty_minutes(session: MySession, work_end: time) -> int:

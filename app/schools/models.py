@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import TimestampColumn, enum_column, utcnow
+from scheduling import policy
 
 
 class SchoolType(enum.Enum):
@@ -46,12 +47,12 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     school_type: Mapped[SchoolType] = mapped_column(enum_column(SchoolType))
     address: Mapped[str] = mapped_column(String(200), default="")
-    # Local end of work by season (003 篇4: winter 17:00, summer 17:30); the after-school block ends no earlier.
-    work_end_winter: Mapped[time] = mapped_column(Time, default=time(17, 0))
-    work_end_summer: Mapped[time] = mapped_column(Time, default=time(17, 30))
+    # Local end of work by season (003 篇4); the after-school block ends no earlier. Defaults: the policy module.
+    work_end_winter: Mapped[time] = mapped_column(Time, default=lambda: time.fromisoformat(policy.WORK_END_WINTER))
+    work_end_summer: Mapped[time] = mapped_column(Time, default=lambda: time.fromisoformat(policy.WORK_END_SUMMER))
     # Summer timetable runs from this month/day up to the winter start (both inclusive of the start day).
-    summer_starts: Mapped[str] = mapped_column(String(5), default="05-01")
-    winter_starts: Mapped[str] = mapped_column(String(5), default="10-01")
+    summer_starts: Mapped[str] = mapped_column(String(5), default=policy.SUMMER_TIMETABLE_STARTS)
+    winter_starts: Mapped[str] = mapped_column(String(5), default=policy.WINTER_TIMETABLE_STARTS)
 
     county: Mapped[County] = relationship(back_populates="schools")
     grades: Mapped[list["Grade"]] = relationship(
@@ -65,10 +66,15 @@ class School(db.Model):
     )
 
     def work_end_on(self, day: date) -> time:
-        """Local end of work on a date, by the school's seasonal timetable."""
-        mmdd = day.strftime("%m-%d")
-        in_summer = self.summer_starts <= mmdd < self.winter_starts
-        return self.work_end_summer if in_summer else self.work_end_winter
+        """Local end of work on a date, by the school's seasonal timetable (policy.work_end_on)."""
+        return policy.work_end_on(day, winter=self.work_end_winter, summer=self.work_end_summer,
+                                  summer_starts=self.summer_starts, winter_starts=self.winter_starts)
+
+    def work_end_over(self, days) -> time:
+        """The end of work a service running on all these days must reach: the latest of their ends of work.
+
+        One reading for the offering form, the week plan and the engine's problem (whose work_end is one time)."""
+        return max(self.work_end_on(day) for day in days)
 
     def __repr__(self) -> str:
         return f"<School {self.code} {self.name}>"
