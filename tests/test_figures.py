@@ -107,12 +107,13 @@ def offering_of(school: School, kind: OfferingKind) -> Offering:
 
 
 def term_week(school: School) -> Week:
-    """A full school week of the term, this week or the next one that is."""
+    """A full school week of the term with no day recorded yet (re-planning keeps recorded days as they are): this
+    week or the next one that is."""
     term = offering_of(school, OfferingKind.AFTER_SCHOOL)
     monday = rosters.monday_of(max(local_today(), term.starts_on))
     while monday + timedelta(days=4) <= term.ends_on:
         week = rosters.open_week(school, monday)
-        if len(rosters.calendar_of(week)["school_days"]) == 5:
+        if len(rosters.calendar_of(week)["school_days"]) == 5 and not rosters.days_with_records(week):
             return week
         monday += timedelta(days=7)
     raise AssertionError("the demo term has no full school week")
