@@ -140,3 +140,33 @@ def test_a_collecting_adult_still_listed_stays_however_long_ago_added(world, run
     adult_id = adult.id
     _run(runner)
     assert _db.session.get(PickupAdult, adult_id).mobile == "13900000003"
+
+
+def test_messages_go_after_their_schools_period_and_only_then(world, runner):
+    """An inbox entry and its deliveries: gone once the school's period is past, kept before; a message of no school
+    goes after the policy default."""
+    from datetime import UTC, datetime
+
+    from app.notifications.models import Channel, Delivery, Notification
+    from scheduling.policy import PERSONAL_DATA_RETENTION_DAYS
+
+    guardian = world.users["guardian"]
+    period = retention.retention_days(world.own_school.id)
+    now = datetime.now(UTC)
+    ages = {"old": period + 2, "recent": 10, "old-no-school": PERSONAL_DATA_RETENTION_DAYS + 2}
+    notes = {}
+    for name, days in ages.items():
+        note = Notification(user_id=guardian.id, subject=f"张子涵 {name}", created_at=now - timedelta(days=days),
+                            school_id=None if name.endswith("no-school") else world.own_school.id)
+        note.deliveries.append(Delivery(channel=Channel.SMS, address=guardian.mobile))
+        _db.session.add(note)
+        _db.session.flush()
+        notes[name] = note.id
+    _db.session.commit()
+    _run(runner)
+    assert _db.session.get(Notification, notes["recent"]) is not None
+    assert _db.session.get(Notification, notes["old"]) is None
+    assert _db.session.get(Notification, notes["old-no-school"]) is None
+    remaining = _db.session.scalars(_db.select(Delivery.notification_id)).all()
+    assert remaining == [notes["recent"]]
+

@@ -9,6 +9,9 @@ The records of a school day (app.daily.models: register marks and their changes,
 pickup codes, advance absences, incidents) are a minor's personal data: each is deleted once its day is more than
 the school's period past (SCHOOL_DAY_RECORDS says which day dates each), and a collecting adult the family removed
 goes (with their mobile) the same period after the removal.
+
+Messages (inbox entries and their deliveries) name children and what happened to them: each goes once it is the
+period of the school it came from past (the policy default for a message of no school).
 """
 
 import logging
@@ -20,6 +23,7 @@ from app.audit.models import RetentionSetting
 from app.daily import models as daily
 from app.enrolment.models import ActivityChoice, Application, Lottery, new_ticket
 from app.extensions import db
+from app.notifications.models import Delivery, Notification
 from app.programs.models import Offering
 from app.rosters.models import PlannedSession, Week
 from app.schools.models import School, Student
@@ -107,9 +111,27 @@ def purge_school_days(today: date) -> int:
     return deleted
 
 
+def purge_messages(today: date) -> int:
+    """Delete messages older than the period of their school (the policy default without one); how many went."""
+    periods = {school_id: retention_days(school_id) for school_id in db.session.scalars(db.select(School.id))}
+    deleted = 0
+    for school_id, days in [*periods.items(), (None, PERSONAL_DATA_RETENTION_DAYS)]:
+        moment = datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
+        of_school = Notification.school_id.is_(None) if school_id is None else Notification.school_id == school_id
+        old = db.select(Notification.id).where(of_school, Notification.created_at < moment)
+        db.session.execute(db.delete(Delivery).where(Delivery.notification_id.in_(old))
+                           .execution_options(synchronize_session=False))
+        result = db.session.execute(db.delete(Notification).where(Notification.id.in_(old))
+                                    .execution_options(synchronize_session=False))
+        deleted += result.rowcount or 0
+    db.session.flush()
+    return deleted
+
+
 def run_due(today: date, now=None) -> dict[str, int]:
     """Everything past its retention: past offerings' details, school days' records, expired codes, old log rows."""
     done = {"applications": anonymise_past_offerings(today), "school days": purge_school_days(today),
+            "messages": purge_messages(today),
             "codes": verification.purge_expired_codes(now),
             "log rows": services.purge_older_than(LOG_RETENTION_DAYS, now)}
     logger.info("retention: %s", done)
