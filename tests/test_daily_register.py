@@ -447,3 +447,26 @@ def test_the_coordinator_sees_every_session_of_the_school_today(client, login, d
     client.post("/account/logout")
     login(day.teacher)
     assert f"/day/sessions/{other.id}/register" not in client.get("/day/").get_data(as_text=True)
+
+
+def test_the_sessions_i_run_are_those_i_am_assigned_to_and_those_of_the_groups_i_lead(app, day):
+    """access.sessions_to_run: the roster's assignments and the activity groups one leads, nobody else's."""
+    from app.daily.access import sessions_to_run
+    from app.programs.models import Activity
+
+    offering = factories.create_offering(day.school)
+    club = Activity(school_id=day.school.id, offering_id=offering.id, name="围棋", activity="club", grades=[1],
+                    weekdays=list(range(7)), starts_at=time(16, 0), ends_at=time(17, 0), capacity=10,
+                    leader_id=day.bystander.id)
+    db.session.add(club)
+    db.session.flush()
+    led = _session(day.school, local_today(), [day.first_class], starts=time(16, 0), ends=time(17, 0))
+    led.activity_id = club.id
+    elsewhere = _session(day.stranger.school, local_today(), [])
+    elsewhere.assignments.append(Assignment(profile_id=day.stranger.staff_profile.id))
+    db.session.commit()
+    assert sessions_to_run(day.teacher) == [day.session]
+    assert sessions_to_run(day.bystander) == [led]
+    assert sessions_to_run(day.stranger) == [elsewhere]
+    assert sessions_to_run(day.class_teacher) == []
+    assert set(sessions_to_run(day.coordinator)) == {day.session, led}
