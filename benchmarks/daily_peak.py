@@ -1,7 +1,7 @@
 """A county's 16:30 peak: 200 staff open their registers, make 6,000 taps, then 3,000 sign-outs by pickup code.
 
     .venv/bin/pip install -r requirements-bench.txt
-    .venv/bin/python benchmarks/daily_peak.py [--db postgresql|sqlite] [--staff 200] [--children 30] [--ramp 270]
+    .venv/bin/python benchmarks/daily_peak.py [--db postgresql|sqlite] [--staff 200] [--children 30] [--ramp 360]
 
 A fresh database (a throwaway PostgreSQL started by tests/pg.py, loopback only, or a SQLite file) with the migrations
 applied, seeded through the models inside create_app("production") (seed_daily_peak below): one county, --schools
@@ -481,6 +481,13 @@ def summarise(results: dict, plan: dict) -> dict:
     failures = Counter(o["failed"][:160] for o in outcomes if o["failed"])
     journeys = [o["ended"] - o["started"] for o in outcomes if not o["failed"]]
     errors = Counter(f"{s[0]}: HTTP {s[4]}" for s in samples if not s[3])
+    timeline = []  # minute by minute: how the load came in and whether the taps queued
+    for minute in range(int(duration // 60) + 1):
+        here = [s for s in samples if int((s[1] - first) // 60) == minute]
+        taps_here = sorted(s[2] for s in here if s[0] in TAP_STEPS)
+        timeline.append({"minute": minute + 1, "requests": len(here), "taps": len(taps_here),
+                         "signouts": sum(1 for s in here if s[0] in ("sign-out", "sign-out again", "wrong code")),
+                         "tap_p95_ms": round(percentile(taps_here, 95), 1), "errors": sum(1 for s in here if not s[3])})
     return {
         "overall": latency(samples) | {"duration_s": round(duration, 1), "rps": round(len(samples) / duration, 1),
                                        "peak_10s_rps": round(max(per_10s.values(), default=0) / 10, 1)},
@@ -489,6 +496,7 @@ def summarise(results: dict, plan: dict) -> dict:
         "steps": {step: latency([s for s in samples if s[0] == step]) for step in STEPS
                   if any(s[0] == step for s in samples)},
         "errors_by_step": dict(errors.most_common(12)),
+        "timeline": timeline,
         "idempotency": {"double_taps_answered_changed": results.get("unexpected_changed", 0),
                         "repeat_signouts_not_already": results.get("unexpected_signout", 0)},
         "journeys": {"staff": len(plan["staff"]), "started": len(outcomes),
@@ -522,6 +530,9 @@ def print_table(name: str, run: dict) -> None:
           f"{run['server_cpu_ms_per_tap']} ms; load average before/after {c['load_average_before_after']}")
     for reason, count in j["failures"].items():
         print(f"  {count} × {reason}")
+    print("minute by minute (requests / taps / sign-outs / tap p95 ms / errors): " + "  ".join(
+        f"{m['minute']}: {m['requests']}/{m['taps']}/{m['signouts']}/{m['tap_p95_ms']:.0f}/{m['errors']}"
+        for m in run["timeline"]))
     costs = run.get("step_costs")
     if costs:
         print(f"\nalone on the idle server ({costs['staff']} calibration staff): median latency / mean server CPU / "
@@ -646,7 +657,9 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=DEFAULT_STAFF, help="staff members, one session each")
     parser.add_argument("--children", type=int, default=DEFAULT_CHILDREN, help="children expected per session")
     parser.add_argument("--schools", type=int, default=DEFAULT_SCHOOLS)
-    parser.add_argument("--ramp", type=float, default=270, help="seconds over which the staff arrive")
+    # The staff arrive over six minutes; a journey takes about two and a half (taps a second or two apart, a pause,
+    # a code read out every few seconds), so the last ones finish with a margin inside the ten minutes.
+    parser.add_argument("--ramp", type=float, default=360, help="seconds over which the staff arrive")
     parser.add_argument("--window", type=int, default=WINDOW_S, help="seconds locust runs at most")
     parser.add_argument("--think", default="1-2", help="seconds between two taps (min-max)")
     parser.add_argument("--code-think", default="2-4", help="seconds between two sign-outs: a code is typed")
