@@ -1,5 +1,6 @@
 """Configuration classes; the environment chooses the database and supplies secrets."""
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -64,6 +65,29 @@ class Config:
     # How SMS leave the site: "outbox" (development and tests: the log and the page /dev/outbox) or
     # "package.module:Class" naming a backend with send(mobile, text) (see app/messaging/sms.py).
     SMS_BACKEND = "outbox"
+    # The SMS provider's template ids per kind of message (texts: app/messaging/templates.py); the environment's
+    # SMS_TEMPLATES (JSON, e.g. {"alert": "SMS_123456789"}) overrides some or all.
+    SMS_TEMPLATES: dict[str, str] = {}  # unset kinds: the placeholders templates.DEFAULT_IDS
+    SMS_SIGN_NAME = "课后服务"  # the signature (签名) filed with the provider, shown in 【】 before each SMS
+    SMS_GATEWAY_URL = ""  # SMS_BACKEND=http: the gateway's address and key (app/messaging/sms.py HttpBackend)
+    SMS_GATEWAY_KEY = ""
+    SMS_GATEWAY_TIMEOUT = 10
+    # E-mail (app/notifications/channels.py): no MAIL_SERVER, no e-mail (a delivery to an address fails, retried).
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS on MAIL_PORT (587)
+    MAIL_USE_SSL = False  # TLS from the start (465)
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "noreply@localhost"
+    MAIL_SENDER_NAME = "课后服务"
+    MAIL_TIMEOUT = 10
+    SITE_URL = ""  # the site's address for links in e-mails, e.g. https://kehou.example.edu.cn
+    # Who sends e-mail and SMS (app/notifications/sender.py): "off" (flask notifications send --loop does), "thread"
+    # (in the web process: ./scripts/run.sh) or "inline" (right after the request commits: tests). Unset: thread in
+    # debug, otherwise off.
+    NOTIFY_SENDER = None
+    NOTIFY_POLL_SECONDS = 30
     DEV_OUTBOX = False  # the page /dev/outbox; development and testing only, never production
     # Proxies in front of the site that set X-Forwarded-For/-Proto/-Host (0: none, the site is reached directly).
     PROXY_HOPS = 0
@@ -87,6 +111,15 @@ class Config:
         # Roster jobs: "worker" (flask rosters worker), "thread" (inside the web process) or "inline"; unset means
         # thread in development and worker in production (app/rosters/jobs.py). REDIS_URL switches to RQ.
         self.ROSTER_JOB_RUNNER = os.environ.get("ROSTER_JOB_RUNNER") or None
+        self.NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER") or None
+        self.NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS") or Config.NOTIFY_POLL_SECONDS)
+        self.SMS_TEMPLATES = {**Config.SMS_TEMPLATES, **json.loads(os.environ.get("SMS_TEMPLATES") or "{}")}
+        for name in ("SMS_SIGN_NAME", "SMS_GATEWAY_URL", "SMS_GATEWAY_KEY", "MAIL_SERVER", "MAIL_USERNAME",
+                     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_SENDER_NAME", "SITE_URL"):
+            setattr(self, name, os.environ.get(name) or getattr(Config, name))
+        self.MAIL_PORT = int(os.environ.get("MAIL_PORT") or Config.MAIL_PORT)
+        self.MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+        self.MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes")
 
 
 class DevelopmentConfig(Config):
@@ -104,6 +137,9 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     DEV_OUTBOX = True
     PASSWORD_ARGON2 = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}  # cheap: tests hash thousands
+    NOTIFY_SENDER = "inline"  # e-mail and SMS go right after the request commits (tests/smtp_server.py receives)
+    MAIL_TIMEOUT = 2
+    SMS_GATEWAY_TIMEOUT = 2
 
     def __init__(self) -> None:
         self.SECRET_KEY = "test-secret-key"
@@ -131,6 +167,8 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "SMS_BACKEND must name the SMS provider's backend in production (package.module:Class, see "
                 "app/messaging/sms.py): registration and password resets send one-time codes by SMS")
+        if self.SMS_BACKEND == "http" and not self.SMS_GATEWAY_URL:
+            raise RuntimeError("SMS_BACKEND=http needs SMS_GATEWAY_URL (and SMS_GATEWAY_KEY)")
 
 
 CONFIGS = {

@@ -107,6 +107,8 @@ def register_blueprints(app: Flask) -> None:
     from app.daily import bp as daily_bp
     from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
+    from app.notifications import sender as notification_sender
     from app.privacy import bp as privacy_bp
     from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
@@ -127,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(daily_bp)
+    app.register_blueprint(notifications_bp)
+    notification_sender.init_app(app)
     if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
         from app.messaging import bp as messaging_bp
 
@@ -204,8 +208,10 @@ def register_commands(app: Flask) -> None:
     """Flask CLI commands (flask demo, ...)."""
     from app.cli import register
     from app.enrolment.cli import cli as enrolment_cli
+    from app.notifications.sender import cli as notifications_cli
     from app.rosters.jobs import cli as rosters_cli
 
     register(app)
     app.cli.add_command(rosters_cli)
     app.cli.add_command(enrolment_cli)
+    app.cli.add_command(notifications_cli)

@@ -541,7 +541,8 @@ def build_after_school_places(school: School, offering, agreement, calendar: Dem
 def delete_enrolment_demo(school_ids: list[int], user_ids: list[int]) -> None:
     """Remove the demo schools' offerings, applications and everything hanging off them, and the demo users'
     notifications."""
-    from app.enrolment.models import ActivityChoice, Application, AuditEvent, LedgerEntry, Lottery, Notification, Seat
+    from app.enrolment.models import ActivityChoice, Application, AuditEvent, LedgerEntry, Lottery, Seat
+    from app.notifications.models import Notification, NotificationPreference
     from app.programs.models import Activity, AgreementText, NoticeVersion, Offering
 
     applications = db.select(Application.id).where(Application.school_id.in_(school_ids))
@@ -558,6 +559,7 @@ def delete_enrolment_demo(school_ids: list[int], user_ids: list[int]) -> None:
         db.delete(AgreementText).where(AgreementText.school_id.in_(school_ids)),
         db.delete(AuditEvent).where(AuditEvent.school_id.in_(school_ids)),
         db.delete(Notification).where(Notification.user_id.in_(user_ids)),
+        db.delete(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids)),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
 

@@ -26,10 +26,10 @@ from app.enrolment.models import (
     LedgerEntry,
     LedgerKind,
     Lottery,
-    Notification,
     Pickup,
     Seat,
 )
+from app.notifications.models import Delivery, DeliveryStatus, Notification, NotificationPreference
 from app.privacy.models import NoticeAcceptance, PrivacyNotice, SensitiveConsent
 from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
@@ -63,4 +63,5 @@ __all__ = [
     "SessionTemplate", "Week",
     "AbsenceStatus", "SessionAbsence",
     "NoticeAcceptance", "PrivacyNotice", "SensitiveConsent",
+    "Delivery", "DeliveryStatus", "NotificationPreference",
 ]

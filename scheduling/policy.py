@@ -19,6 +19,12 @@ PERSONAL_DATA_RETENTION_DAYS = 365  # applications' personal details and draw ti
 # offering ends, then anonymised (PIPL 个人信息保护法 §19: no longer than the purpose needs); a school setting
 LOG_RETENTION_DAYS = 3 * 365  # access and security log rows kept 3 years (PIPL §56 records kept at least 3 years)
 
+# --- Messages to people (app/notifications) ---
+NOTIFY_MAX_ATTEMPTS = 5  # tries per channel before a message is marked failed (the inbox copy is always there)
+NOTIFY_RETRY_MINUTES = (1, 5, 15, 60)  # wait after the 1st, 2nd, ... failed try (the last number repeats)
+QUIET_HOURS = ("21:00", "07:00")  # school time: routine messages wait until morning; alerts (a missing child, an
+# incident, a child not collected) go out at once
+
 DEFAULT_POLICY = {  # the contract's "policy" object with every field at its default (ROSTER_FORMAT.md)
     "min_daily_minutes": MIN_DAILY_MINUTES,
     "evening_end_latest": EVENING_END_LATEST,

@@ -11,6 +11,10 @@ echo "==> loading the demo county"
 # `flask run` turns debug off, so say how roster jobs run: in a thread of this one server process (nothing else to
 # start or stop; Ctrl-C or killing the process group stops everything). ROSTER_JOB_RUNNER or REDIS_URL override it.
 export ROSTER_JOB_RUNNER="${ROSTER_JOB_RUNNER:-thread}"
+# E-mail and SMS go out from a thread of the same process too (app/notifications/sender.py); SMS land in the
+# development outbox (/dev/outbox), e-mail only when MAIL_SERVER is set. NOTIFY_SENDER=off leaves them to
+# `flask notifications send --loop`.
+export NOTIFY_SENDER="${NOTIFY_SENDER:-thread}"
 if [ -n "${REDIS_URL:-}" ]; then
   echo "==> REDIS_URL is set: roster jobs go to Redis; start 'rq worker --url \$REDIS_URL rosters' beside this server"
 fi

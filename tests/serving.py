@@ -49,12 +49,14 @@ def stop_group(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def run_script(database: Path, log_path: Path, limit: float = 600) -> Iterator[str]:
+def run_script(database: Path, log_path: Path, limit: float = 600,
+               extra: dict[str, str] | None = None) -> Iterator[str]:
     """`scripts/run.sh` exactly as the README runs it, with only PORT and DATABASE_URL (a fresh file) added to a
-    newcomer's environment; yields the base URL. A first run may install the pinned dependencies, hence the limit."""
+    newcomer's environment (and `extra`: where a walk's mail and SMS go); yields the base URL. A first run may
+    install the pinned dependencies, hence the limit."""
     port = free_port()
     env = {name: value for name, value in os.environ.items() if name not in APP_VARIABLES}
-    env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{database}")
+    env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{database}", **(extra or {}))
     with log_path.open("w") as log:
         process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)

@@ -14,10 +14,10 @@ from app.enrolment.models import (
     ChoiceStatus,
     HardshipStatus,
     Lottery,
-    Notification,
     Seat,
 )
 from app.models_base import utcnow
+from app.notifications.models import Notification
 from app.programs.models import AllocationMode, Offering
 from tests import factories
 

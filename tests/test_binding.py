@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.accounts.models import GuardianLink, Role
-from app.enrolment.models import Notification
+from app.notifications.models import Notification
 from app.schools.models import Student
 from tests import factories
 

@@ -108,7 +108,7 @@ def test_reset_reloads_the_demo(db, runner):
 def test_reset_touches_only_the_demos_own_rows(db, runner):
     """Accounts outside the demo keep their rows, whatever their mobile number (the demo's guardians are 137003…)."""
     from app.accounts.models import GuardianLink
-    from app.enrolment.models import Notification
+    from app.notifications.models import Notification
     from tests import factories
 
     run_demo(runner)

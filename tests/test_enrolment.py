@@ -14,10 +14,10 @@ from app.enrolment.models import (
     HardshipStatus,
     LedgerKind,
     Lottery,
-    Notification,
     Seat,
 )
 from app.models_base import utcnow
+from app.notifications.models import Notification
 from tests import factories
 
 
@@ -365,13 +365,13 @@ def test_messages_name_the_offering_and_child_and_link_to_where_the_family_acts(
     login(world.users["guardian"])
     assert client.post(apply_url(world, offering), data=form_data(world, offering)).status_code == 302
     application = db.session.scalar(db.select(Application))
-    inbox = page(client.get("/enrolment/inbox"))
+    inbox = page(client.get("/messages"))
     assert offering.title in inbox and world.own_student.name in inbox
     assert f'href="/enrolment/applications/{application.id}"' in inbox
     client.post("/account/logout")
     login(world.users["class_teacher"])
     client.post(f"/enrolment/applications/{application.id}/return", data={"reason": "请补充接送人电话"})
-    inbox = page(client.get("/enrolment/inbox"))  # the teacher was told of the new application
+    inbox = page(client.get("/messages"))  # the teacher was told of the new application
     assert offering.title in inbox and world.own_student.name in inbox
     assert f'href="/enrolment/applications/{application.id}"' in inbox
     note = db.session.scalars(db.select(Notification).filter_by(user_id=world.users["guardian"].id)

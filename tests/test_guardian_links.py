@@ -96,7 +96,7 @@ def test_a_confirmed_guardian_still_sees_everything(client, world, login):
 
 
 def test_a_rejected_link_hears_nothing_more_about_the_child(client, world, login):
-    from app.enrolment.models import Notification
+    from app.notifications.models import Notification
 
     guardian = world.users["guardian"]
     application = _application_with_health_notes(world)

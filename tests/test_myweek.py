@@ -212,7 +212,7 @@ def test_coordinator_sees_flag_with_replacements_and_replaces(client, world, log
     page = client.get("/absences").get_data(as_text=True)
     assert "培训" in page and teacher.name in page
     flag = db.session.scalar(db.select(SessionAbsence))
-    from app.enrolment.models import Notification
+    from app.notifications.models import Notification
 
     [note] = db.session.scalars(db.select(Notification).filter_by(user_id=world.users["school_admin"].id)).all()
     assert teacher.name in note.subject and note.link == f"/absences/{flag.id}" and note.body == "培训"

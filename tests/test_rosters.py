@@ -6,9 +6,9 @@ from datetime import date, time, timedelta
 import pytest
 
 import scheduling
-from app.enrolment.models import Notification
 from app.extensions import db
 from app.models_base import utcnow
+from app.notifications.models import Notification
 from app.rosters import jobs, services
 from app.rosters.models import (
     Assignment,

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.enrolment.models import Notification
 from app.extensions import db
 from app.models_base import local_today
+from app.notifications.models import Notification
 from app.providers import services as provider_services
 from app.providers.models import ReasonCategory
 from app.rosters.absence import SessionAbsence

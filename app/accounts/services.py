@@ -2,13 +2,11 @@
 
 import logging
 
-from flask_babel import gettext as _
-
 from app.accounts import passwords, verification
 from app.accounts.models import CodePurpose, Role, User
 from app.audit import services as audit
 from app.extensions import db
-from app.messaging.sms import send_sms
+from app.messaging.sms import send_template
 from app.models_base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -46,12 +44,10 @@ def start_registration(name: str, mobile: str, password: str) -> None:
     """
     password_hash = passwords.hash_password(password)
     if verification.account_with(mobile) is not None:
-        send_sms(mobile, _("Someone tried to register a new account with this number. You already have one: log in, "
-                           "or use \"Forgot password\" on the login page. If it was not you, ignore this message."))
+        send_template(mobile, "number_taken", {})
         logger.info("registration attempted for a registered mobile ending %s", mobile[-4:])
         return
-    verification.issue_code(mobile, CodePurpose.REGISTER, verification.registration_text(), name=name,
-                            password_hash=password_hash)
+    verification.issue_code(mobile, CodePurpose.REGISTER, name=name, password_hash=password_hash)
 
 
 def complete_registration(mobile: str, code: str) -> User | None:
@@ -72,7 +68,7 @@ def start_password_reset(mobile: str) -> None:
     if user is None or not user.is_active_account:
         logger.info("password reset asked for an unknown or inactive mobile ending %s", mobile[-4:])
         return
-    verification.issue_code(mobile, CodePurpose.RESET_PASSWORD, verification.reset_text(), user_id=user.id)
+    verification.issue_code(mobile, CodePurpose.RESET_PASSWORD, user_id=user.id)
 
 
 def reset_password(mobile: str, code: str, new_password: str) -> User | None:
@@ -92,8 +88,7 @@ def start_mobile_change(user: User, new_mobile: str) -> None:
     if verification.account_with(new_mobile) is not None:
         logger.info("user %s asked to move to a registered mobile ending %s", user.id, new_mobile[-4:])
         return
-    verification.issue_code(new_mobile, CodePurpose.CHANGE_MOBILE, verification.change_mobile_text(),
-                            user_id=user.id)
+    verification.issue_code(new_mobile, CodePurpose.CHANGE_MOBILE, user_id=user.id)
 
 
 def change_mobile(user: User, new_mobile: str, code: str) -> bool:
@@ -104,8 +99,7 @@ def change_mobile(user: User, new_mobile: str, code: str) -> bool:
     old_mobile = user.mobile
     user.mobile = new_mobile
     user.rotate_session_token()
-    send_sms(old_mobile, _("Your login number was changed to %(mobile)s. If you did not do this, tell your school "
-                           "at once.", mobile=verification.mask(new_mobile)))
+    send_template(old_mobile, "mobile_changed", {"mobile": verification.mask(new_mobile)})
     audit.security("mobile_changed", user, subject=f"{verification.mask(old_mobile)} → {verification.mask(new_mobile)}")
     logger.info("user %s changed their mobile number", user.id)
     return True

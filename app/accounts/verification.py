@@ -12,12 +12,11 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from app.accounts.models import CodePurpose, OneTimeCode, User
 from app.audit import services as audit
 from app.extensions import db
-from app.messaging.sms import send_sms
+from app.messaging.sms import send_template
 from app.models_base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -40,8 +39,8 @@ def _open_codes(mobile: str, purpose: CodePurpose):
                                         OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > utcnow())
 
 
-def issue_code(mobile: str, purpose: CodePurpose, text: str, **fields) -> OneTimeCode:
-    """Send a new code to the number (text holds %(code)s and %(minutes)d); earlier open codes for it end."""
+def issue_code(mobile: str, purpose: CodePurpose, **fields) -> OneTimeCode:
+    """Send a new code to the number (the SMS template for the purpose); earlier open codes for it end."""
     now = utcnow()
     for earlier in db.session.scalars(_open_codes(mobile, purpose)):
         earlier.used_at = now
@@ -55,7 +54,7 @@ def issue_code(mobile: str, purpose: CodePurpose, text: str, **fields) -> OneTim
                       expires_at=now + lifetime, **fields)
     db.session.add(row)
     db.session.flush()
-    send_sms(mobile, text % {"code": code, "minutes": lifetime.total_seconds() // 60})
+    send_template(mobile, f"code_{purpose.value}", {"code": code, "minutes": int(lifetime.total_seconds() // 60)})
     audit.security("code_requested", db.session.get(User, fields["user_id"]) if fields.get("user_id") else None,
                    subject=f"{purpose.value} {mask(mobile)}")
     logger.info("one-time code %s (%s) sent to mobile ending %s", row.id, purpose.value, mobile[-4:])
@@ -79,19 +78,6 @@ def redeem_code(mobile: str, purpose: CodePurpose, code: str) -> OneTimeCode | N
 
 def account_with(mobile: str) -> User | None:
     return db.session.scalar(db.select(User).filter_by(mobile=mobile))
-
-
-def registration_text() -> str:
-    return _("Your registration code is %(code)s, valid for %(minutes)d minutes. Do not tell it to anyone.")
-
-
-def reset_text() -> str:
-    return _("Your code to set a new password is %(code)s, valid for %(minutes)d minutes. Do not tell it to anyone.")
-
-
-def change_mobile_text() -> str:
-    return _("Your code to make this number your login is %(code)s, valid for %(minutes)d minutes. "
-             "Do not tell it to anyone.")
 
 
 def purge_expired_codes(now=None) -> int:

@@ -14,6 +14,7 @@ from app.audit import retention
 from app.enrolment import allocation
 from app.extensions import db
 from app.models_base import local_today
+from app.notifications.services import send_due
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,9 @@ def run_due_command(every: float | None) -> None:
         allocation.run_due()
         retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
         db.session.commit()
+        send_due()  # e-mails and SMS due (a site without the sender process still gets them out)
         db.session.remove()
         if every is None:
-            click.echo("Due draws, expired offers and data past its retention handled.")
+            click.echo("Due draws, expired offers, data past its retention and due messages handled.")
             return
         time.sleep(every)

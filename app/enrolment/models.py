@@ -1,4 +1,4 @@
-"""Applications and their activity choices, seats, lotteries, fee ledger, notifications and the audit trail."""
+"""Applications and their activity choices, seats, lotteries, fee ledger and the audit trail."""
 
 import enum
 import secrets
@@ -210,22 +210,6 @@ class LedgerEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<LedgerEntry {self.kind.value} {self.amount_cents}>"
-
-
-class Notification(db.Model):
-    """The outbox: every status change for a person, shown in the site inbox and e-mailed when configured."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text, default="")
-    link: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
-    emailed_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
-
-    def __repr__(self) -> str:
-        return f"<Notification {self.id} to {self.user_id}>"
 
 
 class AuditEvent(db.Model):

@@ -1,4 +1,4 @@
-"""Notifications (the outbox behind each person's inbox) and the audit trail, shared by every enrolment service."""
+"""The audit trail and the messages to families and class teachers, shared by every enrolment service."""
 
 import logging
 
@@ -7,9 +7,9 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import User
-from app.enrolment.models import Application, ApplicationStatus, AuditEvent, ChoiceStatus, LedgerKind, Notification
+from app.enrolment.models import Application, ApplicationStatus, AuditEvent, ChoiceStatus, LedgerKind
 from app.extensions import db
-from app.models_base import utcnow
+from app.notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -78,26 +78,6 @@ def review_history(application: Application) -> list[AuditEvent]:
         AuditEvent.action.in_(REVIEW_ACTIONS)).order_by(AuditEvent.id)))
 
 
-def notify(user: User, subject: str, body: str = "", link: str = "") -> Notification:
-    """Put a message in the outbox: the person's inbox now, e-mail when a mail server is configured."""
-    note = Notification(user_id=user.id, subject=subject, body=body, link=link)
-    db.session.add(note)
-    db.session.flush()
-    return note
-
-
-def deliver_outbox(send=None) -> int:
-    """Send the outbox's unsent messages by e-mail with `send(note)` when MAIL_SERVER is configured."""
-    if send is None or not current_app.config.get("MAIL_SERVER"):
-        return 0
-    notes = db.session.scalars(db.select(Notification).filter(Notification.emailed_at.is_(None))).all()
-    for note in notes:
-        send(note)
-        note.emailed_at = utcnow()
-    db.session.flush()
-    return len(notes)
-
-
 def audit(school_id: int, actor: User | None, action: str, obj, reason: str = "") -> AuditEvent:
     """Record who decided what, when and why."""
     event = AuditEvent(school_id=school_id, actor_id=actor.id if actor else None, action=action,
@@ -135,7 +115,7 @@ def notify_guardian(application: Application, subject_msgid: str, **values) -> N
             subject = gettext(subject_msgid, child=application.student.name, **values)
             body = gettext("%(offering)s · now: %(status)s", offering=application.offering.title,
                            status=str(STATUS_LABELS[application.status]))
-        notify(guardian, subject, body, application_link(application))
+        notify(guardian, subject, body, application_link(application), school_id=application.school_id)
 
 
 def notify_class_teacher(application: Application, subject_msgid: str, **values) -> None:
@@ -147,4 +127,4 @@ def notify_class_teacher(application: Application, subject_msgid: str, **values)
         subject = gettext(subject_msgid, child=application.student.name, offering=application.offering.title,
                           **values)
         body = str(STATUS_LABELS[application.status])
-    notify(teacher, subject, body, application_link(application))
+    notify(teacher, subject, body, application_link(application), school_id=application.school_id)

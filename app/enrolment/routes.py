@@ -34,7 +34,6 @@ from app.enrolment.models import (
     ChoiceStatus,
     HardshipStatus,
     Lottery,
-    Notification,
 )
 from app.extensions import db
 from app.models_base import local_time, utcnow
@@ -73,14 +72,6 @@ bp.add_app_template_global(records.audit_label, "audit_label")
 bp.add_app_template_global(local_time, "local_time")
 bp.add_app_template_global(allocation.window_closes, "window_closes")
 bp.add_app_template_global(allocation.apply_by_text, "apply_by")
-
-
-@bp.app_template_global()
-def unread_count() -> int:
-    if not current_user.is_authenticated:
-        return 0
-    return db.session.scalar(db.select(db.func.count(Notification.id)).filter(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
 
 
 def today() -> date:
@@ -535,19 +526,8 @@ def lottery_record(lottery_id: int):
 @bp.route("/inbox")
 @login_required
 def inbox():
-    notes = db.session.scalars(db.select(Notification).filter_by(user_id=current_user.id)
-                               .order_by(Notification.id.desc()).limit(200)).all()
-    return render_template("enrolment/inbox.html", notes=notes, form=ActionForm())
-
-
-@bp.route("/inbox/read", methods=["POST"])
-@login_required
-def mark_read():
-    if ActionForm().validate_on_submit():
-        db.session.execute(db.update(Notification).filter(
-            Notification.user_id == current_user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
-        db.session.commit()
-    return redirect(url_for("enrolment.inbox"))
+    """The inbox's old address (it lives with the notifications now)."""
+    return redirect(url_for("notifications.inbox"))
 
 
 @bp.app_template_global()

@@ -13,9 +13,10 @@ import secrets
 from app.accounts import passwords
 from app.accounts.models import GuardianLink, OneTimeCode, User
 from app.enrolment import services as enrolment
-from app.enrolment.models import Application, ApplicationStatus, Notification
+from app.enrolment.models import Application, ApplicationStatus
 from app.extensions import db
 from app.models_base import local_today
+from app.notifications.models import Notification, NotificationPreference
 from app.privacy.export import family_applications
 from app.privacy.models import SensitiveConsent
 
@@ -58,6 +59,7 @@ def erase_guardian(guardian: User) -> None:
         db.session.execute(db.delete(SensitiveConsent).where(SensitiveConsent.application_id == application.id))
         db.session.delete(application)
     db.session.execute(db.delete(Notification).where(Notification.user_id == guardian.id))
+    db.session.execute(db.delete(NotificationPreference).where(NotificationPreference.user_id == guardian.id))
     db.session.execute(db.delete(OneTimeCode).where(OneTimeCode.mobile == guardian.mobile))
     guardian.guardian_links.clear()
     guardian.name = CLOSED_NAME

@@ -9,8 +9,9 @@ from openpyxl import Workbook
 
 from app.accounts.models import User
 from app.enrolment import need_to_know
-from app.enrolment.models import Application, Notification
+from app.enrolment.models import Application
 from app.extensions import db
+from app.notifications.models import Notification, NotificationPreference
 from app.privacy.models import NoticeAcceptance, SensitiveConsent
 from app.schools.models import Student, class_label
 from app.spreadsheets import append_row
@@ -31,6 +32,11 @@ def family_applications(guardian: User) -> list[Application]:
                                    .order_by(Application.id)))
 
 
+def _email(user: User) -> str:
+    preference = db.session.get(NotificationPreference, user.id)
+    return (preference.email or "") if preference else ""
+
+
 def my_data(guardian: User) -> dict:
     """The guardian's account, links, children, applications (health notes, choices, fees), consents, messages."""
     child_ids = set(need_to_know.confirmed_child_ids(guardian))
@@ -44,7 +50,7 @@ def my_data(guardian: User) -> dict:
                                      .order_by(NoticeAcceptance.notice_version)).all()
     return {
         "account": {"name": guardian.name, "mobile": guardian.mobile, "role": guardian.role.value,
-                    "language": guardian.locale or ""},
+                    "language": guardian.locale or "", "email": _email(guardian)},
         "links": [{"child": link.student.name if link.verified else "", "relationship": link.relationship_kind.value,
                    "confirmed": link.verified, "created_at": _time(link.created_at),
                    "confirmed_at": _time(link.verified_at)} for link in guardian.guardian_links],

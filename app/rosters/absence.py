@@ -206,7 +206,7 @@ def replace(absence: SessionAbsence, replacement_profile_id: int) -> None:
 def tell_coordinators(absence: SessionAbsence, subject: str, link: str) -> int:
     """Put the notice in the inbox of every active administrator of the session's school; returns how many."""
     from app.accounts.models import Role, User
-    from app.enrolment.records import notify
+    from app.notifications.services import notify
 
     admins = db.session.scalars(select(User).filter_by(school_id=absence.school_id, role=Role.SCHOOL_ADMIN,
                                                        is_active_account=True).order_by(User.id)).all()

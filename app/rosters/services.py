@@ -19,9 +19,9 @@ from sqlalchemy.orm import selectinload
 
 import scheduling
 from app.accounts.models import Role, User
-from app.enrolment.records import notify
 from app.extensions import db
 from app.models_base import utcnow
+from app.notifications.services import notify
 from app.programs.models import Activity
 from app.providers.models import Provider
 from app.rosters.models import (

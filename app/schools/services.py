@@ -312,7 +312,7 @@ def _tell_of_binding(reader: User, guardian: User, student: Student, confirmed: 
     from flask_babel import force_locale, gettext
 
     from app.accounts.verification import mask
-    from app.enrolment.records import notify
+    from app.notifications.services import notify
 
     with force_locale(reader.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = gettext("%(guardian)s asked to be a guardian of %(child)s", guardian=guardian.name,

@@ -31,11 +31,11 @@ WALKS = {
     "anonymous": (None, ["/", "a[href^='/providers/whitelist/']", "/", "a[href^='/programs/notice/']",
                          "a.card[href*='/programs/notice/offering/']", "/account/login", "/account/register"]),
     "guardian": ("13800000100", ["/dashboard", "/enrolment/", "a[href*='/enrolment/apply/']", "/schools/bind-child",
-                                 "/enrolment/inbox", "/account/password"]),
+                                 "/messages", "/messages/settings", "/account/password"]),
     "class-teacher": ("13800000020", ["/schools/my-class", "/enrolment/review",
                                       "main a[href*='/enrolment/applications/']", "/my-week", "/staff/me",
                                       "/staff/me/availability"]),
-    "teacher": ("13800000030", ["/my-week", "/staff/me", "/staff/me/availability", "/enrolment/inbox"]),
+    "teacher": ("13800000030", ["/my-week", "/staff/me", "/staff/me/availability", "/messages"]),
     "coach": ("13800000200", ["/my-week", "/staff/me/availability"]),
     "principal": ("13800000010", [
         "/dashboard", "/schools/classes", "/schools/students", "/schools/students/new", "/staff/", "/staff/new",
