@@ -26,7 +26,10 @@ take their register one request at a time on the idle server: each step's latenc
 log, counted per request).
 
 The login limit is per address and every virtual staff member comes from 127.0.0.1, so the run raises it through the
-environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production.
+environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production. The sessions started two
+minutes before the seeding (school time), so the registers are open and no missing-child alert is due yet; the
+messages the taps and sign-outs write (a child absent without notice, a child collected) are queued for the
+notification sender, which production runs as a process of its own (NOTIFY_SENDER unset) and this run does not start.
 
 Figures: a table on stdout and benchmarks/daily_peak_last_run.json (a run of another size writes into its work folder).
 """
