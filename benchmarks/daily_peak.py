@@ -23,7 +23,7 @@ who tapped it; as many history rows (AttendanceChange) as taps that changed a ma
 one sign-out per child signed out, by code, with the adult and the staff member. Afterwards a few calibration staff
 take their register one request at a time on the idle server: each step's latency alone, the CPU it costs the server
 (gunicorn workers and PostgreSQL backends) and, on PostgreSQL, the SQL statements it sends (the server's statement
-log, counted per request).
+log, counted per request; with --keep, the SQL of each step's first request is in the work folder).
 
 The login limit is per address and every virtual staff member comes from 127.0.0.1, so the run raises it through the
 environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production. The sessions started two
@@ -385,18 +385,20 @@ class StatementLog:
         time.sleep(1)
         self.offset = self.path.stat().st_size
 
-    def since_last(self) -> int:
+    def since_last(self) -> tuple[int, str]:
+        """The statements logged since the last call: how many, and the log lines."""
         time.sleep(0.05)  # the backend has written its lines by the time the answer came; be generous
         with self.path.open("rb") as log:
             log.seek(self.offset)
             text = log.read().decode("utf-8", "replace")
             self.offset = log.tell()
-        return len(self.LINE.findall(text))
+        return len(self.LINE.findall(text)), text
 
 
-def step_costs(base: str, plan: dict, pids: list[int], pg) -> dict:
+def step_costs(base: str, plan: dict, pids: list[int], pg, folder: Path) -> dict:
     """The calibration staff take their register and hand-over one request at a time on the idle server: each
-    step's latency alone, the CPU it costs the server (gunicorn and PostgreSQL), and its SQL statements."""
+    step's latency alone, the CPU it costs the server (gunicorn and PostgreSQL), and its SQL statements (the first
+    request of each step's go to folder/sql-<step>.log)."""
     statements = StatementLog(pg) if pg is not None else None
     token = re.compile(r'(?:name="csrf-token" content="([^"]+)")|(?:name="csrf_token"[^>]*value="([^"]+)")')
     costs: dict[str, list[tuple[float, float, int | None]]] = {}
@@ -415,7 +417,10 @@ def step_costs(base: str, plan: dict, pids: list[int], pg) -> dict:
             status, text = answer.code, ""
         elapsed = (time.perf_counter() - started) * 1000
         cost = (cpu_seconds(pids) - cpu) * 1000
-        costs.setdefault(step, []).append((elapsed, cost, statements.since_last() if statements else None))
+        count, sql = statements.since_last() if statements else (None, "")
+        if step not in costs and sql:
+            (folder / f"sql-{step.replace(' ', '-')}.log").write_text(sql, encoding="utf-8")
+        costs.setdefault(step, []).append((elapsed, cost, count))
         return status, text
 
     def csrf(page: str) -> str:
@@ -594,6 +599,7 @@ def run(kind: str, args, workdir: Path) -> dict:
             db.session.remove()
             db.engine.dispose()
         plan["staff"], plan["calibration"] = plan["staff"][:args.staff], plan["staff"][args.staff:]
+        plan["staff"] = plan["staff"][:args.only or args.staff]  # the others are seeded, and stay away
         expected = add_journeys(plan, args)
         seeding = time.monotonic() - started
         plan_file = folder / "plan.json"
@@ -613,8 +619,9 @@ def run(kind: str, args, workdir: Path) -> dict:
         print(f"[{kind}] locust: {args.staff} staff over {args.ramp} s, think {args.think} s between taps, "
               f"{args.code_think} s between sign-outs, pause {args.pause} s; window {args.window} s", flush=True)
         results_file = folder / "results.json"
+        users = len(plan["staff"])
         results, locust_cpu = run_locust(
-            LOCUSTFILE, f"http://127.0.0.1:{port}", users=args.staff, spawn_rate=args.staff / args.ramp,
+            LOCUSTFILE, f"http://127.0.0.1:{port}", users=users, spawn_rate=users / args.ramp,
             run_time_s=args.window, results=results_file, log=folder / "locust.log",
             env={"DAILY_PLAN": str(plan_file), "DAILY_RESULTS": str(results_file), "DAILY_THINK": args.think,
                  "DAILY_CODE_THINK": args.code_think, "DAILY_PAUSE": args.pause, "DAILY_LOGIN_THINK": "1-2"})
@@ -639,7 +646,7 @@ def run(kind: str, args, workdir: Path) -> dict:
             db.engine.dispose()
         wait_until_idle([server.pid, *([postmaster] if postmaster else [])])
         figures["step_costs"] = step_costs(f"http://127.0.0.1:{port}", plan,
-                                           [server.pid, *([postmaster] if postmaster else [])], pg)
+                                           [server.pid, *([postmaster] if postmaster else [])], pg, folder)
         stop_process(server)
         server = None
         figures["cpu_seconds"] = cpu
@@ -660,6 +667,8 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=DEFAULT_STAFF, help="staff members, one session each")
     parser.add_argument("--children", type=int, default=DEFAULT_CHILDREN, help="children expected per session")
     parser.add_argument("--schools", type=int, default=DEFAULT_SCHOOLS)
+    parser.add_argument("--only", type=int, help="send only this many of the seeded staff (a quick look at the "
+                                                 "step costs on a county-sized database)")
     # The staff arrive over six minutes; a journey takes about two and a half (taps a second or two apart, a pause,
     # a code read out every few seconds), so the last ones finish with a margin inside the ten minutes.
     parser.add_argument("--ramp", type=float, default=360, help="seconds over which the staff arrive")
@@ -710,7 +719,8 @@ def main() -> None:
                              "timeout_s": 60, "access_log": False},
                 "rate_limit": f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r}: the per-address login limit, raised for the "
                               "run (every virtual staff member comes from 127.0.0.1)",
-                "load": {"staff": args.staff, "children_per_session": args.children, "schools": args.schools,
+                "load": {"staff": args.staff, "only": args.only, "children_per_session": args.children,
+                         "schools": args.schools,
                          "ramp_s": args.ramp, "spawn_rate": round(args.staff / args.ramp, 3), "think_s": args.think,
                          "code_think_s": args.code_think, "pause_s": args.pause, "window_s": args.window,
                          "repeat_share": args.repeat_share, "concurrent_share": args.concurrent_share,
@@ -721,7 +731,7 @@ def main() -> None:
                 "complete": ok, "results": figures,
             }
             full = (args.staff == DEFAULT_STAFF and args.children == DEFAULT_CHILDREN and args.window <= WINDOW_S
-                    and args.db == "postgresql" and ok)
+                    and not args.only and args.db == "postgresql" and ok)
             out = args.out or (LAST_RUN if full else workdir / "daily_peak_run.json")
             out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             print(f"\nfigures written to {out}")
