@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
-from app.demo_calendar import DemoCalendar
+from app.demo_calendar import DemoCalendar, local_moment
 from app.extensions import db
 from app.models_base import local_time, local_today, school_zone
 from app.privacy.models import NoticeAcceptance, SensitiveConsent
@@ -18,6 +18,7 @@ from app.privacy.services import FAMILY_SITUATION, NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
+from scheduling.policy import REGISTER_ALERT_MINUTES
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ def delete_demo(county: County) -> None:
     school_ids = [s.id for s in county.schools]
     students = db.select(Student.id).where(Student.school_id.in_(school_ids))
     users = demo_user_ids(county)
+    delete_daily_demo(school_ids)
     delete_roster_demo(school_ids)
     delete_enrolment_demo(school_ids, users)
     db.session.execute(db.delete(GuardianLink).where(GuardianLink.student_id.in_(students)))
@@ -310,6 +312,7 @@ def build_demo(calendar: DemoCalendar | None = None) -> County:
     build_enrolment_demo(primary, junior, providers[0], calendar)
     build_staff_demo(primary, junior)
     build_roster_demo(primary)
+    build_school_day_demo(primary, calendar)
     return county
 
 
@@ -528,6 +531,15 @@ def build_after_school_places(school: School, offering, agreement, calendar: Dem
     # The close: the one recorded draw; then the principal approves the confirmed applications.
     allocation.draw_offering(offering, None, seed="demo-2026", now=calendar.after_school_draw_at)
     enrolment.approve_offering(offering, principal)
+    if not junior_school:  # 张子涵 has had a place since the term began (her brother has none: the README's story)
+        child = school.grades[0].classes[0].students[0]
+        guardian = next(link.guardian for link in child.guardian_links if link.verified)
+        db.session.add(Application(
+            school_id=school.id, offering_id=offering.id, student_id=child.id, guardian_id=guardian.id,
+            status=ApplicationStatus.APPROVED, notice_version=1, weekdays=[0, 1, 2, 3, 4],
+            pickup=Pickup.COLLECTED, pickup_people="张家长、奶奶", agreement_id=agreement.id,
+            signed_at=first, signed_by_id=guardian.id))
+        db.session.flush()
     for application in stories["late"]:  # reviewed since: for the principal to approve
         enrolment.confirm_application(application, application.student.school_class.class_teacher)
     # An hour ago a family withdrew its child from the service: the first child waiting for 足球 has an offer.
@@ -642,4 +654,179 @@ def delete_roster_demo(school_ids: list[int]) -> None:
     db.session.flush()
     for model in (SessionTemplate, RosterSettings):
         db.session.execute(db.delete(model).where(model.school_id.in_(school_ids))
+                           .execution_options(synchronize_session=False))
+
+
+# --- The school day (issue 13): this week's roster published, a day's records ---
+
+DEMO_TEACHER, DEMO_COACH = "13800000030", "13800000200"  # 赵老师 runs 张子涵's class session today; 孙教练 足球
+DEMO_GRANDMOTHER_MOBILE = "13800000101"  # 奶奶, who collects 张子涵 with her code
+DEMO_ABSENCE_REASON = "发烧，在家休息"
+DEMO_MARK_MINUTES = 2  # past days: the register taken this many minutes after a session starts
+DEMO_COLLECTED_MINUTES = 25  # ... and the children collected this many minutes after their last session ends
+
+
+def demo_school_day(calendar: DemoCalendar) -> date:
+    """The day whose sessions the demo's story is about: today when it is a school day, else (at a weekend) this
+    week's Friday, already past: the school day can be tried on school days (or `flask demo --reset --today`)."""
+    today = calendar.today
+    return today if today.weekday() < 5 else calendar.this_monday + timedelta(days=4)
+
+
+def build_school_day_demo(primary: School, calendar: DemoCalendar) -> None:
+    """实验小学's roster for this week, generated from the templates, staffed by the engine's own
+    greedy pass (the solver's first roster, in milliseconds) around two pins: 赵老师 on 一年级1班's
+    homework help today (张子涵's session), 孙教练 on 足球 (Monday and Wednesday, the promised leader);
+    published as version 1. Then the records of the days already past this week (registers,
+    hand-overs), 张子涵's collecting adults (张家长 and 奶奶), and a classmate's 请假 today (flushes)."""
+    from app.programs.models import Activity
+    from app.rosters import services as rosters
+    from app.rosters.models import Assignment, RosterVersion
+
+    for activity in db.session.scalars(db.select(Activity).filter_by(school_id=primary.id)):
+        profile = activity.leader.staff_profile if activity.leader is not None else None
+        if profile is not None and activity.activity not in (profile.skills or []):
+            profile.skills = sorted({*(profile.skills or []), activity.activity})  # the leader the notice names
+    week = rosters.open_week(primary, calendar.this_monday)
+    rosters.generate_sessions(week)
+    teacher = db.session.scalar(db.select(User).filter_by(mobile=DEMO_TEACHER))
+    story_day = demo_school_day(calendar)
+    class_1_1 = primary.grades[0].classes[0]
+    for session in week.sessions:
+        if session.on_date == story_day and session.activity_id is None and session.classes == [class_1_1]:
+            session.assignments.append(Assignment(profile_id=teacher.staff_profile.id, pinned=True))
+    db.session.flush()
+    staff_week(week)
+    coordinator = db.session.scalar(db.select(User).filter_by(school_id=primary.id,
+                                                              admin_title=AdminTitle.COORDINATOR))
+    db.session.add(RosterVersion(
+        week_id=week.id, number=1, roster=rosters.snapshot(week, rosters.working_roster(week)),
+        note="本周排班", published_by_id=coordinator.id,
+        published_at=local_moment(calendar.this_monday - timedelta(days=3), time(17, 0), calendar.zone)))
+    db.session.flush()
+    build_pickup_demo(primary, calendar)
+    build_past_days_demo(week, calendar)
+    logger.info("school-day demo built")
+
+
+def staff_week(week) -> None:
+    """Fill the week's sessions with the engine's greedy roster (scheduling.greedy), pins kept (flushes)."""
+    import scheduling
+    from app.rosters import services as rosters
+    from app.rosters.models import Assignment, id_of
+    from scheduling import greedy, rules
+    from scheduling import plan as scheduling_plan
+
+    problem = scheduling.parse_problem(rosters.build_problem(week))
+    rejected = scheduling_plan.reject_sessions(problem)
+    active = [sid for sid in problem.sessions if sid not in rejected]
+    candidates = {}
+    for sid in active:
+        session = problem.sessions[sid]
+        people = [p for p in problem.staff.values() if not rules.pair_blockers(problem, p, session)]
+        if session.staff_needed == 1:
+            people = [p for p in people if rules.is_qualified(problem, p, session)]
+        candidates[sid] = [p.id for p in people]
+    pins = [(pair.session, pair.staff) for pair in problem.pinned]
+    pairs = greedy.greedy_roster(problem, active, candidates, pins)
+    sessions = {s.key: s for s in week.sessions}
+    for sid, pid in sorted(pairs):
+        session = sessions[sid]
+        if not any(a.profile_id == id_of(pid) for a in session.assignments):
+            session.assignments.append(Assignment(profile_id=id_of(pid), pinned=False))
+    db.session.flush()
+
+
+def demo_child(primary: School) -> Student:
+    return primary.grades[0].classes[0].students[0]  # 张子涵
+
+
+def build_pickup_demo(primary: School, calendar: DemoCalendar) -> None:
+    """张子涵's place in the after-school service and collecting adults; a classmate's 请假 for the story day."""
+    from app.daily.models import AdvanceAbsence, PickupAdult
+    from app.enrolment.models import Application, ApplicationStatus
+
+    child = demo_child(primary)
+    guardian = db.session.scalar(db.select(User).filter_by(mobile="13800000100"))
+    db.session.add_all([
+        PickupAdult(student_id=child.id, name="张家长", relation="母亲", mobile=guardian.mobile,
+                    added_by_id=guardian.id, added_at=calendar.after_school_signed_at),
+        PickupAdult(student_id=child.id, name="奶奶", relation="祖母", mobile=DEMO_GRANDMOTHER_MOBILE,
+                    added_by_id=guardian.id, added_at=calendar.after_school_signed_at),
+    ])
+    story_day = demo_school_day(calendar)
+    classmate = next(a for a in db.session.scalars(
+        db.select(Application).filter_by(school_id=primary.id, status=ApplicationStatus.APPROVED)
+        .order_by(Application.id))
+        if a.student.class_id == child.class_id and story_day.weekday() in (a.weekdays or []))
+    db.session.add(AdvanceAbsence(
+        student_id=classmate.student_id, starts_on=story_day, ends_on=story_day, reason=DEMO_ABSENCE_REASON,
+        reported_by_id=classmate.guardian_id, reported_at=calendar.at(story_day - timedelta(days=1), 20)))
+    db.session.flush()
+
+
+def build_past_days_demo(week, calendar: DemoCalendar) -> None:
+    """This week as the school recorded it up to the moment the demo is loaded: every expected child's register
+    mark by the staff on the session (a few late or absent) once the session is past its alert time, and the
+    hand-over after each child's last session once it has happened — 张子涵 to 奶奶 with her code, children with
+    the family's consent walking home alone, the others to the adults their application names. Today's story is
+    left to try: 一年级1班's session with 赵老师 and 张子涵's hand-over stay open (flushes)."""
+    from app.daily.day import last_sessions
+    from app.daily.models import AttendanceChange, AttendanceMark, Mark, PickupAdult, SignOut, SignOutMethod
+    from app.enrolment.models import Pickup
+    from app.rosters.expected import expected_by_session
+
+    rng = random.Random("demo-2026-days")
+    child = demo_child(week.school)
+    grandmother = db.session.scalar(db.select(PickupAdult).filter_by(student_id=child.id, name="奶奶"))
+    teacher = db.session.scalar(db.select(User).filter_by(mobile=DEMO_TEACHER)).staff_profile.id
+    expected = expected_by_session(s.id for s in week.sessions)  # once for the week (a few queries)
+    for day in (calendar.this_monday + timedelta(days=n) for n in range(5)):
+        if day > calendar.today:
+            break
+        sessions = [s for s in week.sessions if s.on_date == day]
+        absent: set[int] = set()
+        for session in sessions:
+            starts = local_moment(day, session.starts_at, calendar.zone)
+            story = day == calendar.today and any(a.profile_id == teacher and a.pinned for a in session.assignments)
+            if story or starts + timedelta(minutes=REGISTER_ALERT_MINUTES) > calendar.now:
+                continue  # not yet due (or 赵老师's register today, the README's to take)
+            staff = session.assignments[0].profile.user_id if session.assignments else None
+            for application in expected[session.id].children:
+                roll = 0.0 if application.student_id == child.id else rng.random()
+                status = Mark.ABSENT if roll > 0.97 or application.student_id in absent else (
+                    Mark.LATE if roll > 0.93 else Mark.PRESENT)
+                if status is Mark.ABSENT:
+                    absent.add(application.student_id)
+                at = starts + timedelta(minutes=DEMO_MARK_MINUTES + (10 if status is Mark.LATE else 0))
+                db.session.add(AttendanceMark(session_id=session.id, student_id=application.student_id,
+                                              status=status, marked_by_id=staff, marked_at=at))
+                db.session.add(AttendanceChange(session_id=session.id, student_id=application.student_id,
+                                                status=status, changed_by_id=staff, changed_at=at))
+        for student_id, session in last_sessions(sessions, expected).items():
+            at = local_moment(day, session.ends_at, calendar.zone) + timedelta(minutes=DEMO_COLLECTED_MINUTES)
+            if student_id in absent or at > calendar.now or (student_id == child.id and day == calendar.today):
+                continue
+            application = next(a for a in expected[session.id].children if a.student_id == student_id)
+            staff = session.assignments[0].profile.user_id if session.assignments else None
+            if student_id == child.id:
+                sign_out = SignOut(method=SignOutMethod.CODE, adult_id=grandmother.id, adult_name=grandmother.name)
+            elif application.pickup is Pickup.WALKS_ALONE and application.walk_alone_consent:
+                sign_out = SignOut(method=SignOutMethod.WALKS_ALONE)
+            else:
+                sign_out = SignOut(method=SignOutMethod.LISTED_ADULT,
+                                   adult_name=(application.pickup_people or application.guardian.name)[:50])
+            sign_out.session_id, sign_out.student_id = session.id, student_id
+            sign_out.staff_id, sign_out.signed_out_at = staff, at
+            db.session.add(sign_out)
+    db.session.flush()
+
+def delete_daily_demo(school_ids: list[int]) -> None:
+    """Remove the records of the demo schools' days (marks, absences, alerts, adults, sign-outs, incidents)."""
+    from app.daily import models as daily
+
+    students = db.select(Student.id).where(Student.school_id.in_(school_ids))
+    for model in (daily.AttendanceMark, daily.AttendanceChange, daily.AdvanceAbsence, daily.Alert, daily.SignOut,
+                  daily.PickupCodeAttempt, daily.Incident, daily.PickupAdult):
+        db.session.execute(db.delete(model).where(model.student_id.in_(students))
                            .execution_options(synchronize_session=False))

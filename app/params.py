@@ -46,3 +46,19 @@ def date_arg(name: str) -> date | None:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         abort(400)
     return value
+
+
+def month_arg(name: str) -> date | None:
+    """A YYYY-MM query argument, as the month's first day: None when absent or empty; 400 when it is not a month
+    between EARLIEST_DATE and LATEST_DATE."""
+    text = request.args.get(name, "")
+    if not text:
+        return None
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        value = date(year, month, 1)
+    except ValueError:
+        abort(400)
+    if len(text) != 7 or not EARLIEST_DATE <= value <= LATEST_DATE:
+        abort(400)
+    return value

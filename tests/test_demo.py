@@ -16,7 +16,6 @@ from app.programs.models import AllocationMode, Offering, OfferingKind
 from app.providers.models import Provider, ProviderStatus
 from app.rosters import services as rosters
 from app.rosters.expected import expected_by_session
-from app.rosters.models import Assignment
 from app.schools.models import County, Grade, School, SchoolClass, SchoolType, Student
 
 
@@ -254,6 +253,7 @@ def check_demo_on(app, db, runner, today: date) -> None:
     for school in (primary, junior):
         check_places(db, school)
     check_children_of_this_week(app, db, primary, calendar)
+    check_school_day(app, db, primary, calendar)
 
     # The coordinator's weeks: this week and the next are five school days, and next week plans cleanly.
     with app.test_request_context():
@@ -287,7 +287,9 @@ def check_places(db, school: School) -> None:
         assert len(placed) <= activity.capacity
     assert any(c.status is ChoiceStatus.WAITING for a in applications for c in a.choices)
     guardian = db.session.scalar(db.select(User).filter_by(mobile="13800000100"))
-    assert not [a for a in applications if a.guardian_id == guardian.id]  # 张家长 applies in the README's story
+    # 张子涵 has had a place since the term began; her brother has none (张家长 applies in the README's story).
+    assert [(a.student.name, a.status) for a in applications if a.guardian_id == guardian.id] == (
+        [("张子涵", ApplicationStatus.APPROVED)] if school.school_type is SchoolType.PRIMARY else [])
 
 
 def check_children_of_this_week(app, db, primary: School, calendar: DemoCalendar) -> None:
@@ -295,26 +297,72 @@ def check_children_of_this_week(app, db, primary: School, calendar: DemoCalendar
     many."""
     with app.test_request_context():
         week = rosters.open_week(primary, calendar.this_monday)
-        rosters.generate_sessions(week)
         expected = expected_by_session(s.id for s in week.sessions)
         homework = [s for s in week.sessions if s.activity_id is None and len(s.classes) == 1]
         clubs = [s for s in week.sessions if s.activity_id is not None]
         assert homework and clubs
         assert all(expected[s.id].count > 0 and not expected[s.id].estimated for s in homework + clubs)
         assert all(s.enrolled == expected[s.id].count for s in week.sessions)
-        session = max(homework, key=lambda s: (expected[s.id].count, -s.id))
         teacher = db.session.scalar(db.select(User).filter_by(mobile="13800000030"))
-        session.assignments.append(Assignment(profile_id=teacher.staff_profile.id, pinned=True))
-        db.session.flush()
-        coordinator = db.session.scalar(db.select(User).filter_by(mobile="13800000011"))
-        rosters.publish(week, coordinator, seen_number=0)
+        mine = [s for s in homework if any(a.profile_id == teacher.staff_profile.id for a in s.assignments)]
+        session = max(mine, key=lambda s: (expected[s.id].count, -s.id))
         session_id, count = session.id, expected[session.id].count
-        db.session.commit()
     client = app.test_client()
     client.post("/account/login", data={"mobile": "13800000030", "password": demo.DEMO_PASSWORD})
     page = client.get(f"/my-week/sessions/{session_id}/children")
     assert page.status_code == 200
     assert page.get_data(as_text=True).count("<tr data-child") == count > 0
+
+
+def check_school_day(app, db, primary: School, calendar: DemoCalendar) -> None:
+    """The README's school day: this week's roster published with every session staffed within the engine's rules;
+    on the story day (today, or this Friday at a weekend) 赵老师 runs 张子涵's class session, 孙教练 runs 足球 on its
+    days (Monday, Wednesday), a classmate has a 请假, 张子涵 has two collecting adults, a child walks home alone with
+    consent, and the days already past this week have registers and hand-overs."""
+    from app.daily.models import AdvanceAbsence, AttendanceMark, PickupAdult, SignOut
+    from app.demo_calendar import local_moment
+    from app.enrolment.models import Pickup
+    from scheduling.policy import ASSIGNMENT_RULES, REGISTER_ALERT_MINUTES
+    from scheduling.validate import validate as validate_roster
+
+    story_day = demo.demo_school_day(calendar)
+    with app.test_request_context():
+        week = rosters.open_week(primary, calendar.this_monday)
+        assert week.published is not None and week.published.number == 1
+        assert week.sessions and all(len(s.assignments) >= s.staff_needed for s in week.sessions)
+        roster = week.published.roster
+        assert {a["session"] for a in roster["assignments"]} == {s.key for s in week.sessions}
+        broken = [v for v in validate_roster(rosters.build_problem(week), roster) if v["rule"] in ASSIGNMENT_RULES]
+        assert broken == []
+        expected = expected_by_session(s.id for s in week.sessions)
+        person = {mobile: db.session.scalar(db.select(User).filter_by(mobile=mobile)).staff_profile.id
+                  for mobile in ("13800000030", "13800000200")}
+        today = [s for s in week.sessions if s.on_date == story_day]
+        child = db.session.scalar(db.select(Student).filter_by(name="张子涵"))
+        runs = [s for s in today if any(a.profile_id == person["13800000030"] for a in s.assignments)]
+        assert any(child.id in {a.student_id for a in expected[s.id].children} for s in runs), runs
+        football = [s for s in today if s.series == "足球社团"]
+        assert bool(football) == (story_day.weekday() in (0, 2))
+        assert all(any(a.profile_id == person["13800000200"] for a in s.assignments) for s in football)
+        adults = db.session.scalars(db.select(PickupAdult).filter_by(student_id=child.id)).all()
+        assert {a.name for a in adults} == {"张家长", "奶奶"} and all(a.mobile for a in adults)
+        (absence,) = db.session.scalars(db.select(AdvanceAbsence)).all()
+        assert absence.starts_on == story_day and absence.student.class_id == child.class_id
+        assert any(absence.student_id in {a.student_id for a in expected[s.id].children} for s in today)
+        assert any(a.pickup is Pickup.WALKS_ALONE and a.walk_alone_consent
+                   for e in expected.values() for a in e.children)
+        today_ = calendar.today
+        story = [s for s in runs if any(a.profile_id == person["13800000030"] and a.pinned for a in s.assignments)]
+        signed_out = db.session.scalars(db.select(SignOut).filter_by(student_id=child.id)).all()
+        past = [s.id for s in week.sessions if s.on_date < today_]
+        assert bool(signed_out) == bool(past)
+        assert all(s.adult_name == "奶奶" and s.method.value == "code" for s in signed_out)
+        # Recorded up to the moment of loading (registers once past their alert time), today's story left open.
+        marked = set(db.session.scalars(db.select(AttendanceMark.session_id)))
+        due = {s.id for s in week.sessions if as_utc(local_moment(s.on_date, s.starts_at)) + timedelta(
+            minutes=REGISTER_ALERT_MINUTES) <= calendar.now and s not in (story if story_day == today_ else [])}
+        assert marked == {s for s in due if expected[s].children}
+        assert story_day != today_ or not [s for s in signed_out if s.session.on_date == today_]
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -326,3 +374,26 @@ def test_the_demo_is_alive_on_any_day(app, db, runner, day):
 def test_the_demo_is_alive_today(app, db, runner):
     """Loaded as ./scripts/run.sh does (no --today), on both databases."""
     check_demo_on(app, db, runner, local_today())
+
+
+@pytest.mark.parametrize("hour", [16, 19])
+def test_the_demo_loaded_in_the_afternoon_has_today_recorded_up_to_then(app, db, hour):
+    """Loaded at 16:00 or 19:00 on a school day: registers past their alert time are taken and children whose last
+    session is over are handed over (no wall of alerts for a demo loaded late), except the story: 赵老师's register
+    of 一年级1班 and 张子涵's hand-over are left to try."""
+    from datetime import time
+
+    from app.daily.models import AttendanceMark, SignOut
+    from app.demo_calendar import local_moment
+
+    day = date(2027, 3, 17)  # a Wednesday of the spring term
+    calendar = DemoCalendar.for_day(day, now=local_moment(day, time(hour, 0)))
+    with app.test_request_context():
+        demo.build_demo(calendar)
+        db.session.commit()
+    primary = db.session.scalar(db.select(School).filter_by(school_type=SchoolType.PRIMARY))
+    check_school_day(app, db, primary, calendar)
+    today_marks = db.session.scalar(db.select(db.func.count(AttendanceMark.id)).join(AttendanceMark.session)
+                                    .filter_by(on_date=day))
+    today_out = db.session.scalar(db.select(db.func.count(SignOut.id)).join(SignOut.session).filter_by(on_date=day))
+    assert today_marks > 0 and (today_out > 0) == (hour == 19)

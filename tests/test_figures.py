@@ -125,7 +125,7 @@ def planned_and_published(week: Week, sessions: list[PlannedSession], mobile: st
         if not any(a.profile_id == profile.id for a in session.assignments):
             session.assignments.append(Assignment(profile_id=profile.id, pinned=True))
     db.session.flush()
-    rosters.publish(week, user(COORDINATOR), seen_number=0)
+    rosters.publish(week, user(COORDINATOR), seen_number=week.published.number if week.published else 0)
     db.session.commit()
 
 
@@ -268,7 +268,8 @@ def test_last_moment_to_apply_is_the_same_on_every_page(demo, page, school_name,
         versions = {str(o.id): o.published_version for o in offerings}
         first_come = {str(o.id) for o in offerings if o.allocation is AllocationMode.FIRST_COME}
         open_now = {str(o.id) for o in offerings if allocation.accepts_applications(o, datetime.now(school_zone()))}
-        child = user(GUARDIAN).guardian_links[0].student_id if school_name == "实验小学" else None
+        # 张子轩, who has no application yet (张子涵 has her after-school place: its apply page leads to it)
+        child = user(GUARDIAN).guardian_links[1].student_id if school_name == "实验小学" else None
         school_id = school.id
     assert open_now, "the demo has an offering open for applications"
     listed = figures(page(f"/programs/notice/{school_id}"), "apply-by", "offering")

@@ -1,6 +1,8 @@
 """The demo's 实验小学 can plan next week (a school week whenever the demo is loaded) from its templates and
 generate a roster straight away."""
 
+from datetime import timedelta
+
 from app.demo_calendar import DemoCalendar
 from app.extensions import db
 from app.models_base import local_today
@@ -33,9 +35,10 @@ def test_demo_reset_removes_roster_rows(app, runner):
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.test_request_context():
         primary = db.session.scalar(db.select(School).filter_by(name="实验小学"))
-        services.open_week(primary, DemoCalendar.for_day(local_today()).next_monday)
-        services.generate_sessions(db.session.scalar(db.select(Week)))
+        next_monday = DemoCalendar.for_day(local_today()).next_monday
+        services.generate_sessions(services.open_week(primary, next_monday))
         db.session.commit()
     result = runner.invoke(args=["demo", "--reset"])
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert db.session.scalar(db.select(db.func.count(Week.id))) == 0
+    # Only the demo's own week is back (this week, published); the week planned here is gone.
+    assert [w.monday for w in db.session.scalars(db.select(Week))] == [next_monday - timedelta(days=7)]

@@ -6,12 +6,18 @@ one-time codes; every application for a child no other confirmed guardian shares
 and consents. Kept, anonymised: an application with fee ledger entries (the school must keep its accounts), without
 health notes, pickup names, priority groups or a return reason. A child with another confirmed guardian keeps its
 applications: they are that guardian's family data too. The school's own roster of pupils is not the site's to erase.
+
+Of the children's school days (app.daily.models), what the family gave is erased with it for a child no other
+confirmed guardian shares: the collecting adults (names and mobiles), the advance absences (请假) and the family's
+comments on incident reports. What the school recorded for the child's safety (register marks and their changes,
+hand-overs, alerts, incident reports) it keeps until its retention period ends (app.audit.retention), not longer.
 """
 
 import secrets
 
 from app.accounts import passwords
 from app.accounts.models import GuardianLink, OneTimeCode, User
+from app.daily.models import AdvanceAbsence, Incident, PickupAdult
 from app.enrolment import services as enrolment
 from app.enrolment.models import Application, ApplicationStatus
 from app.extensions import db
@@ -19,6 +25,7 @@ from app.models_base import local_today
 from app.notifications.models import Notification, NotificationPreference
 from app.privacy.export import family_applications
 from app.privacy.models import SensitiveConsent
+from app.schools.models import Student
 
 CLOSED_NAME = "已注销"
 
@@ -29,11 +36,26 @@ def _shared_with_another_guardian(application: Application, guardian: User) -> b
         GuardianLink.guardian_id != guardian.id)) > 0
 
 
-def plan(guardian: User) -> dict[str, list[Application]]:
-    """Which applications would be erased, kept anonymised (fees) or left (another guardian shares the child)."""
+def _child_shared(student_id: int, guardian: User) -> bool:
+    return db.session.scalar(db.select(db.func.count(GuardianLink.id)).where(
+        GuardianLink.student_id == student_id, GuardianLink.verified.is_(True),
+        GuardianLink.guardian_id != guardian.id)) > 0
+
+
+def family_children(guardian: User) -> list[Student]:
+    """The children whose school-day details the family gave go with the family: those the school confirmed this
+    guardian for (an unconfirmed link erases nothing of the child's) and no other confirmed guardian shares."""
+    return [link.student for link in guardian.guardian_links
+            if link.verified and not _child_shared(link.student_id, guardian)]
+
+
+def plan(guardian: User) -> dict[str, list]:
+    """Which applications would be erased, kept anonymised (fees) or left (another guardian shares the child), and
+    whose school-day details (collecting adults, absence notices, comments) are erased."""
     filed = db.session.scalars(db.select(Application).filter_by(guardian_id=guardian.id)).all()
     applications = {a.id: a for a in [*family_applications(guardian), *filed]}.values()
-    result: dict[str, list[Application]] = {"erased": [], "anonymised": [], "shared": []}
+    result: dict[str, list] = {"erased": [], "anonymised": [], "shared": [],
+                               "school_days": family_children(guardian)}
     for application in sorted(applications, key=lambda a: a.id):
         if _shared_with_another_guardian(application, guardian):
             result["shared"].append(application)
@@ -58,6 +80,13 @@ def erase_guardian(guardian: User) -> None:
     for application in todo["erased"]:
         db.session.execute(db.delete(SensitiveConsent).where(SensitiveConsent.application_id == application.id))
         db.session.delete(application)
+    child_ids = [child.id for child in todo["school_days"]]
+    if child_ids:
+        for model in (PickupAdult, AdvanceAbsence):
+            db.session.execute(db.delete(model).where(model.student_id.in_(child_ids))
+                               .execution_options(synchronize_session=False))
+        db.session.execute(db.update(Incident).where(Incident.student_id.in_(child_ids))
+                           .values(guardian_comment="").execution_options(synchronize_session=False))
     db.session.execute(db.delete(Notification).where(Notification.user_id == guardian.id))
     db.session.execute(db.delete(NotificationPreference).where(NotificationPreference.user_id == guardian.id))
     db.session.execute(db.delete(OneTimeCode).where(OneTimeCode.mobile == guardian.mobile))

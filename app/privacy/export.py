@@ -1,5 +1,7 @@
 """Everything the site holds about a guardian and the children the school confirmed them for (PIPL Art. 45: access
-and copy), as JSON and as XLSX. Rows go through app.spreadsheets.append_row, so no text becomes a formula."""
+and copy), as JSON and as XLSX: the account, links, applications, consents, messages and the children's school days
+(register marks and their changes, sign-outs, collecting adults, advance absences, alerts, incidents without the
+school's internal notes). Rows go through app.spreadsheets.append_row, so no text becomes a formula."""
 
 import io
 import json
@@ -8,6 +10,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from app.accounts.models import User
+from app.daily import models as daily
 from app.enrolment import need_to_know
 from app.enrolment.models import Application
 from app.extensions import db
@@ -35,6 +38,51 @@ def family_applications(guardian: User) -> list[Application]:
 def _email(user: User) -> str:
     preference = db.session.get(NotificationPreference, user.id)
     return (preference.email or "") if preference else ""
+
+
+def _name(user) -> str:
+    return user.name if user is not None else ""
+
+
+def _session(session) -> dict:
+    return {"date": session.on_date.isoformat(), "session": f"{session.starts_at:%H:%M}–{session.ends_at:%H:%M} "
+                                                            f"{session.series}".strip()}
+
+
+def _rows(model, child_ids, order):
+    return db.session.scalars(db.select(model).where(model.student_id.in_(child_ids)).order_by(order, model.id)).all()
+
+
+def school_days(child_ids) -> dict[str, list[dict]]:
+    """The children's school days as the school recorded them (the family's copy: no internal notes)."""
+    ids = sorted(child_ids)
+    children = {s.id: s.name for s in db.session.scalars(db.select(Student).where(Student.id.in_(ids)))}
+    return {
+        "register_marks": [{"child": children[m.student_id], **_session(m.session), "mark": m.status.value,
+                            "marked_by": _name(m.marked_by), "marked_at": _time(m.marked_at)}
+                           for m in _rows(daily.AttendanceMark, ids, daily.AttendanceMark.marked_at)],
+        "register_changes": [{"child": children[c.student_id], "mark": c.status.value, "previous": c.previous,
+                              "changed_by": _name(c.changed_by), "changed_at": _time(c.changed_at)}
+                             for c in _rows(daily.AttendanceChange, ids, daily.AttendanceChange.changed_at)],
+        "sign_outs": [{"child": children[o.student_id], **_session(o.session), "method": o.method.value,
+                       "adult": o.adult_name, "staff": _name(o.staff), "signed_out_at": _time(o.signed_out_at)}
+                      for o in _rows(daily.SignOut, ids, daily.SignOut.signed_out_at)],
+        "collecting_adults": [{"child": children[a.student_id], "name": a.name, "relation": a.relation,
+                               "mobile": a.mobile, "added_at": _time(a.added_at), "removed_at": _time(a.removed_at)}
+                              for a in _rows(daily.PickupAdult, ids, daily.PickupAdult.added_at)],
+        "advance_absences": [{"child": children[a.student_id], "from": a.starts_on.isoformat(),
+                              "to": a.ends_on.isoformat(), "reason": a.reason, "reported_at": _time(a.reported_at),
+                              "cancelled_at": _time(a.cancelled_at)}
+                             for a in _rows(daily.AdvanceAbsence, ids, daily.AdvanceAbsence.starts_on)],
+        "alerts": [{"child": children[a.student_id], **_session(a.session), "kind": a.kind.value,
+                    "raised_at": _time(a.raised_at), "resolved_at": _time(a.resolved_at), "resolution": a.resolution}
+                   for a in _rows(daily.Alert, ids, daily.Alert.raised_at)],
+        "incidents": [{"child": children[i.student_id], "category": i.category.value,
+                       "occurred_at": _time(i.occurred_at), "what_happened": i.what_happened,
+                       "action_taken": i.action_taken, "recorded_by": _name(i.recorded_by),
+                       "acknowledged_at": _time(i.acknowledged_at), "guardian_comment": i.guardian_comment}
+                      for i in _rows(daily.Incident, ids, daily.Incident.occurred_at)],
+    }
 
 
 def my_data(guardian: User) -> dict:
@@ -75,6 +123,7 @@ def my_data(guardian: User) -> dict:
                                     for a in acceptances],
         "messages": [{"subject": n.subject, "body": n.body, "created_at": _time(n.created_at),
                       "read_at": _time(n.read_at)} for n in notifications],
+        "school_days": school_days(child_ids),
     }
 
 
@@ -111,6 +160,12 @@ def my_data_xlsx(guardian: User) -> bytes:
     _sheet(workbook, _("Consents"), data["consents"])
     _sheet(workbook, _("Privacy notice"), data["privacy_notice_accepted"])
     _sheet(workbook, _("Messages"), data["messages"])
+    days = data["school_days"]
+    for key, title in (("register_marks", _("Register marks")), ("register_changes", _("Register changes")),
+                       ("sign_outs", _("Sign-outs")), ("collecting_adults", _("Collecting adults")),
+                       ("advance_absences", _("Advance absences")), ("alerts", _("Alerts")),
+                       ("incidents", _("Incidents"))):
+        _sheet(workbook, title, days[key])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
