@@ -320,7 +320,7 @@ DEMO_AGREEMENT = (
     "课后服务协议书\n一、学生自愿参加，家长申请，学校审核后实施；家长可随时申请退出。\n"
     "二、学校按公示内容组织看护、作业辅导和拓展活动，不讲授新课。\n"
     "三、家长按约定时间接送或书面同意学生自行回家，如实告知健康情况。\n"
-    "四、费用按月收取，预收不超过三个月；退出时未开始月份的费用全额退还；困难家庭可申请减免。"
+    "四、费用按月收取，已收费用的时间跨度不超过三个月（含当月，分次收取合并计算）；退出时未开始月份的费用全额退还；困难家庭可申请减免。"
 )
 
 
@@ -349,7 +349,7 @@ def build_enrolment_demo(primary: School, junior: School, coach_provider: Provid
             apply_deadline=calendar.after_school_deadline,
             evening_starts_at=time(19, 0) if junior_school else None,
             evening_ends_at=time(20, 30) if junior_school else None, basic_fee_cents=20000,
-            fee_rules="按月收取，每次预收不超过三个月", refund_rule="退出时，尚未开始月份的费用全额退还",
+            fee_rules="按月收取，收费时间跨度不超过三个月（含当月）", refund_rule="退出时，尚未开始月份的费用全额退还",
             hardship_rule="家庭经济困难学生经学校审核免收费用", safety_measures="专人看护，凭接送卡接送",
             priority_groups=["hardship", "left_behind", "late_working"],
             # The term's window closed with its draw; places left since then go first come.

@@ -14,7 +14,8 @@ TEACHER_MAX_DAILY_MINUTES = 540  # teaching + service minutes a day at most (弹
 PROVIDER_NEEDS_SCHOOL_STAFF = True  # provider sessions keep a school person present (课后服务由学校组织, 001 §10)
 HOLIDAY_WEEKENDS = False  # holiday care not at weekends in principle (001 §12; 003 丽水 6)
 DEFAULT_WORK_END = "17:30"  # typical local end of work, summer timetable (003 篇4; 000 §(一)5)
-MAX_FEE_MONTHS_IN_ADVANCE = 3  # no fee collected more than 3 months ahead (000 §(二)13)
+FEE_SPAN_MONTHS = 3  # no charge, single or split into several, covers a span of more than 3 months (000 §(二)13):
+# counted from the current month (it counts), every month charged and not yet over must fall within it
 PERSONAL_DATA_RETENTION_DAYS = 365  # applications' personal details and draw tickets kept this long after the
 # offering ends, then anonymised (PIPL 个人信息保护法 §19: no longer than the purpose needs); a school setting
 LOG_RETENTION_DAYS = 3 * 365  # access and security log rows kept 3 years (PIPL §56 records kept at least 3 years)
@@ -70,9 +71,29 @@ SCHOOL_STAFF_ONLY_ACTIVITIES = frozenset(  # homework and tutoring by school sta
 PROVIDER_FORBIDDEN_ACTIVITIES = frozenset(  # providers only for non-subject activities (002 (二)3; 001 §10)
     {"supervision", "homework_help", "tutoring", "self_study"}
 )
-SUBJECT_TYPE_SUBJECTS = frozenset(  # 学科类 subjects (002 (二)3)
-    {"道德与法治", "语文", "历史", "地理", "数学", "外语", "物理", "化学", "生物"}
-)
+SUBJECTS = {  # the subjects a session, a template, an activity or a teacher may name; True: subject-type (学科类)
+    # 002 (二)3: 道德与法治、语文、历史、地理、数学、外语、物理、化学、生物 are 学科类; 体育（体育与健康）、
+    # 艺术（音乐、美术）、综合实践活动、劳动、信息技术教育 are not. 科学 (primary) is not named there: kept non-subject.
+    "道德与法治": True, "语文": True, "历史": True, "地理": True, "数学": True, "外语": True, "物理": True,
+    "化学": True, "生物": True,
+    "体育": False, "音乐": False, "美术": False, "科学": False, "信息技术": False, "劳动": False, "综合实践活动": False,
+}
+SUBJECT_TYPE_SUBJECTS = frozenset(name for name, subject_type in SUBJECTS.items() if subject_type)
+NON_SUBJECT_SUBJECTS = tuple(name for name, subject_type in SUBJECTS.items() if not subject_type)
+SUBJECT_ALIASES = {  # other names people write for a listed subject: read as that subject (imports, old free text)
+    "英语": "外语", "日语": "外语", "俄语": "外语", "奥数": "数学", "作文": "语文",
+    "思想品德": "道德与法治", "品德与社会": "道德与法治", "政治": "道德与法治", "道德与法制": "道德与法治",
+    "体育与健康": "体育", "信息技术教育": "信息技术", "信息科技": "信息技术",
+}
+
+
+def subject_named(text: str | None) -> str | None:
+    """The listed subject a name stands for ("" for none), or None when it names no subject on the list."""
+    name = (text or "").strip()
+    if not name:
+        return ""
+    name = SUBJECT_ALIASES.get(name, name)
+    return name if name in SUBJECTS else None
 
 # --- People ---
 
@@ -81,6 +102,22 @@ TEACHER = "teacher"  # in-service teacher: policy caps apply by default (003 丽
 SCHOOL_STAFF_TYPES = frozenset({"teacher", "retired_teacher"})  # school staff for supervision rules (003 丽水 9)
 PROVIDER_TYPE = "provider"  # staff of a vetted third-party organisation (001 §10; 002 (三)1)
 ACTIVE_PROVIDER_STATUS = "active"  # only whitelisted, active providers may serve (001 §15; 004)
+
+def weekly_minutes_cap(staff_type: str, own: int | None,
+                       teacher_default: int = TEACHER_MAX_WEEKLY_MINUTES) -> int | None:
+    """TEACHER_WEEKLY_LIMIT: the service minutes a week a person gives at most. Their own cap when they set one (0
+    is a cap: no time at all), else the school's for an in-service teacher, else none (003 丽水 9, 11)."""
+    if own is not None:
+        return own
+    return teacher_default if staff_type == TEACHER else None
+
+
+def days_cap(staff_type: str, own: int | None, teacher_default: int = TEACHER_MAX_DAYS) -> int | None:
+    """TEACHER_DAYS_LIMIT: the days a week a person serves at most, read like weekly_minutes_cap."""
+    if own is not None:
+        return own
+    return teacher_default if staff_type == TEACHER else None
+
 
 # --- Words for people (explanations, forms) ---
 
@@ -135,3 +172,5 @@ REGISTER_ALERT_MINUTES = 15  # a child expected but not marked this long after t
 PICKUP_GRACE_MINUTES = 20  # a child not signed out this long after the session ends stays red and alerts the family
 PICKUP_CODE_DIGITS = 6  # a collecting adult's personal code: this many digits, a new one every school day
 PICKUP_CODE_TRIES_PER_DAY = 5  # wrong codes for one child in one day before codes are refused (a listed adult and ID)
+ADVANCE_ABSENCE_MAX_DAYS = 60  # a guardian's advance absence (请假) covers at most this many days in one notice
+ADVANCE_ABSENCE_MAX_AHEAD_DAYS = 180  # and starts at most this many days from today

@@ -47,20 +47,12 @@ def may_be_extra(person: Staff) -> bool:
 
 def weekly_cap(problem: Problem, person: Staff) -> int | None:
     """TEACHER_WEEKLY_LIMIT: own cap for anyone, policy cap for an in-service teacher, else none."""
-    if person.max_weekly_minutes is not None:
-        return person.max_weekly_minutes
-    if person.type == policy.TEACHER:
-        return problem.policy.teacher_max_weekly_minutes
-    return None
+    return policy.weekly_minutes_cap(person.type, person.max_weekly_minutes, problem.policy.teacher_max_weekly_minutes)
 
 
 def days_cap(problem: Problem, person: Staff) -> int | None:
     """TEACHER_DAYS_LIMIT: own cap for anyone, policy cap for an in-service teacher, else none."""
-    if person.max_days is not None:
-        return person.max_days
-    if person.type == policy.TEACHER:
-        return problem.policy.teacher_max_days
-    return None
+    return policy.days_cap(person.type, person.max_days, problem.policy.teacher_max_days)
 
 
 def daily_budget(problem: Problem, person: Staff, day: dt.date) -> int:

@@ -1,7 +1,8 @@
 """An independent checker of a roster against the contract's rules.
 
-Written from ROSTER_FORMAT.md directly: it shares only the parsed problem and the policy lists with
-the solver, never its model, pre-filter or plan code, so a solver bug is not repeated here.
+Written from ROSTER_FORMAT.md directly: it shares only the parsed problem and the policy module (its lists
+and its reading of a person's caps, policy.weekly_minutes_cap / days_cap) with the solver, never its model,
+pre-filter or plan code, so a solver bug is not repeated here.
 """
 
 from __future__ import annotations
@@ -208,12 +209,11 @@ def validate(problem, roster) -> list[dict]:
 
     for (pid, week), minutes in minutes_week.items():
         p = staff[pid]
-        cap = p.max_weekly_minutes if p.max_weekly_minutes is not None else (
-            pol.teacher_max_weekly_minutes if p.type == "teacher" else None)
+        cap = policy.weekly_minutes_cap(p.type, p.max_weekly_minutes, pol.teacher_max_weekly_minutes)
         if cap is not None and minutes > cap:
             out.append(_violation("TEACHER_WEEKLY_LIMIT", f"{minutes} minutes in week of {week}, cap {cap}",
                                   staff=pid))
-        cap_days = p.max_days if p.max_days is not None else (pol.teacher_max_days if p.type == "teacher" else None)
+        cap_days = policy.days_cap(p.type, p.max_days, pol.teacher_max_days)
         if cap_days is not None and len(days_week[(pid, week)]) > cap_days:
             out.append(_violation("TEACHER_DAYS_LIMIT", f"{len(days_week[(pid, week)])} days, cap {cap_days}",
                                   staff=pid))

@@ -16,7 +16,7 @@ from app.enrolment.models import (
     Lottery,
     Seat,
 )
-from app.models_base import utcnow
+from app.models_base import local_today, utcnow
 from app.notifications.models import Notification
 from tests import factories
 
@@ -131,7 +131,7 @@ def test_the_whole_path_with_lottery_and_waiting_list(app, client, world, login,
 
     # The rival withdraws: the place is offered to the waiting guardian's child, who is told and accepts.
     with app.test_request_context():
-        services.withdraw(rival, rival.guardian, date.today())
+        services.withdraw(rival, rival.guardian, local_today())
     db.session.commit()
     db.session.expire_all()
     assert application.choices[0].status is ChoiceStatus.OFFERED
@@ -165,23 +165,28 @@ def test_class_teacher_returns_with_a_reason_and_guardian_changes(client, world,
     assert application.status is ApplicationStatus.SUBMITTED and "爷爷" in application.pickup_people
 
 
-def test_fees_at_most_three_months_ahead_and_refund_on_withdrawal(app, client, world, login, db, offering):
+def test_fees_cover_three_months_at_most_and_refund_on_withdrawal(app, client, world, login, db, offering):
     application = factories.create_application(world.own_student, offering, status=ApplicationStatus.APPROVED)
     db.session.commit()
     login(world.users["school_admin"])
     client.post("/language", data={"locale": "en"})
     url = f"/enrolment/applications/{application.id}"
-    next_month = date(date.today().year + (date.today().month == 12), date.today().month % 12 + 1, 1)
+    this_month = local_today().replace(day=1)
+    next_month = (this_month + timedelta(days=31)).replace(day=1)
+    last_month = (next_month + timedelta(days=31)).replace(day=1)
     page = follow(client, client.post(url + "/charge", data={"first_month": next_month.isoformat(), "months": "4"}))
     assert "Between 1 and 3 months" in page
-    assert client.post(url + "/charge", data={"first_month": next_month.isoformat(), "months": "3"}).status_code == 302
+    assert client.post(url + "/charge", data={"first_month": next_month.isoformat(), "months": "2"}).status_code == 302
     page = follow(client, client.post(url + "/charge", data={"first_month": next_month.isoformat(), "months": "1"}))
-    assert "more than 3 months in advance" in page
-    client.post(url + "/payment", data={"amount": "600", "reference": "收据001"})
+    assert "is already charged" in page
+    beyond = (last_month + timedelta(days=31)).replace(day=1)
+    page = follow(client, client.post(url + "/charge", data={"first_month": beyond.isoformat(), "months": "1"}))
+    assert f"months up to {last_month:%Y-%m} may be charged now" in page
+    client.post(url + "/payment", data={"amount": "400", "reference": "收据001"})
     db.session.expire_all()
     assert services.balance_cents(application) == 0
     with app.test_request_context():
-        assert services.withdraw(application, application.guardian, date.today()) == 60000
+        assert services.withdraw(application, application.guardian, local_today()) == 40000
     assert [e.kind for e in application.ledger] == [LedgerKind.CHARGE, LedgerKind.PAYMENT, LedgerKind.REFUND]
 
 
@@ -390,10 +395,10 @@ def test_ledger_lines_and_the_audit_trail_in_words(app, client, world, login, db
     login(world.users["school_admin"])
     client.post("/language", data={"locale": locale})
     url = f"/enrolment/applications/{application.id}"
-    client.post(url + "/charge", data={"first_month": date.today().replace(day=1).isoformat(), "months": "1"})
+    client.post(url + "/charge", data={"first_month": local_today().replace(day=1).isoformat(), "months": "1"})
     client.post(url + "/payment", data={"amount": "200", "reference": "R1"})
     with app.test_request_context():
-        services.withdraw(application, application.guardian, date.today() - timedelta(days=40))
+        services.withdraw(application, application.guardian, local_today() - timedelta(days=40))
     db.session.commit()
     statement = page(client.get(url + "/statement"))
     kinds = [cell.split("</td>")[0] for cell in statement.split('class="ledger-kind">')[1:]]

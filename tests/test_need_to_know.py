@@ -9,6 +9,7 @@ from app.accounts.models import Role, User
 from app.enrolment import need_to_know
 from app.enrolment.models import Application, ApplicationStatus, AuditEvent, HardshipStatus, Seat
 from app.extensions import db as _db
+from app.models_base import local_today
 from tests import factories
 from tests.test_myweek import publish_week
 
@@ -85,11 +86,13 @@ def test_finance_sees_hardship_on_the_statement_and_finance_pages_and_nothing_el
 def test_finance_records_a_hardship_decision_and_a_payment(client, world, login, application, db):
     login(world.users["finance"])
     url = f"/enrolment/applications/{application.id}"
+    month = local_today().replace(day=1).isoformat()  # a payment needs a charge to pay (no payment beyond it)
+    assert client.post(url + "/charge", data={"first_month": month, "months": "1"}).status_code == 302
     assert client.post(url + "/hardship", data={"decision": "approve", "reason": "低保证明"}).status_code == 302
     assert client.post(url + "/payment", data={"amount": "100", "reference": "现金"}).status_code == 302
     db.session.refresh(application)
     assert application.hardship is HardshipStatus.APPROVED
-    assert [e.kind.value for e in application.ledger] == ["payment"]
+    assert [e.kind.value for e in application.ledger] == ["charge", "payment"]
 
 
 def test_finance_of_another_school_gets_a_404(client, world, login, application):

@@ -12,7 +12,8 @@ from app.models_base import TimestampColumn, utcnow
 HEALTH_VIEW = "health_view"
 EXPORT = "export"
 SECURITY = "security"
-KINDS = (HEALTH_VIEW, EXPORT, SECURITY)
+CONTACTS_VIEW = "contacts_view"  # guardians' phone numbers shown to the staff on a session (emergency contacts)
+KINDS = (HEALTH_VIEW, EXPORT, SECURITY, CONTACTS_VIEW)
 
 
 class LogEntry(db.Model):

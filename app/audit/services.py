@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.audit.models import EXPORT, HEALTH_VIEW, SECURITY, LogEntry
+from app.audit.models import CONTACTS_VIEW, EXPORT, HEALTH_VIEW, SECURITY, LogEntry
 from app.extensions import db
 from app.models_base import utcnow
 
@@ -37,8 +37,11 @@ EVENT_LABELS = {
     "my_data_xlsx": _l("A guardian's own data (XLSX)"),
     "consent_withdrawn": _l("Separate consent withdrawn (health notes or family situation)"),
     "account_erased": _l("Guardian account erased at their request"),
+    "pickup_code_refused": _l("Pickup code refused: too many wrong codes for a child today"),
+    "session_contacts": _l("Emergency contacts of a session (guardians' phone numbers)"),
 }
-KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security")}
+KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security"),
+               CONTACTS_VIEW: _l("Phone numbers seen")}
 
 
 def _who(user):
@@ -86,6 +89,11 @@ def security(event: str, user=None, *, subject: str = "", school_id: int | None 
 def health_view(event: str, school_id: int, subject: str) -> LogEntry:
     """The logged-in user was shown children's health notes (subject: which children, by number)."""
     return record(HEALTH_VIEW, event, subject=subject, school_id=school_id)
+
+
+def contacts_view(event: str, school_id: int, subject: str) -> LogEntry:
+    """The logged-in user was shown guardians' phone numbers (subject: which session and children, by number)."""
+    return record(CONTACTS_VIEW, event, subject=subject, school_id=school_id)
 
 
 def export(event: str, subject: str, school_id: int | None = None) -> LogEntry:

@@ -1,4 +1,5 @@
-"""`flask enrolment run-due`: draw every window that has closed and pass on every expired waiting-list offer.
+"""`flask enrolment run-due`: draw every window that has closed and pass on every expired waiting-list offer, and
+raise the school day's alerts the clock made due (a child not marked in time, a child not collected).
 
 Pages that show an offering do the same for it as they open, so nothing waits for this command; it makes sure a
 draw and an expired offer's next family are not left until somebody looks (run it from cron, or with --every).
@@ -11,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from app.audit import retention
+from app.daily import alerts
 from app.enrolment import allocation
 from app.extensions import db
 from app.models_base import local_today
@@ -28,10 +30,11 @@ def run_due_command(every: float | None) -> None:
     while True:
         allocation.run_due()
         retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
+        alerts.check_due()  # children missing from a register or not collected: the family is told at once
         db.session.commit()
         send_due()  # e-mails and SMS due (a site without the sender process still gets them out)
         db.session.remove()
         if every is None:
-            click.echo("Due draws, expired offers, data past its retention and due messages handled.")
+            click.echo("Due draws, expired offers, data past retention, school-day alerts and due messages handled.")
             return
         time.sleep(every)

@@ -18,15 +18,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from app.enrolment import services as fees
 from app.enrolment.allocation import accepts_applications, apply_by_text
 from app.enrolment.models import Pickup
-from app.enrolment.services import application_for, months_charged_ahead
+from app.enrolment.services import application_for
 from app.models_base import utcnow
 from app.privacy.services import FAMILY_SITUATION, SENSITIVE_GROUPS, has_sensitive_data
 from app.programs.forms import MultiCheckboxField, as_choices, priority_group_choices, stripped, weekday_choices
 from app.programs.models import Offering
 from app.schools.models import Student
-from scheduling.policy import HOLIDAY_WEEKENDS, JUNIOR_GRADES, MAX_FEE_MONTHS_IN_ADVANCE
+from scheduling.policy import FEE_SPAN_MONTHS, HOLIDAY_WEEKENDS, JUNIOR_GRADES
 
 RANKS = 3  # extended activities a guardian may rank
 
@@ -213,7 +214,7 @@ class SiblingForm(FlaskForm):
 class ChargeForm(FlaskForm):
     first_month = DateField(_l("First month charged"), validators=[InputRequired(message=_l("Please give a date."))])
     months = IntegerField(_l("Months"), default=1, validators=[
-        InputRequired(), NumberRange(min=1, max=MAX_FEE_MONTHS_IN_ADVANCE,
+        InputRequired(), NumberRange(min=1, max=FEE_SPAN_MONTHS,
                                      message=_l("Between %(min)d and %(max)d months."))])
     submit = SubmitField(_l("Charge"))
 
@@ -222,15 +223,17 @@ class ChargeForm(FlaskForm):
         self.application, self.today = application, today
 
     def validate_months(self, field) -> None:
-        if field.data is None or self.first_month.data is None:
+        """000 §(二)13: the fees charged, at once or in parts, cover at most FEE_SPAN_MONTHS counting this month."""
+        if field.data is None or self.first_month.data is None or field.errors:
             return
-        first = self.first_month.data.year * 12 + self.first_month.data.month - 1
-        now = self.today.year * 12 + self.today.month - 1
-        ahead = months_charged_ahead(self.application, self.today)
-        ahead += sum(1 for k in range(field.data) if first + k > now)
-        if ahead > MAX_FEE_MONTHS_IN_ADVANCE:
-            raise ValidationError(_l("No fee may be charged more than %(max)d months in advance.",
-                                     max=MAX_FEE_MONTHS_IN_ADVANCE))
+        twice = fees.first_month_charged_twice(self.application, self.first_month.data, field.data)
+        if twice is not None:
+            raise ValidationError(_l("%(month)s is already charged.", month=twice.strftime("%Y-%m")))
+        if fees.fee_span_months(self.application, self.today, self.first_month.data, field.data) > FEE_SPAN_MONTHS:
+            raise ValidationError(_l(
+                "Fees may not cover more than %(max)d months counting this one, charged at once or in parts: "
+                "months up to %(last)s may be charged now.",
+                max=FEE_SPAN_MONTHS, last=fees.last_month_chargeable(self.today).strftime("%Y-%m")))
 
 
 class PaymentForm(FlaskForm):
@@ -238,6 +241,22 @@ class PaymentForm(FlaskForm):
                           validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
     reference = StringField(_l("Receipt or reference"), validators=[Length(max=100)], filters=[stripped])
     submit = SubmitField(_l("Mark as received"))
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application = application
+
+    def cents(self) -> int:
+        return int(self.amount.data * Decimal(100))
+
+    def validate_amount(self, field) -> None:
+        """No payment beyond what is charged: at most what the family owes now."""
+        if field.data is None or field.errors:
+            return
+        owed = fees.owed_cents(self.application)
+        if self.cents() > owed:
+            raise ValidationError(_l("A payment may not be more than what is owed (¥%(owed).2f).",
+                                     owed=owed / 100))
 
 
 class HardshipDecisionForm(FlaskForm):

@@ -1,8 +1,6 @@
 """Enrolment pages: guardians apply and withdraw; class teachers review; principals approve; fees; inbox; audit."""
 
 import logging
-from datetime import date
-from decimal import Decimal
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -36,7 +34,7 @@ from app.enrolment.models import (
     Lottery,
 )
 from app.extensions import db
-from app.models_base import local_time, utcnow
+from app.models_base import local_time, local_today, utcnow
 from app.programs.models import Offering
 from app.programs.services import current_agreement
 from app.schools.models import SchoolClass, Student
@@ -72,10 +70,6 @@ bp.add_app_template_global(records.audit_label, "audit_label")
 bp.add_app_template_global(local_time, "local_time")
 bp.add_app_template_global(allocation.window_closes, "window_closes")
 bp.add_app_template_global(allocation.apply_by_text, "apply_by")
-
-
-def today() -> date:
-    return date.today()
 
 
 def bring_up_to_date(offering: Offering) -> None:
@@ -152,7 +146,7 @@ def apply(student_id: int, offering_id: int):
         flash(_("%(name)s already has an application for this offering.", name=student.name), "info")
         return redirect(url_for("enrolment.application", application_id=existing.id))
     agreement = current_agreement(offering.school)
-    form = ApplicationForm(student=student, offering=offering, today=today())
+    form = ApplicationForm(student=student, offering=offering, today=local_today())
     if not form.is_submitted():
         form.weekdays.data = list(offering.weekdays)
     if form.validate_on_submit():
@@ -280,7 +274,7 @@ def edit_application(application_id: int):
         return redirect(url_for("enrolment.application", application_id=application.id))
     offering = application.offering
     agreement = current_agreement(offering.school)
-    form = ApplicationForm(student=application.student, offering=offering, today=today(), editing=application,
+    form = ApplicationForm(student=application.student, offering=offering, today=local_today(), editing=application,
                            choices_locked=not services.may_change(application, now))
     if not form.is_submitted():
         form.fill_from(application)
@@ -308,12 +302,12 @@ def withdraw(application_id: int):
         return redirect(url_for("enrolment.application", application_id=application.id))
     form = ActionForm()
     if form.validate_on_submit():
-        refund = services.withdraw(application, current_user, today())
+        refund = services.withdraw(application, current_user, local_today())
         db.session.commit()
         flash(_("Withdrawn. Refund due: ¥%(amount).2f.", amount=refund / 100), "success")
         return redirect(url_for("enrolment.application", application_id=application.id))
     return render_template("enrolment/withdraw.html", application=application, form=form,
-                           refund=services.refund_due_cents(application, today()))
+                           refund=services.refund_due_cents(application, local_today()))
 
 
 @bp.route("/applications/<int:application_id>/statement")
@@ -323,8 +317,8 @@ def statement(application_id: int):
     return render_template("enrolment/statement.html", application=application,
                            balance=services.balance_cents(application),
                            monthly=services.monthly_fee_cents(application),
-                           charge_form=ChargeForm(application=application, today=today()),
-                           payment_form=PaymentForm(), hardship_form=HardshipDecisionForm())
+                           charge_form=ChargeForm(application=application, today=local_today()),
+                           payment_form=PaymentForm(application=application), hardship_form=HardshipDecisionForm())
 
 
 # --- Class teachers ---
@@ -412,7 +406,7 @@ def approve(offering_id: int):
 @fees_only
 def charge(application_id: int):
     application = application_or_404(application_id)
-    form = ChargeForm(application=application, today=today())
+    form = ChargeForm(application=application, today=local_today())
     if form.validate_on_submit():
         services.charge(application, form.first_month.data, form.months.data, current_user)
         db.session.commit()
@@ -428,14 +422,14 @@ def charge(application_id: int):
 @fees_only
 def payment(application_id: int):
     application = application_or_404(application_id)
-    form = PaymentForm()
+    form = PaymentForm(application=application)
     if form.validate_on_submit():
-        services.record_payment(application, int(form.amount.data * Decimal(100)), form.reference.data or "",
-                                current_user)
+        services.record_payment(application, form.cents(), form.reference.data or "", current_user)
         db.session.commit()
         flash(_("Payment recorded."), "success")
     else:
-        flash(_("Please give the amount received."), "error")
+        for error in form.amount.errors or [_("Please give the amount received.")]:
+            flash(error, "error")
     return redirect(url_for("enrolment.statement", application_id=application.id))
 
 

@@ -22,8 +22,10 @@ from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardi
 from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
-from app.programs.models import FeePeriod, Offering
+from app.programs.models import FeePeriod, NoticeVersion, Offering
+from app.programs.services import notice_content
 from app.schools.models import Student
+from scheduling.policy import FEE_SPAN_MONTHS
 
 logger = logging.getLogger(__name__)
 
@@ -222,15 +224,27 @@ def month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def signed_notice(application: Application) -> dict:
+    """The public notice as it stood in the version the family signed (its fees, dates, activities); the offering
+    as it is now when that version is not kept."""
+    version = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=application.offering_id,
+                                                                   version=application.notice_version))
+    return version.content if version is not None else notice_content(application.offering)
+
+
 def monthly_fee_cents(application: Application) -> int:
-    """What a month costs: the basic fee (a term fee spread over its months) plus the placed activity's fee."""
-    offering = application.offering
-    basic = offering.basic_fee_cents
-    if offering.fee_period is FeePeriod.TERM:
-        months = month_index(offering.ends_on) - month_index(offering.starts_on) + 1
-        basic = round(basic / months)
+    """What a month costs by the notice the family signed: the basic fee (a term fee spread over its months) plus
+    the placed activity's fee. A fee raised after they signed does not reach them."""
+    notice = signed_notice(application)
+    basic = notice["basic_fee_cents"]
+    if notice["fee_period"] == FeePeriod.TERM.value:
+        ends_on, starts_on = date.fromisoformat(notice["ends_on"]), date.fromisoformat(notice["starts_on"])
+        basic = round(basic / (month_index(ends_on) - month_index(starts_on) + 1))
     placed = application.placed_choice
-    return basic + (placed.activity.fee_cents if placed else 0)
+    if placed is None:
+        return basic
+    signed = {activity["id"]: activity["fee_cents"] for activity in notice.get("activities", [])}
+    return basic + signed.get(placed.activity_id, placed.activity.fee_cents)
 
 
 def _charged_months(application: Application) -> list[tuple[int, int]]:
@@ -245,9 +259,37 @@ def _charged_months(application: Application) -> list[tuple[int, int]]:
     return months
 
 
-def months_charged_ahead(application: Application, today: date) -> int:
-    """How many months after the current one are already charged."""
-    return sum(1 for month, _ in _charged_months(application) if month > month_index(today))
+def month_start(index: int) -> date:
+    """The first day of a month given by month_index."""
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def fee_span_months(application: Application, today: date, first_month: date | None = None, months: int = 0) -> int:
+    """How many months the fees charged for the application cover together, with a charge of `months` from
+    `first_month` added: from the current month (it counts) to the last month charged. Months already over are
+    used up and not counted; a month not yet over counts whichever charge holds it (000 §(二)13: single or split)."""
+    charged = [month for month, _ in _charged_months(application)]
+    if first_month is not None:
+        charged += range(month_index(first_month), month_index(first_month) + months)
+    now = month_index(today)
+    return max((month - now + 1 for month in charged if month >= now), default=0)
+
+
+def last_month_chargeable(today: date) -> date:
+    """The last month a fee charged today may cover (FEE_SPAN_MONTHS counting the current one)."""
+    return month_start(month_index(today) + FEE_SPAN_MONTHS - 1)
+
+
+def first_month_charged_twice(application: Application, first_month: date, months: int) -> date | None:
+    """The first of these months already charged to the application, if any (a month is charged once)."""
+    taken = {month for month, _ in _charged_months(application)}
+    return next((month_start(m) for m in range(month_index(first_month), month_index(first_month) + months)
+                 if m in taken), None)
+
+
+def owed_cents(application: Application) -> int:
+    """What the family owes now: the most a payment may be (never more than what is charged)."""
+    return max(0, balance_cents(application))
 
 
 def balance_cents(application: Application) -> int:
@@ -287,7 +329,7 @@ def withdraw(application: Application, guardian: User, on: date, now: datetime |
 
 
 def charge(application: Application, first_month: date, months: int, actor: User) -> LedgerEntry:
-    """Charge whole months from a month on (the form keeps it within the advance limit); waived when approved."""
+    """Charge whole months from a month on (the form keeps them within FEE_SPAN_MONTHS); waived when approved."""
     amount = 0 if application.hardship is HardshipStatus.APPROVED else monthly_fee_cents(application) * months
     entry = LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.CHARGE,
                         amount_cents=amount, months=months, period_start=first_month.strftime("%Y-%m"),
@@ -300,7 +342,8 @@ def charge(application: Application, first_month: date, months: int, actor: User
 
 
 def record_payment(application: Application, amount_cents: int, reference: str, actor: User) -> LedgerEntry:
-    """The school marks a payment received (a payment gateway would call this with its own reference)."""
+    """The school marks a payment received (a payment gateway would call this with its own reference); the form
+    keeps it within what is owed."""
     entry = LedgerEntry(school_id=application.school_id, application=application, kind=LedgerKind.PAYMENT,
                         amount_cents=amount_cents, reference=reference, created_by_id=actor.id)
     db.session.add(entry)

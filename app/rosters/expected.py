@@ -48,9 +48,16 @@ def expected_children(session: PlannedSession) -> Expected:
     return expected_by_session([session.id])[session.id]
 
 
-def expected_by_session(session_ids) -> dict[int, Expected]:
+def expected_application(session: PlannedSession, student_id: int) -> Application | None:
+    """The application that makes this child expected in the session (None: not expected there): expected_children's
+    rule, read for one child only (a register tap or a sign-out need no more)."""
+    return next(iter(expected_by_session([session.id], student_ids=[student_id])[session.id].children), None)
+
+
+def expected_by_session(session_ids, *, student_ids=None) -> dict[int, Expected]:
     """expected_children for each of these planned sessions (ids that no longer exist are left out), read with a
-    few queries per school; who attends is need_to_know.attends, the rule the children pages use."""
+    few queries per school; who attends is need_to_know.attends, the rule the children pages use. With
+    `student_ids`, only those children are looked at (and counted)."""
     ids = sorted(set(session_ids))
     if not ids:
         return {}
@@ -64,15 +71,18 @@ def expected_by_session(session_ids) -> dict[int, Expected]:
                                                                    Offering.published_version > 0)))
         approved = list(db.session.scalars(
             select(Application).join(Student, Student.id == Application.student_id)
-            .where(Application.school_id == school_id, Application.status == ApplicationStatus.APPROVED)
+            .where(Application.school_id == school_id, Application.status == ApplicationStatus.APPROVED,
+                   *([Application.student_id.in_(list(student_ids))] if student_ids is not None else []))
             .options(selectinload(Application.student), selectinload(Application.offering))
             .order_by(Student.class_id, Student.name, Application.id)))
         groups = {s.activity_id for s in own if s.activity_id is not None}
         seats: dict[int, set[int]] = {}  # student id -> activity groups (of the sessions) the child sits in
         if groups:
-            for activity_id, student_id in db.session.execute(
-                    select(Seat.activity_id, Seat.student_id).where(Seat.activity_id.in_(groups))):
-                seats.setdefault(student_id, set()).add(activity_id)
+            seat_query = select(Seat.activity_id, Seat.student_id).where(Seat.activity_id.in_(groups))
+            if student_ids is not None:
+                seat_query = seat_query.where(Seat.student_id.in_(list(student_ids)))
+            for activity_id, seated_id in db.session.execute(seat_query):
+                seats.setdefault(seated_id, set()).add(activity_id)
         for session in own:
             if not _covers(offerings, session):
                 found[session.id] = Expected(count=session.enrolled or 0, children=(), estimated=True)

@@ -35,6 +35,13 @@ def _class_choices(school: School) -> list[tuple[int, str]]:
     return [(c.id, class_label(c)) for g in school.grades for c in g.classes]
 
 
+def subject_choices() -> list[tuple[str, str]]:
+    """None, then the policy's subjects, subject-type (学科类) ones marked as such."""
+    return [("", str(_l("none")))] + [
+        (name, str(_l("%(name)s (subject-type)", name=name)) if subject_type else name)
+        for name, subject_type in policy.SUBJECTS.items()]
+
+
 class _SessionFields(FlaskForm):
     """Fields shared by a template and a single planned session."""
 
@@ -43,7 +50,7 @@ class _SessionFields(FlaskForm):
     ends_at = TimeField(_l("Ends"), validators=[InputRequired()])
     kind = SelectField(_l("Kind of session"))
     activity = SelectField(_l("Activity"))
-    subject = StringField(_l("Subject (optional)"), validators=[Optional(), Length(max=20)])
+    subject = SelectField(_l("Subject (optional)"), validate_choice=False)
     room = StringField(_l("Room"), validators=[Optional(), Length(max=50)])
     classes = MultiCheckboxField(_l("Classes"), coerce=int)
 
@@ -51,7 +58,13 @@ class _SessionFields(FlaskForm):
         super().__init__(*args, **kwargs)
         self.kind.choices = [(k, kind_label(k)) for k in policy.KINDS]
         self.activity.choices = [(a, activity_label(a)) for a in policy.ACTIVITIES]
+        self.subject.choices = subject_choices()
         self.classes.choices = _class_choices(school)
+
+    def validate_subject(self, field):
+        """Only the policy's subjects (002 (二)3): a name typed freely could pass a subject-type one as non-subject."""
+        if (field.data or "") not in policy.SUBJECTS and field.data:
+            raise ValidationError(_l("Please choose the subject from the list."))
 
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:

@@ -175,10 +175,15 @@ def week(week_id: int):
 def generate_sessions(week_id: int):
     week = get_for_school_or_404(Week, week_id)
     if ConfirmForm().validate_on_submit():
+        kept = services.days_with_records(week)
         made, skipped = services.generate_sessions(week)
         db.session.commit()
         flash(_("%(made)s sessions planned from the templates; %(skipped)s days skipped (not school days).",
                 made=made, skipped=skipped), "success")
+        if kept:
+            flash(_("Sessions of %(days)s were kept as they were: their registers, sign-outs or incidents are "
+                    "already recorded. Change those days' sessions one by one.",
+                    days="、".join(d.isoformat() for d in kept)), "warning")
     return redirect(url_for("rosters.week", week_id=week.id))
 
 

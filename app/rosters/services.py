@@ -173,18 +173,36 @@ def promised_staff(activity: Activity | None) -> list[StaffProfile]:
     return []
 
 
+def days_with_records(week: Week) -> list[date]:
+    """The week's days whose sessions already have a record of the day (register marks, sign-outs, alerts,
+    incidents): re-planning leaves those days' sessions as they are, so nothing recorded is lost."""
+    from app.daily.models import Alert, AttendanceMark, Incident, SignOut
+
+    ids = [s.id for s in week.sessions]
+    if not ids:
+        return []
+    recorded: set[int] = set()
+    for model in (AttendanceMark, SignOut, Alert, Incident):
+        recorded.update(db.session.scalars(select(model.session_id).where(model.session_id.in_(ids)).distinct()))
+    return sorted({s.on_date for s in week.sessions if s.id in recorded})
+
+
 def generate_sessions(week: Week) -> tuple[int, int]:
     """Replace the week's sessions with those of the school's active templates; (made, skipped days).
 
     Children expected come from expected.expected_by_session; an activity group's sessions follow the activity
-    (session_shape) and keep its promised leader pinned."""
+    (session_shape) and keep its promised leader pinned. Days with records of the day (days_with_records) keep
+    their sessions untouched and get none from the templates."""
     from app.rosters.expected import expected_by_session
 
     school_days = set(calendar_of(week)["school_days"])
     settings = settings_for(week.school)
+    kept_days = set(days_with_records(week))
     for session in list(week.sessions):
-        week.sessions.remove(session)
+        if session.on_date not in kept_days:
+            week.sessions.remove(session)
     db.session.flush()
+    kept = {s.id for s in week.sessions}
     templates = db.session.scalars(
         select(SessionTemplate).filter_by(school_id=week.school_id, active=True).order_by(SessionTemplate.id)
     ).all()
@@ -199,6 +217,8 @@ def generate_sessions(week: Week) -> tuple[int, int]:
             day = week.monday + timedelta(days=weekday)
             if shape.first_day is not None and not shape.first_day <= day <= shape.last_day:
                 continue  # the activity's offering does not run that day (a holiday's activity in term time)
+            if day in kept_days:
+                continue  # recorded already: its sessions stay as they were
             if shape.kind in policy.SCHOOL_DAY_KINDS and day.isoformat() not in school_days:
                 skipped += 1
                 continue
@@ -213,8 +233,9 @@ def generate_sessions(week: Week) -> tuple[int, int]:
             session.assignments.extend(Assignment(profile_id=pid, pinned=True) for pid in leaders[template.id])
             made += 1
     db.session.flush()
-    expected = expected_by_session(s.id for s in week.sessions)
-    for session in week.sessions:
+    made_now = [s for s in week.sessions if s.id not in kept]
+    expected = expected_by_session(s.id for s in made_now)
+    for session in made_now:
         session.enrolled = expected[session.id].count
         session.staff_needed = staff_needed_for(session.template, session.enrolled, settings)
     week.solved_roster = None
@@ -330,10 +351,8 @@ def _apply_whatif(problem: dict, changes: dict) -> None:
     for key, more in (changes.get("extra_days") or {}).items():
         for person in problem["staff"]:
             if person["id"] == key:
-                base = person["max_days"]
-                if base is None:
-                    base = problem["policy"]["teacher_max_days"] if person["type"] == policy.TEACHER else 7
-                person["max_days"] = min(7, base + int(more))
+                base = policy.days_cap(person["type"], person["max_days"], problem["policy"]["teacher_max_days"])
+                person["max_days"] = min(7, (7 if base is None else base) + int(more))
 
 
 def build_problem(week: Week, *, extra: dict | None = None) -> dict:
@@ -578,9 +597,9 @@ def teacher_loads(week: Week) -> list[dict]:
         person = people.get(key)
         if person is None:
             continue
-        teacher = person["type"] == policy.TEACHER
-        cap = person["max_weekly_minutes"] or (policy.TEACHER_MAX_WEEKLY_MINUTES if teacher else None)
-        max_days = person["max_days"] or (policy.TEACHER_MAX_DAYS if teacher else None)
+        cap = policy.weekly_minutes_cap(person["type"], person["max_weekly_minutes"],
+                                        problem["policy"]["teacher_max_weekly_minutes"])
+        max_days = policy.days_cap(person["type"], person["max_days"], problem["policy"]["teacher_max_days"])
         out.append({"name": person["name"], "type": person["type"], "minutes": minutes[key], "cap": cap,
                     "days": len(days[key]), "max_days": max_days})
     return out

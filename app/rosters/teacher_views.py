@@ -33,7 +33,8 @@ from app.schools.forms import ActionForm
 from app.schools.models import School, Term
 from app.staff.models import StaffProfile, StaffType
 from app.staff.services import STAFF_TYPE_LABELS, skill_label, weekday_label
-from scheduling.policy import EVENING_KIND, KIND_LABELS, TEACHER, TEACHER_MAX_DAYS, TEACHER_MAX_WEEKLY_MINUTES
+from scheduling import policy
+from scheduling.policy import EVENING_KIND, KIND_LABELS
 
 bp = Blueprint("myweek", __name__)
 
@@ -125,14 +126,8 @@ def _enrolled(session_ids: set[int]) -> dict[int, int]:
 def caps_of(profile: StaffProfile) -> tuple[int | None, int | None]:
     """(weekly minutes, days) the person serves at most: their own, else the policy's for in-service teachers,
     else no limit (ROSTER_FORMAT.md: TEACHER_WEEKLY_LIMIT, TEACHER_DAYS_LIMIT)."""
-    in_service = profile.staff_type.value == TEACHER
-    weekly = profile.max_weekly_minutes
-    days = profile.max_days
-    if weekly is None and in_service:
-        weekly = TEACHER_MAX_WEEKLY_MINUTES
-    if days is None and in_service:
-        days = TEACHER_MAX_DAYS
-    return weekly, days
+    kind = profile.staff_type.value
+    return policy.weekly_minutes_cap(kind, profile.max_weekly_minutes), policy.days_cap(kind, profile.max_days)
 
 
 def roster_settings(school_id: int | None) -> RosterSettings:

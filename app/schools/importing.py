@@ -28,7 +28,7 @@ from app.extensions import db
 from app.schools import services
 from app.schools.models import School, Student
 from app.staff import services as staff_services
-from scheduling.policy import ACTIVITY_LABELS
+from scheduling.policy import ACTIVITY_LABELS, subject_named
 
 logger = logging.getLogger(__name__)
 
@@ -379,10 +379,15 @@ def check_staff(school: School, rows: list[tuple[int, dict]]) -> DryRun:
         if row["type"] and staff_type is None:
             row_problems.append(Problem(number, "type", str(_l(
                 "Unknown type %(value)s (use teacher, retired_teacher or volunteer).", value=row["type"]))))
-        subjects = _split(row.get("subjects", ""))
-        for subject in subjects:
-            if subject not in staff_services.SUBJECTS:
-                row_problems.append(Problem(number, "subjects", str(_l("Unknown subject %(value)s.", value=subject))))
+        subjects = []
+        for written in _split(row.get("subjects", "")):
+            subject = subject_named(written)  # another name of a listed subject (英语: 外语) reads as that subject
+            if not subject:
+                row_problems.append(Problem(number, "subjects", str(_l(
+                    "Unknown subject %(value)s: choose from %(names)s.", value=written,
+                    names="、".join(staff_services.SUBJECTS)))))
+            elif subject not in subjects:
+                subjects.append(subject)
         skills = []
         for skill in _split(row.get("skills", "")):
             code = skill_codes.get(skill.lower())

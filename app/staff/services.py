@@ -18,6 +18,7 @@ from scheduling.policy import (
     ACTIVITIES,
     ACTIVITY_LABELS,
     NEW_LESSON,
+    NON_SUBJECT_SUBJECTS,
     PROVIDER_TYPE,
     SCHOOL_DAY_WEEKDAYS,
     STAFF_TYPES,
@@ -28,9 +29,7 @@ from scheduling.policy import (
 
 logger = logging.getLogger(__name__)
 
-# Non-subject teaching subjects (002 (二)3: 体育, 艺术 = 音乐 + 美术, 综合实践活动, 劳动, 信息技术; 科学 in primary).
-# The policy module lists only the subject-type ones; this is the one place for the others.
-NON_SUBJECT_SUBJECTS = ("体育", "音乐", "美术", "科学", "信息技术", "劳动", "综合实践活动")
+# The subjects a teacher may teach: the policy's list (002 (二)3), subject-type ones first.
 SUBJECTS = (*sorted(SUBJECT_TYPE_SUBJECTS), *NON_SUBJECT_SUBJECTS)
 
 # What a school's own staff can lead: every activity except the one that is never allowed (001 §9).
