@@ -51,7 +51,8 @@ FLASH_RE = re.compile(r'<li class="flash flash-\w+">(.*?)</li>', re.S)  # a flas
 
 pending = list(reversed(PLAN["staff"]))  # popped one per user: each staff member exactly once
 samples: list[list] = []  # [name, start (epoch s), response time (ms), ok, status]
-taps: list[list] = []  # [student_id, kind, changed]
+taps: list[list] = []  # [student_id, kind, changed, status]: every tap answered, in the order sent
+signouts: list[list] = []  # [student_id, kind, already]: every sign-out answered "signed out"
 outcomes: list[dict] = []
 anomalies = {"unexpected_changed": 0, "unexpected_signout": 0}
 
@@ -71,7 +72,8 @@ def record(request_type, name, response_time, response_length, response=None, co
 
 
 def write_results(**kwargs) -> None:
-    RESULTS.write_text(json.dumps({"samples": samples, "taps": taps, "outcomes": outcomes, **anomalies}),
+    RESULTS.write_text(json.dumps({"samples": samples, "taps": taps, "signouts": signouts, "outcomes": outcomes,
+                                   **anomalies}),
                        encoding="utf-8")
 
 
@@ -205,7 +207,7 @@ class Staff(FastHttpUser):
         response = self.step(name, "POST", path, expect_tap(student_id, status), failure=StepFailed,
                              headers=JSON_FORM, data=body)
         changed = response.json()["changed"]
-        taps.append([student_id, kind, changed])
+        taps.append([student_id, kind, changed, status])
         outcome["taps_ok"] += 1
         if kind == "again" and changed:
             anomalies["unexpected_changed"] += 1
@@ -230,7 +232,9 @@ class Staff(FastHttpUser):
             return
         response = self.step("sign-out again" if kind == "again" else "sign-out", "POST", path,
                              expect_signed_out(student_id), failure=StepFailed, headers=JSON_FORM, data=body)
-        if kind == "again" and not response.json().get("already"):
+        already = bool(response.json().get("already"))
+        signouts.append([student_id, kind, already])
+        if kind == "again" and not already:
             anomalies["unexpected_signout"] += 1
 
 
