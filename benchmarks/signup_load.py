@@ -3,14 +3,15 @@
     .venv/bin/pip install -r requirements-bench.txt
     .venv/bin/python benchmarks/signup_load.py [--db sqlite|postgresql|both] [--guardians 2000] [--ramp 270]
 
-For each database: a fresh one (`flask db upgrade` on a temporary SQLite file, or on a throwaway PostgreSQL started by
-tests/pg.py, loopback only), seeded through the models and the programme services inside create_app("production")
+For each database: a fresh one (`flask db upgrade` on a temporary SQLite file, or on a throwaway PostgreSQL started
+by tests/pg.py, loopback only), seeded through the models and the programme services inside create_app("production")
 (one county, one primary school, its classes and class teachers, a published after-school offering open for
-applications, activities with few seats, the agreement, and the guardians, each bound by a verified link to one child,
-all with one password hashed once); the real site served by gunicorn (wsgi:app, APP_CONFIG=production) on a free
-port of 127.0.0.1; locust (benchmarks/signup_locustfile.py, headless) sends the guardians in evenly over the ramp,
-each once: login page, login, notice, form, apply, and the application page the apply redirects to. Then the database
-is checked: one application per successful apply, none lost, no child with two.
+applications, activities with few seats, the agreement, and the guardians, each bound by a verified link to one
+child, having accepted the privacy notice, all with one password hashed once); the real site served by gunicorn
+(wsgi:app, APP_CONFIG=production) on a free port of 127.0.0.1; locust (benchmarks/signup_locustfile.py, headless)
+sends the guardians in evenly over the ramp, each once: login page, login, notice, form, apply, and the application
+page the apply redirects to. Then the database is checked: one application per successful apply, none lost, no child
+with two.
 
 The login limit is per address and every virtual guardian comes from 127.0.0.1, so the run raises it through the
 environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production. Everything stops by itself:
@@ -20,35 +21,49 @@ Figures: a table on stdout and benchmarks/signup_last_run.json (a run with other
 """
 
 import argparse
-import ctypes
-import http.cookiejar
 import json
 import math
 import os
 import platform
 import random
 import re
-import resource
-import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.pg import PostgresServer, free_port  # noqa: E402
+from harness import (  # noqa: E402
+    ROOT,
+    cpu_seconds,
+    free_port,
+    fresh_database,
+    gunicorn_arguments,
+    latency,
+    machine_busy_seconds,
+    percentile,
+    postmaster_pid,
+    serving_env,
+    start_gunicorn,
+    stop_on_signals,
+    stop_process,
+    upgrade,
+    use_in_this_process,
+    wait_until_idle,
+)
+from harness import browser as cookie_browser  # noqa: E402
+from harness import commit as _commit  # noqa: E402
+from harness import run_locust as _run_locust  # noqa: E402
+from harness import shared_password_hash as _shared_password_hash  # noqa: E402
 
 LOCUSTFILE = ROOT / "benchmarks" / "signup_locustfile.py"
 LAST_RUN = ROOT / "benchmarks" / "signup_last_run.json"
@@ -62,10 +77,6 @@ CLASS_SIZE = 45  # the most pupils a primary class may have
 CALIBRATION = 20  # guardians more, who sign up one at a time after the load: what each step costs the server
 
 
-class BenchmarkAborted(Exception):
-    """The hard time limit passed, or the process was asked to stop."""
-
-
 # --- The database ---
 
 
@@ -76,6 +87,8 @@ def seed_signup_day(guardians: int, password_hash: str, seed: int) -> dict:
     from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
     from app.extensions import db
     from app.models_base import utcnow
+    from app.privacy.models import NoticeAcceptance
+    from app.privacy.services import current_notice
     from app.programs import services as programs
     from app.programs.models import Activity, Offering, OfferingKind
     from app.schools.models import County, Grade, School, SchoolClass, SchoolType, Student, Term
@@ -123,6 +136,10 @@ def seed_signup_day(guardians: int, password_hash: str, seed: int) -> dict:
                                                                 Relationship.GRANDPARENT]),
                                   verified_by=school_class.class_teacher))
     db.session.add_all(links)
+    db.session.flush()
+    # Each guardian accepted the privacy notice when registering (applying asks for it first).
+    notice_version = current_notice().version
+    db.session.add_all(NoticeAcceptance(user_id=link.guardian.id, notice_version=notice_version) for link in links)
     db.session.flush()
 
     # Application-window and allocation fields keep their defaults: open now, as a school publishes it.
@@ -201,122 +218,14 @@ def check_database(offering_id: int, outcomes: list[dict]) -> dict:
     }
 
 
-# --- Processes ---
-
-
-def die_with_parent() -> None:
-    """In a child before exec: get SIGTERM when this benchmark dies, however it dies (Linux prctl PDEATHSIG)."""
-    os.setsid()
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-
-
-def stop_process(process: subprocess.Popen | None) -> None:
-    """Terminate a child started in its own session, with all it started; kill it if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
-                times = proc.cpu_times()
-                total += times.user + times.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds every process on the machine has used since boot (all cores added up)."""
-    import psutil
-
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
-def wait_until_idle(pids: list[int], limit_s: float = 180) -> None:
-    """Until the server has drained what an overloaded run left queued (sync workers still serve requests whose
-    client has gone): less than 20 ms of CPU in a second."""
-    deadline = time.monotonic() + limit_s
-    previous = cpu_seconds(pids)
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        now = cpu_seconds(pids)
-        if now - previous < 0.02:
-            return
-        previous = now
-
-
-def start_gunicorn(env: dict, port: int, args, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-               "--worker-class", args.worker_class, "--threads", str(args.threads), "--timeout", "60",
-               "--graceful-timeout", "10", "--backlog", "2048", "--error-logfile", str(log), "--log-level", "warning",
-               "wsgi:app"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            stop_process(server)
-            raise RuntimeError(f"gunicorn did not start; see {log}")
-        time.sleep(0.3)
+# --- What each step costs ---
 
 
 def run_locust(plan_file: Path, results: Path, url: str, args, log: Path) -> tuple[dict, float]:
     """Run the locustfile headless; its results and its CPU seconds."""
-    spawn_rate = args.guardians / args.ramp
-    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(args.guardians),
-               "--spawn-rate", f"{spawn_rate:.4f}", "--run-time", f"{args.window}s", "--stop-timeout", "0",
-               "--host", url, "--only-summary", "--exit-code-on-error", "0", "--loglevel", "WARNING"]
-    env = {**os.environ, "SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with log.open("w") as out:
-        locust = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                  preexec_fn=die_with_parent)
-        try:
-            locust.wait(timeout=args.window + 120)
-        finally:
-            stop_process(locust)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if not results.exists():
-        raise RuntimeError(f"locust wrote no results; see {log}")
-    return json.loads(results.read_text(encoding="utf-8")), (after.ru_utime - before.ru_utime
-                                                              + after.ru_stime - before.ru_stime)
-
-
-# --- What each step costs ---
-
-
-class LoopbackTLSPolicy(http.cookiejar.DefaultCookiePolicy):
-    """Send Secure cookies to 127.0.0.1 too: production sets them, and TLS ends at a proxy there."""
-
-    def return_ok_secure(self, cookie, request) -> bool:
-        return urlsplit(request.get_full_url()).hostname == "127.0.0.1" or super().return_ok_secure(cookie, request)
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # the redirect comes back as an HTTPError with its Location, and is followed by hand
+    return _run_locust(LOCUSTFILE, url, users=args.guardians, spawn_rate=args.guardians / args.ramp,
+                       run_time_s=args.window, results=results, log=log,
+                       env={"SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think})
 
 
 def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
@@ -338,8 +247,7 @@ def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
         return status, urlsplit(location).path, text
 
     for g in plan["calibration"]:
-        opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(LoopbackTLSPolicy())), NoRedirect)
+        opener = cookie_browser()
         _, _, page = request(opener, "login page", "/account/login")
         status, _, _ = request(opener, "login", "/account/login", {
             "csrf_token": token.search(page).group(1), "mobile": g["mobile"], "password": plan["password"]})
@@ -368,21 +276,6 @@ def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
 # --- Figures ---
 
 
-def percentile(ordered: list[float], p: float) -> float:
-    """Nearest-rank percentile of sorted values (0 when there are none)."""
-    if not ordered:
-        return 0.0
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def latency(samples: list[list]) -> dict:
-    times = sorted(s[2] for s in samples)
-    return {"requests": len(samples), "errors": sum(1 for s in samples if not s[3]),
-            "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
-            "p99_ms": round(percentile(times, 99), 1), "max_ms": round(times[-1], 1) if times else 0.0,
-            "mean_ms": round(sum(times) / len(times), 1) if times else 0.0}
-
-
 def summarise(results: dict, guardians: int) -> dict:
     samples, outcomes = results["samples"], results["outcomes"]
     first = min((s[1] for s in samples), default=0.0)
@@ -405,29 +298,12 @@ def summarise(results: dict, guardians: int) -> dict:
 
 
 def shared_password_hash() -> tuple[str, dict]:
-    """The benchmark password hashed once by the app's own User.set_password (inside an app context), and what one
-    check of it costs here alone: the login's share of the time."""
-    from app.accounts.models import User
-
-    user = User()
-    user.set_password(PASSWORD)
-    runs = []
-    for _ in range(5):
-        started = time.perf_counter()
-        if not user.check_password(PASSWORD):
-            raise RuntimeError("the app does not accept the password it has just hashed")
-        runs.append(time.perf_counter() - started)
-    scheme = user.password_hash.rsplit("$", 2)[0] if user.password_hash.startswith("$") else \
-        user.password_hash.split("$", 1)[0]
-    return user.password_hash, {"scheme": scheme, "check_ms": round(sorted(runs)[2] * 1000, 1)}
+    """The benchmark password hashed once by the app (inside an app context), and what one check of it costs."""
+    return _shared_password_hash(PASSWORD)
 
 
 def commit() -> dict:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain",
-                                                                              "--untracked-files=no"))}
+    return _commit()
 
 
 def print_table(figures: dict) -> None:
@@ -471,23 +347,10 @@ def run_database(kind: str, args, workdir: Path) -> dict:
     folder.mkdir()
     pg = server = None
     try:
-        if kind == "postgresql":
-            pg = PostgresServer().start()
-            url = pg.create_database("signup")
-        else:
-            url = f"sqlite:///{folder / 'signup.sqlite'}"
-        env = {**os.environ, "APP_CONFIG": "production", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
-               "LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT, "FLASK_DEBUG": "0", "PYTHONWARNINGS": "ignore",
-               # One machine, no SMS: the limiter counts per worker, and the run sends no message.
-               "RATELIMIT_ALLOW_MEMORY": "1", "SMS_BACKEND": "app.messaging.sms:RefusingBackend"}
-        env.pop("REDIS_URL", None)
-        upgrade = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=300)
-        if upgrade.returncode != 0:
-            raise RuntimeError(f"flask db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}")
-
-        os.environ.update(DATABASE_URL=url, SECRET_KEY=env["SECRET_KEY"], RATELIMIT_ALLOW_MEMORY="1",
-                          SMS_BACKEND=env["SMS_BACKEND"])
+        pg, url = fresh_database(kind, folder, "signup")
+        env = serving_env(url, LOGIN_RATE_LIMIT)
+        upgrade(env)
+        use_in_this_process(env)
         app = create_app("production")
         started = time.monotonic()
         with app.app_context():
@@ -504,7 +367,7 @@ def run_database(kind: str, args, workdir: Path) -> dict:
 
         port = free_port()
         server = start_gunicorn(env, port, args, folder / "gunicorn.log")
-        postmaster = int((pg.data_dir / "postmaster.pid").read_text().split()[0]) if pg else None
+        postmaster = postmaster_pid(pg)
         time.sleep(3)  # every worker booted, so its import is not counted as serving
         web_cpu, db_cpu = cpu_seconds([server.pid]), cpu_seconds([postmaster] if postmaster else [])
         busy, load_before = machine_busy_seconds(), os.getloadavg()[0]
@@ -565,12 +428,7 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=270, help="seconds over which the guardians arrive")
     parser.add_argument("--window", type=int, default=WINDOW_S, help="seconds locust runs at most")
     parser.add_argument("--think", default="1-2", help="seconds a guardian pauses between steps (min-max)")
-    # 2 × cores + 1 sync workers: processes, because CPU-bound Python (Jinja, the ORM) holds the GIL, so threads add
-    # no CPU; more than the cores, so a page is not queued behind a login's password hash; not more, as each worker
-    # is one more PostgreSQL connection and more switching on two cores.
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
-    parser.add_argument("--worker-class", default="sync")
+    gunicorn_arguments(parser)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole benchmark, seconds")
     parser.add_argument("--out", type=Path, help="where the JSON goes (default: benchmarks/signup_last_run.json "
@@ -580,13 +438,7 @@ def main() -> None:
     if args.ramp + 30 > args.window:
         parser.error("the ramp must leave at least 30 s of the window for the last guardians' journeys")
 
-    def abort(signum, _frame):
-        raise BenchmarkAborted(f"stopped by signal {signal.Signals(signum).name}"
-                               + (f" (the {args.timeout} s limit)" if signum == signal.SIGALRM else ""))
-
-    for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, abort)
-    signal.alarm(args.timeout)
+    stop_on_signals(args.timeout)
 
     load_at_start, code = [round(x, 2) for x in os.getloadavg()], commit()  # what is measured: the tree at start
     workdir = Path(tempfile.mkdtemp(prefix="signup-load-"))

@@ -224,13 +224,13 @@ class Guardian(FastHttpUser):
             values.update(pickup="walks_alone", walk_alone_consent="y", pickup_people="")
         else:
             values.update(pickup="collected", pickup_people=rng.choice(["母亲 王芳", "父亲 李强", "奶奶 张秀英"]))
-        if rng.random() < 0.1:
-            values["health_notes"] = "花生过敏，请勿提供含花生的点心。"
+        if rng.random() < 0.1:  # sensitive answers are kept only with their own consent ticked (PIPL)
+            values.update(health_notes="花生过敏，请勿提供含花生的点心。", health_consent="y")
         groups = form.checkables.get("priority_groups", [])
         if groups and rng.random() < 0.1:
-            values["priority_groups"] = [rng.choice(groups)]
+            values.update(priority_groups=[rng.choice(groups)], situation_consent="y")
         if rng.random() < 0.05:
-            values["hardship"] = "y"
+            values.update(hardship="y", situation_consent="y")
         return values
 
 
