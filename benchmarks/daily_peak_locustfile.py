@@ -21,15 +21,18 @@ import json
 import os
 import random
 import re
+import sys
 import time
 import traceback
-from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import gevent
 from gevent import GreenletExit
 from locust import FastHttpUser, constant, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from journey import JourneyFailed, LoopbackTLSPolicy, Steps, location_path  # noqa: E402
 
 PLAN = json.loads(Path(os.environ["DAILY_PLAN"]).read_text(encoding="utf-8"))
 RESULTS = Path(os.environ["DAILY_RESULTS"])
@@ -57,12 +60,6 @@ outcomes: list[dict] = []
 anomalies = {"unexpected_changed": 0, "unexpected_signout": 0}
 
 
-class LoopbackTLSPolicy(DefaultCookiePolicy):
-    """Send Secure cookies to 127.0.0.1 too: production sets them, and TLS ends at a proxy there."""
-
-    def return_ok_secure(self, cookie, request) -> bool:
-        return urlsplit(request.get_full_url()).hostname == "127.0.0.1" or super().return_ok_secure(cookie, request)
-
 
 @events.request.add_listener
 def record(request_type, name, response_time, response_length, response=None, context=None, exception=None,
@@ -81,25 +78,18 @@ events.test_stop.add_listener(write_results)
 events.quitting.add_listener(write_results)
 
 
-def location_path(response) -> str:
-    headers = response.headers or {}  # none when the request got no answer (timeout, connection refused)
-    return urlsplit(headers.get("Location") or headers.get("location") or "").path
-
 
 def csrf_of(text: str) -> str | None:
     found = CSRF_RE.search(text or "")
     return (found.group(1) or found.group(2)) if found else None
 
 
-class JourneyFailed(Exception):
-    """A page did not do what the staff member expected (the request is marked failed in the samples)."""
-
 
 class StepFailed(Exception):
     """A tap or a sign-out failed: counted, and the staff member goes on with the next child."""
 
 
-class Staff(FastHttpUser):
+class Staff(Steps, FastHttpUser):
     """One staff member taking one register and handing its children over, once."""
 
     wait_time = constant(0)
@@ -114,20 +104,6 @@ class Staff(FastHttpUser):
 
     def think(self, between: tuple[float, float]) -> None:
         gevent.sleep(self.rng.uniform(*between))
-
-    def step(self, name: str, method: str, path: str, check, failure=JourneyFailed, **kwargs):
-        """One request named after its step; check(response) returns a failure reason or None."""
-        with self.client.request(method, path, name=name, catch_response=True, allow_redirects=False,
-                                 **kwargs) as response:
-            try:
-                reason = check(response)
-            except Exception as error:  # noqa: BLE001 - a response the check cannot read is a failed step
-                reason = f"HTTP {response.status_code}: unreadable response ({type(error).__name__}: {error})"
-            if reason:
-                response.failure(reason)
-                raise failure(f"{name}: {reason}")
-            response.success()
-            return response
 
     @task
     def work(self) -> None:

@@ -14,16 +14,19 @@ import json
 import os
 import random
 import re
+import sys
 import time
 import traceback
 from html.parser import HTMLParser
-from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import gevent
 from gevent import GreenletExit
 from locust import FastHttpUser, constant, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from journey import JourneyFailed, LoopbackTLSPolicy, Steps, location_path  # noqa: E402
 
 PLAN = json.loads(Path(os.environ["SIGNUP_PLAN"]).read_text(encoding="utf-8"))
 RESULTS = Path(os.environ["SIGNUP_RESULTS"])
@@ -36,12 +39,6 @@ pending = list(reversed(PLAN["guardians"]))  # popped one per user: each guardia
 samples: list[list] = []  # [name, start (epoch s), response time (ms), ok, status]
 outcomes: list[dict] = []
 
-
-class LoopbackTLSPolicy(DefaultCookiePolicy):
-    """Send Secure cookies to 127.0.0.1 too: production sets them, and TLS ends at a proxy there."""
-
-    def return_ok_secure(self, cookie, request) -> bool:
-        return urlsplit(request.get_full_url()).hostname == "127.0.0.1" or super().return_ok_secure(cookie, request)
 
 
 class PostForm(HTMLParser):
@@ -124,16 +121,9 @@ events.test_stop.add_listener(write_results)
 events.quitting.add_listener(write_results)
 
 
-def location_path(response) -> str:
-    headers = response.headers or {}  # none when the request got no answer (timeout, connection refused)
-    return urlsplit(headers.get("Location") or headers.get("location") or "").path
 
 
-class JourneyFailed(Exception):
-    """A step did not do what the guardian expected (the step is marked failed in the samples)."""
-
-
-class Guardian(FastHttpUser):
+class Guardian(Steps, FastHttpUser):
     """One guardian signing up one child, once."""
 
     wait_time = constant(0)
@@ -147,20 +137,6 @@ class Guardian(FastHttpUser):
 
     def think(self) -> None:
         gevent.sleep(self.rng.uniform(*THINK))
-
-    def step(self, name: str, method: str, path: str, check, **kwargs):
-        """One request named after its step; check(response) returns a failure reason or None."""
-        with self.client.request(method, path, name=name, catch_response=True, allow_redirects=False,
-                                 **kwargs) as response:
-            try:
-                reason = check(response)
-            except Exception as error:  # noqa: BLE001 - a response the check cannot read is a failed step
-                reason = f"HTTP {response.status_code}: unreadable response ({type(error).__name__}: {error})"
-            if reason:
-                response.failure(reason)
-                raise JourneyFailed(f"{name}: {reason}")
-            response.success()
-            return response
 
     @task
     def sign_up(self) -> None:
