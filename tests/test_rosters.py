@@ -398,11 +398,13 @@ def test_templates_and_settings_pages_save(school_week, client, login):
     assert "阅读" in client.get(f"/rosters/templates/{template.id}/edit").get_data(as_text=True)
     response = client.post("/rosters/settings", data={
         "default_ratio": "15", "ratio_evening_study": "40", "subsidy_yuan_per_hour": "30",
-        "rest_threshold_minutes": "120", "rest_earned_minutes": "60"})
+        "rest_threshold_minutes": "120", "rest_earned_minutes": "60", "register_alert_minutes": "10",
+        "pickup_grace_minutes": "30"})
     assert response.status_code == 302
     settings = services.settings_for(school_week["school"])
     assert (settings.default_ratio, settings.ratio_for("evening_study"), settings.subsidy_cents_per_hour) == (
         15, 40, 3000)
+    assert (settings.register_alert_minutes, settings.pickup_grace_minutes) == (10, 30)
 
 
 @pytest.mark.settings(ROSTER_JOB_RUNNER="inline")

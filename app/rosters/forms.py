@@ -108,7 +108,7 @@ class SessionForm(_SessionFields):
 
 
 class SettingsForm(FlaskForm):
-    """Children per staff member, subsidy and compensatory rest."""
+    """Children per staff member, subsidy, compensatory rest, and the school day's alert times."""
 
     default_ratio = IntegerField(_l("Children per staff member"), validators=[InputRequired(), NumberRange(1, 200)])
     ratio_evening_study = IntegerField(_l("Children per staff member in evening self-study"),
@@ -121,6 +121,12 @@ class SettingsForm(FlaskForm):
                                           validators=[InputRequired(), NumberRange(0, 1440)])
     rest_earned_minutes = IntegerField(_l("Minutes of rest earned"), validators=[InputRequired(),
                                                                                  NumberRange(0, 1440)])
+    register_alert_minutes = IntegerField(
+        _l("Minutes after a session starts before an unmarked child raises a missing-child alert"),
+        validators=[InputRequired(), NumberRange(1, 120)])
+    pickup_grace_minutes = IntegerField(
+        _l("Minutes after a child's last session ends before a child not collected alerts the family"),
+        validators=[InputRequired(), NumberRange(0, 120)])
     submit = SubmitField(_l("Save"))
 
 

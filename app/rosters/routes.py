@@ -145,6 +145,8 @@ def settings():
         form.subsidy_yuan_per_hour.data = record.subsidy_cents_per_hour // 100
         form.rest_threshold_minutes.data = record.rest_threshold_minutes
         form.rest_earned_minutes.data = record.rest_earned_minutes
+        form.register_alert_minutes.data = record.register_alert_minutes
+        form.pickup_grace_minutes.data = record.pickup_grace_minutes
     if form.validate_on_submit():
         record.default_ratio = form.default_ratio.data
         record.ratios = {k: v for k, v in (("evening_study", form.ratio_evening_study.data),
@@ -152,6 +154,8 @@ def settings():
         record.subsidy_cents_per_hour = form.subsidy_yuan_per_hour.data * 100
         record.rest_threshold_minutes = form.rest_threshold_minutes.data
         record.rest_earned_minutes = form.rest_earned_minutes.data
+        record.register_alert_minutes = form.register_alert_minutes.data
+        record.pickup_grace_minutes = form.pickup_grace_minutes.data
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("rosters.index"))
