@@ -15,6 +15,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import GuardianLink, User
 from app.audit import services as audit
@@ -80,12 +81,17 @@ def list_guardians(students) -> None:
 
     students = list(students)
     listed = adults_of(s.id for s in students)
+    links: dict[int, list[GuardianLink]] = {}
+    for link in db.session.scalars(select(GuardianLink).where(
+            GuardianLink.student_id.in_([s.id for s in students]), GuardianLink.verified.is_(True))
+            .options(selectinload(GuardianLink.guardian)).order_by(GuardianLink.id)):
+        links.setdefault(link.student_id, []).append(link)
     added = False
     for student in students:
         mobiles = {a.mobile for a in listed[student.id]}
-        for link in student.guardian_links:
+        for link in links.get(student.id, []):
             guardian = link.guardian
-            if not link.verified or not guardian.mobile or guardian.mobile in mobiles:
+            if not guardian.mobile or guardian.mobile in mobiles:
                 continue
             with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # the school's language: staff read it
                 relation = str(RELATIONSHIP_LABELS.get(link.relationship_kind, ""))[:20]

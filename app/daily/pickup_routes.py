@@ -105,9 +105,10 @@ def handover(session_id: int):
     """The children whose day ends at this session, each to sign out by code, listed adult or walking alone."""
     session = access.session_to_run_or_404(session_id)
     listing = pickup.handover(session)
-    db.session.commit()  # guardians listed as collecting adults on the way
-    return render_template("daily/handover.html", session=session, handover=listing, form=EmptyForm(),
+    page = render_template("daily/handover.html", session=session, handover=listing, form=EmptyForm(),
                            tries=PICKUP_CODE_TRIES_PER_DAY, local_time=local_time)
+    db.session.commit()  # guardians listed as collecting adults on the way (after rendering: nothing reloads)
+    return page
 
 
 @bp.route("/sessions/<int:session_id>/pickup/<int:student_id>/check-id")

@@ -45,9 +45,9 @@ def today():
     day = local_today()
     sessions = access.sessions_to_run(current_user, day)
     figures = register.session_figures(sessions, day)
-    db.session.commit()  # settings_for may have created the school's settings
-    return render_template("daily/today.html", day=day, figures=figures,
-                           leads_class=current_user.is_class_teacher)
+    page = render_template("daily/today.html", day=day, figures=figures, leads_class=current_user.is_class_teacher)
+    db.session.commit()  # settings_for may have created the school's settings (after rendering: nothing reloads)
+    return page
 
 
 @bp.route("/sessions/<int:session_id>/register", endpoint="register")
@@ -56,9 +56,10 @@ def register_page(session_id: int):
     session = access.session_to_run_or_404(session_id)
     rows = register.register_rows(session)
     [figures] = register.session_figures([session], session.on_date)
-    db.session.commit()
-    return render_template("daily/register.html", session=session, groups=register.by_class(rows), figures=figures,
+    page = render_template("daily/register.html", session=session, groups=register.by_class(rows), figures=figures,
                            marks=list(Mark), opens=session.on_date <= local_today(), local_time=local_time)
+    db.session.commit()  # after rendering: a commit expires every row the page would read again one by one
+    return page
 
 
 @bp.route("/sessions/<int:session_id>/register/<int:student_id>", methods=["POST"])
@@ -151,9 +152,10 @@ def _board(now=None):
 @roles_required(Role.SCHOOL_ADMIN)
 def board():
     day, figures, open_alerts, present = _board()
-    db.session.commit()  # alerts the clock made due
-    return render_template("daily/board.html", day=day, figures=figures, alerts=open_alerts, settled=present,
+    page = render_template("daily/board.html", day=day, figures=figures, alerts=open_alerts, settled=present,
                            resolve_form=ResolveForm())
+    db.session.commit()  # alerts the clock made due (after rendering: nothing reloads)
+    return page
 
 
 @bp.route("/board.json")
