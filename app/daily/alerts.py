@@ -115,8 +115,8 @@ def open_alerts(school_id: int) -> list[Alert]:
 def now_settled(alerts: list[Alert]) -> set[int]:
     """The alerts (ids) whose child has turned up since: a MISSING child now marked present or late, a child NOT
     COLLECTED now signed out. The board says so; the alert still waits for someone's note."""
+    from app.daily.day import HERE
     from app.daily.models import SignOut
-    from app.daily.register import HERE
 
     if not alerts:
         return set()
@@ -132,7 +132,7 @@ def now_settled(alerts: list[Alert]) -> set[int]:
 
 def check_due(now: datetime | None = None, school_id: int | None = None) -> list[Alert]:
     """Raise every alert the clock says is due now (see the module text), for one school or all; the new ones."""
-    from app.daily.register import HERE, absences_on, pickup_due, sign_outs_on, starts
+    from app.daily.day import HERE, absences_on, pickup_due, sign_outs_on, starts
 
     now = (now or utcnow()).astimezone(school_zone())
     day = now.date()

@@ -1,14 +1,27 @@
 """A school's day as planned: which sessions run, which children each expects, and where each child's day ends
 (the session at whose end the child is handed over)."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.daily.models import AdvanceAbsence, SignOut
+from app.daily.models import AdvanceAbsence, Mark, SignOut
 from app.extensions import db
+from app.models_base import school_zone
 from app.rosters.expected import Expected, expected_by_session
 from app.rosters.models import PlannedSession, Week
+
+HERE = frozenset({Mark.PRESENT, Mark.LATE})  # in the room now (left early / absent children are not)
+
+
+def starts(session: PlannedSession) -> datetime:
+    """When the session starts, in school time."""
+    return datetime.combine(session.on_date, session.starts_at, tzinfo=school_zone())
+
+
+def pickup_due(session: PlannedSession, grace_minutes: int) -> datetime:
+    """When a child still here after this (their last) session is late being collected: the end plus the grace."""
+    return datetime.combine(session.on_date, session.ends_at, tzinfo=school_zone()) + timedelta(minutes=grace_minutes)
 
 
 def sessions_on(school_id: int, day: date) -> list[PlannedSession]:

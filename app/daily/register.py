@@ -10,7 +10,7 @@ Services flush; the request commits.
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import User
 from app.daily import day as school_day
 from app.daily import words
-from app.daily.day import absences_on, sign_outs_on
+from app.daily.day import HERE, absences_on, pickup_due, sign_outs_on
 from app.daily.models import AdvanceAbsence, AttendanceChange, AttendanceMark, Mark
 from app.enrolment.models import Application
 from app.extensions import db
@@ -34,7 +34,6 @@ from app.schools.models import SchoolClass, Student, class_label
 logger = logging.getLogger(__name__)
 
 MARK_LABELS = words.MARK_LABELS
-HERE = frozenset({Mark.PRESENT, Mark.LATE})  # in the room now (left early / absent children are not)
 
 
 class MarkRefused(Exception):
@@ -226,16 +225,6 @@ def session_figures(sessions: list[PlannedSession], day: date, now: datetime | N
             staff=len(session.assignments), staff_needed=session.staff_needed,
             not_collected=sorted(waiting, key=lambda w: _class_order(w["student"]))))
     return figures
-
-
-def starts(session: PlannedSession) -> datetime:
-    """When the session starts, in school time."""
-    return datetime.combine(session.on_date, session.starts_at, tzinfo=school_zone())
-
-
-def pickup_due(session: PlannedSession, grace_minutes: int) -> datetime:
-    """When a child still here after this (their last) session is late being collected: the end plus the grace."""
-    return datetime.combine(session.on_date, session.ends_at, tzinfo=school_zone()) + timedelta(minutes=grace_minutes)
 
 
 def mark_json(current: AttendanceMark, changed: bool) -> dict:
