@@ -23,12 +23,10 @@ import random
 import re
 import sys
 import time
-import traceback
 from pathlib import Path
 from urllib.parse import urlencode
 
 import gevent
-from gevent import GreenletExit
 from locust import FastHttpUser, constant, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -114,25 +112,7 @@ class Staff(Steps, FastHttpUser):
         outcome = {"mobile": m["mobile"], "session_id": m["session_id"], "started": time.time(), "login": False,
                    "taps_ok": 0, "taps_failed": 0, "signouts_ok": 0, "signouts_failed": 0, "failed": None,
                    "step_failures": []}
-        try:
-            self.journey(m, outcome)
-            if outcome["taps_failed"] or outcome["signouts_failed"]:
-                outcome["failed"] = "; ".join(outcome["step_failures"][:3])
-        except JourneyFailed as failure:
-            outcome["failed"] = str(failure)
-        except GreenletExit:
-            outcome["failed"] = "unfinished: the run ended first"
-            raise
-        except Exception as error:  # noqa: BLE001 - a journey's crash is a failure to report, not to hide
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            outcome["failed"] = f"{type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
-        finally:
-            outcome["ended"] = time.time()
-            outcomes.append(outcome)
-            self.finished = True
-            self.client.client.close()  # its keep-alive connections are not needed any more
-            if len(outcomes) == len(PLAN["staff"]):
-                gevent.spawn_later(0.5, self.environment.runner.quit)
+        self.run_journey(m, outcome, outcomes, len(PLAN["staff"]))
 
     def journey(self, m: dict, outcome: dict) -> None:
         page = self.step("login page", "GET", "/account/login", expect_page("password")).text
@@ -176,6 +156,8 @@ class Staff(Steps, FastHttpUser):
             except StepFailed as failure:
                 outcome["signouts_failed"] += 1
                 outcome["step_failures"].append(str(failure))
+        if outcome["taps_failed"] or outcome["signouts_failed"]:
+            outcome["failed"] = "; ".join(outcome["step_failures"][:3])
 
     def tap(self, path: str, body: str, student_id: int, status: str, kind: str, outcome: dict) -> bool:
         """One tap; whether the answer says it changed the mark."""

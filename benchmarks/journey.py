@@ -1,8 +1,14 @@
 """What every load benchmark's virtual person shares (the locustfiles import it): cookies over loopback, a failed
 journey, and one request checked as a named step."""
 
+import time
+import traceback
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from urllib.parse import urlsplit
+
+import gevent
+from gevent import GreenletExit
 
 
 class LoopbackTLSPolicy(DefaultCookiePolicy):
@@ -39,3 +45,24 @@ class Steps:
                 raise failure(f"{name}: {reason}")
             response.success()
             return response
+
+    def run_journey(self, person: dict, outcome: dict, outcomes: list[dict], everyone: int) -> None:
+        """Run self.journey(person, outcome) once and record how it ended in `outcomes`; the run quits when all
+        `everyone` journeys have ended."""
+        try:
+            self.journey(person, outcome)
+        except JourneyFailed as failure:
+            outcome["failed"] = str(failure)
+        except GreenletExit:
+            outcome["failed"] = "unfinished: the run ended first"
+            raise
+        except Exception as error:  # noqa: BLE001 - a journey's crash is a failure to report, not to hide
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            outcome["failed"] = f"{type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
+        finally:
+            outcome["ended"] = time.time()
+            outcomes.append(outcome)
+            self.finished = True
+            self.client.client.close()  # its keep-alive connections are not needed any more
+            if len(outcomes) == everyone:
+                gevent.spawn_later(0.5, self.environment.runner.quit)

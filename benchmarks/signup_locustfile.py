@@ -16,17 +16,15 @@ import random
 import re
 import sys
 import time
-import traceback
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
 import gevent
-from gevent import GreenletExit
 from locust import FastHttpUser, constant, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from journey import JourneyFailed, LoopbackTLSPolicy, Steps, location_path  # noqa: E402
+from journey import LoopbackTLSPolicy, Steps, location_path  # noqa: E402
 
 PLAN = json.loads(Path(os.environ["SIGNUP_PLAN"]).read_text(encoding="utf-8"))
 RESULTS = Path(os.environ["SIGNUP_RESULTS"])
@@ -146,23 +144,7 @@ class Guardian(Steps, FastHttpUser):
         g = self.guardian
         outcome = {"mobile": g["mobile"], "student_id": g["student_id"], "started": time.time(), "login": False,
                    "applied": False, "application_id": None, "failed": None}
-        try:
-            self.journey(g, outcome)
-        except JourneyFailed as failure:
-            outcome["failed"] = str(failure)
-        except GreenletExit:
-            outcome["failed"] = "unfinished: the run ended first"
-            raise
-        except Exception as error:  # noqa: BLE001 - a journey's crash is a failure to report, not to hide
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            outcome["failed"] = f"{type(error).__name__}: {error} ({Path(where.filename).name}:{where.lineno})"
-        finally:
-            outcome["ended"] = time.time()
-            outcomes.append(outcome)
-            self.finished = True
-            self.client.client.close()  # its keep-alive connection is not needed any more
-            if len(outcomes) == len(PLAN["guardians"]):
-                gevent.spawn_later(0.5, self.environment.runner.quit)
+        self.run_journey(g, outcome, outcomes, len(PLAN["guardians"]))
 
     def journey(self, g: dict, outcome: dict) -> None:
         login = self.step("login page", "GET", "/account/login", expect_form("password")).form
