@@ -33,6 +33,38 @@ def work_end_on(day, *, winter, summer, summer_starts: str = SUMMER_TIMETABLE_ST
     return summer if summer_starts <= mmdd < winter_starts else winter
 
 
+# --- Every school day, every class (工作日全覆盖: 002 三; 000 (一)5; 003 丽水 8) ---
+# EVERY_SCHOOL_DAY (an extension rule, scheduling/README.md): each class that has the after-school service has a
+# block of at least MIN_DAILY_MINUTES on every school day of its term, except the weekly exception days its school
+# declares with a reason (003 篇4 runs Monday–Friday "周四教师学习除外"); the notice shows them.
+EXCEPTION_REASON_MAX = 200  # characters of a declared exception day's reason
+
+
+def service_days(school_days, exception_weekdays=()) -> list:
+    """EVERY_SCHOOL_DAY: the school days (dates) the after-school service must run: every one but the declared
+    weekly exception days (weekday numbers as date.weekday())."""
+    skip = set(exception_weekdays or ())
+    return [day for day in school_days if day.weekday() not in skip]
+
+
+def merged_blocks(intervals) -> list[tuple[int, int]]:
+    """Touching or overlapping (start, end) minute intervals merged into continuous blocks, in time order."""
+    blocks: list[list[int]] = []
+    for start, end in sorted(intervals):
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1][1] = max(blocks[-1][1], end)
+        else:
+            blocks.append([start, end])
+    return [(start, end) for start, end in blocks]
+
+
+def day_covered(intervals, *, min_minutes: int = MIN_DAILY_MINUTES, work_end: int | None = None) -> bool:
+    """TWO_HOUR_MINIMUM and END_BEFORE_WORK_END for one class-day: the after-school intervals (minutes from midnight)
+    contain one continuous block of at least min_minutes that ends no earlier than work_end (minutes), if given."""
+    return any(end - start >= min_minutes and (work_end is None or end >= work_end)
+               for start, end in merged_blocks(intervals))
+
+
 # --- School settings' defaults (RosterSettings, Offering, provider evaluations) ---
 CHILDREN_PER_STAFF = 30  # children one staff member looks after when a kind of session has no ratio of its own
 REST_THRESHOLD_MINUTES = 120  # every this many minutes of evening or over-time duty ...

@@ -64,6 +64,9 @@ class Offering(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)  # 0 = Monday
+    # Weekly exception days the school declares (policy.service_days: EVERY_SCHOOL_DAY) and why; the notice shows them.
+    exception_weekdays: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    exception_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     starts_at: Mapped[time] = mapped_column(Time)
     ends_at: Mapped[time] = mapped_column(Time)
     basic_content: Mapped[str] = mapped_column(Text, default="")
