@@ -161,6 +161,13 @@ def test_the_published_roster_is_what_counts_once_there_is_one(app, world, week_
     assert [(g.rule, g.date.weekday()) for g in gaps] == [("EVERY_SCHOOL_DAY", d) for d in (1, 2, 3, 4)]
 
 
+def test_the_coordinator_finds_the_gaps_page_from_the_rosters(client, world, login, week_without_thursday):
+    login(world.users["coordinator"])
+    assert 'href="/rosters/coverage"' in client.get("/rosters/").get_data(as_text=True)
+    page = client.get("/rosters/coverage?week=2026-11-25").get_data(as_text=True)  # their own school, unasked
+    assert 'data-figure="coverage-gaps" data-value="2"' in page
+
+
 @pytest.mark.parametrize("who", ["school_admin", "coordinator", "county_officer"])
 def test_the_gaps_page_lists_class_date_and_rule(client, world, login, week_without_thursday, who):
     login(world.users[who])
