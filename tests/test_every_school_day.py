@@ -159,6 +159,13 @@ def test_the_published_roster_is_what_counts_once_there_is_one(app, world, week_
     db.session.commit()
     gaps = coverage.coverage_gaps(world.own_school, MONDAY, MONDAY + timedelta(days=6))
     assert [(g.rule, g.date.weekday()) for g in gaps] == [("EVERY_SCHOOL_DAY", d) for d in (1, 2, 3, 4)]
+    # Published with nobody on Monday's session: Monday has its block on paper only.
+    published["unstaffed"] = [{"session": monday_session.key, "rules": ["COVERAGE"], "reason": "r"}]
+    db.session.add(RosterVersion(week=week, number=2, roster=published))
+    db.session.commit()
+    db.session.expire(week)
+    gaps = coverage.coverage_gaps(world.own_school, MONDAY, MONDAY)
+    assert [(g.rule, g.date) for g in gaps] == [("TWO_HOUR_MINIMUM", MONDAY)] and "无人值守" in gaps[0].reason
 
 
 def test_the_coordinator_finds_the_gaps_page_from_the_rosters(client, world, login, week_without_thursday):

@@ -1,11 +1,14 @@
 """Every school day, two hours, every class (EVERY_SCHOOL_DAY): where a school's planned after-school service leaves
 a class without its daily block, over any range of dates (a week, a term).
 
-Read from the school's weeks (the published roster's sessions when the week has one, else the planned sessions),
+Read from the school's weeks (the published roster's sessions when the week has one — a session nobody could be
+assigned to does not count as held — else the planned sessions),
 its calendar (terms and holidays: services.school_days_between) and the exception weekdays its published
 after-school offerings declare (with their reason). The rule is the policy module's: policy.service_days and
 policy.day_covered; a class counts as in the service in a week when it has at least one after-school session on a
-school day of that week (the engine's reading, scheduling/README.md "every_school_day").
+school day of that week (the engine's reading, scheduling/README.md "every_school_day"). One gap per class-day: no
+session at all (EVERY_SCHOOL_DAY), no block of two hours or a block with nobody on part of it (TWO_HOUR_MINIMUM), or
+a block that ends before the end of work (END_BEFORE_WORK_END).
 """
 
 from collections import defaultdict
@@ -37,47 +40,72 @@ def _minutes(value: time | str) -> int:
     return parse_time(value) if isinstance(value, str) else value.hour * 60 + value.minute
 
 
-def _week_intervals(week: Week, labels: dict[str, int]) -> dict[tuple[int, date], list[tuple[int, int]]]:
-    """(class id, date) → after-school (start, end) minutes of the week: the published roster's sessions (rejected
-    ones left out) when there is one, else the planned sessions."""
-    out: dict[tuple[int, date], list[tuple[int, int]]] = defaultdict(list)
+Span = tuple[int, int, bool]  # start and end (minutes from midnight), and whether someone is on it
+
+
+def _week_spans(week: Week, labels: dict[str, int]) -> dict[tuple[int, date], list[Span]]:
+    """(class id, date) → the week's after-school sessions: the published roster's (rejected ones left out; one that
+    nobody could be assigned to counts as not staffed) when there is one, else the planned sessions (staffing not
+    judged before publishing)."""
+    out: dict[tuple[int, date], list[Span]] = defaultdict(list)
     published = week.published
     if published is not None:
-        rejected = {e.get("session") for e in published.roster.get("rejected", [])}
-        for key, s in (published.roster.get("sessions") or {}).items():
+        roster = published.roster
+        rejected = {e.get("session") for e in roster.get("rejected", [])}
+        nobody = {e.get("session") for e in roster.get("unstaffed", []) if not e.get("partial")}
+        for key, s in (roster.get("sessions") or {}).items():
             if s.get("kind") != policy.AFTER_SCHOOL_KIND or key in rejected:
                 continue
+            span = (_minutes(s["start"]), _minutes(s["end"]), key not in nobody)
             for label in s.get("classes", []):
                 if label in labels:
-                    out[(labels[label], date.fromisoformat(s["date"]))].append((_minutes(s["start"]),
-                                                                                 _minutes(s["end"])))
+                    out[(labels[label], date.fromisoformat(s["date"]))].append(span)
         return out
     for s in week.sessions:
         if s.kind == policy.AFTER_SCHOOL_KIND:
             for c in s.classes:
-                out[(c.id, s.on_date)].append((_minutes(s.starts_at), _minutes(s.ends_at)))
+                out[(c.id, s.on_date)].append((_minutes(s.starts_at), _minutes(s.ends_at), True))
     return out
 
 
-def _reason(rule: str, label: str, day: date, intervals, work_end: int, min_minutes: int) -> str:
+def _judge(spans: list[Span], work_end: int, min_minutes: int) -> str | None:
+    """The rule a class-day's sessions break (one per class-day), or None when a staffed block of min_minutes reaches
+    the end of work (policy.day_covered)."""
+    planned = [(start, end) for start, end, _staffed in spans]
+    if policy.day_covered([(start, end) for start, end, staffed in spans if staffed], min_minutes=min_minutes,
+                          work_end=work_end):
+        return None
+    if not planned:
+        return "EVERY_SCHOOL_DAY"
+    if not policy.day_covered(planned, min_minutes=min_minutes):
+        return "TWO_HOUR_MINIMUM"
+    if not policy.day_covered(planned, min_minutes=min_minutes, work_end=work_end):
+        return "END_BEFORE_WORK_END"
+    return "TWO_HOUR_MINIMUM"  # the block is there, but part of it has nobody on it
+
+
+def _reason(rule: str, label: str, day: date, spans: list[Span], work_end: int, min_minutes: int) -> str:
     """The gap in words, "中文 / English" like the engine's reasons."""
     wd_zh, wd_en = policy.WEEKDAY_LABELS[day.weekday()]
     if rule == "EVERY_SCHOOL_DAY":
-        return (f"{label}在{day}（{wd_zh}）没有课后服务 / {label}: no after-school service on "
-                f"{wd_en} {day}")
-    blocks = policy.merged_blocks(intervals)
+        return f"{label}在{day}（{wd_zh}）没有课后服务 / {label}: no after-school service on {wd_en} {day}"
+    blocks = policy.merged_blocks((start, end) for start, end, _staffed in spans)
     longest = max(end - start for start, end in blocks)
-    if rule == "TWO_HOUR_MINIMUM":
+    if rule == "TWO_HOUR_MINIMUM" and longest < min_minutes:
         return (f"{label}在{day}（{wd_zh}）的课后服务最长连续{longest}分钟，不足{min_minutes}分钟 / "
                 f"{label} on {wd_en} {day}: longest continuous block {longest} min, less than {min_minutes}")
+    if rule == "TWO_HOUR_MINIMUM":
+        return (f"{label}在{day}（{wd_zh}）的两小时课后服务中有时段无人值守 / "
+                f"{label} on {wd_en} {day}: part of the two-hour block has nobody on it")
     last = max(end for start, end in blocks if end - start >= min_minutes)
     return (f"{label}在{day}（{wd_zh}）的课后服务{format_time(last)}结束，早于下班时间{format_time(work_end)} / "
             f"{label} on {wd_en} {day}: service ends {format_time(last)}, before work ends at {format_time(work_end)}")
 
 
 def coverage_gaps(school: School, first: date, last: date) -> list[Gap]:
-    """Every class-day of first..last that is a service day of a class in the service that week and has no block of
-    policy.MIN_DAILY_MINUTES reaching the end of work (policy.day_covered), in date then class order."""
+    """Every class-day of first..last that is a service day of a class in the service that week and has no staffed
+    block of policy.MIN_DAILY_MINUTES reaching the end of work (policy.day_covered), one gap per class-day, in date
+    then class order."""
     classes = db.session.scalars(select(SchoolClass).filter_by(school_id=school.id)).all()
     labels = {services.group_label(c): c.id for c in classes}
     label_of = {c.id: services.group_label(c) for c in classes}
@@ -93,23 +121,17 @@ def coverage_gaps(school: School, first: date, last: date) -> list[Gap]:
     for week in weeks:
         days = [week.monday + timedelta(days=i) for i in range(7)]
         school_days = services.school_days_between(school, days[0], days[-1])
-        intervals = _week_intervals(week, labels)
-        in_service = sorted({class_id for class_id, day in intervals if day in school_days})
+        spans = _week_spans(week, labels)
+        in_service = sorted({class_id for class_id, day in spans if day in school_days})
         work_end = _minutes(school.work_end_over(days[:5]))
         due = policy.service_days(school_days, services.exception_weekdays(offerings, days[0], days[-1]))
         for day in (d for d in due if first <= d <= last):
             for class_id in in_service:
-                spans = intervals.get((class_id, day), [])
-                if policy.day_covered(spans, min_minutes=min_minutes, work_end=work_end):
-                    continue
-                if not spans:
-                    rule = "EVERY_SCHOOL_DAY"
-                elif policy.day_covered(spans, min_minutes=min_minutes):
-                    rule = "END_BEFORE_WORK_END"
-                else:
-                    rule = "TWO_HOUR_MINIMUM"
-                gaps.append(Gap(rule, class_id, day, _reason(rule, label_of[class_id], day, spans, work_end,
-                                                              min_minutes)))
+                day_spans = spans.get((class_id, day), [])
+                rule = _judge(day_spans, work_end, min_minutes)
+                if rule is not None:
+                    gaps.append(Gap(rule, class_id, day, _reason(rule, label_of[class_id], day, day_spans, work_end,
+                                                                  min_minutes)))
     return gaps
 
 
