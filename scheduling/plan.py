@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from scheduling import policy
-from scheduling.problem import Problem, Session, format_time
+from scheduling.problem import Problem, Session, format_time, week_of
 
 
 @dataclass(frozen=True)
@@ -157,3 +157,32 @@ def staffing_findings(problem: Problem, gd: GroupDay, staffed: set[str]) -> list
         f"{gd.group} on {gd.date}: the 2-hour block {format_time(a)}–{format_time(b)} has unstaffed "
         f"sessions: {', '.join(missing)}",
     )]
+
+
+def every_school_day_findings(problem: Problem) -> list[tuple[str, dt.date, Finding]]:
+    """EVERY_SCHOOL_DAY (extension, on when policy.every_school_day): (group, date, finding) for each service day
+    (policy.service_days: a school day but not one of the group's declared exception weekdays) of a week in which
+    the group has after_school sessions, on which it has none at all. Days that have sessions are judged by
+    TWO_HOUR_MINIMUM and END_BEFORE_WORK_END, so one gap is listed once."""
+    if not problem.policy.every_school_day:
+        return []
+    planned: dict[str, set[dt.date]] = {}
+    for s in problem.sessions.values():
+        if s.kind == policy.AFTER_SCHOOL_KIND and s.date in problem.calendar.school_days:
+            for g in s.groups:
+                planned.setdefault(g, set()).add(s.date)
+    out = []
+    for g in sorted(planned):
+        group = problem.groups[g]
+        weeks = {week_of(day) for day in planned[g]}
+        school_days = sorted(day for day in problem.calendar.school_days if week_of(day) in weeks)
+        for day in policy.service_days(school_days, group.exception_weekdays):
+            if day not in planned[g]:
+                wd_zh, wd_en = policy.WEEKDAY_LABELS[day.weekday()]
+                out.append((g, day, Finding(
+                    "EVERY_SCHOOL_DAY",
+                    f"{group.label}在{day}（{wd_zh}）没有课后服务：每个上学日都应有课后服务，除非学校申明了例外日",
+                    f"{g} on {day} ({wd_en}): no after-school service, though it is due every school day "
+                    f"but declared exception days",
+                )))
+    return sorted(out, key=lambda item: (item[1], item[0]))

@@ -233,6 +233,7 @@ WEEKDAY_LABELS = (  # Monday first, as date.weekday()
 PLAN_RULES = (
     "NO_NEW_LESSONS", "HOLIDAY_ACTIVITY", "HOLIDAY_WEEKEND", "SCHOOL_DAY", "EVENING_END",
     "EVENING_JUNIOR_ONLY", "TWO_HOUR_MINIMUM", "END_BEFORE_WORK_END",
+    "EVERY_SCHOOL_DAY",  # extension: a class's week leaves out a service day (scheduling/README.md)
 )
 ASSIGNMENT_RULES = (
     "COVERAGE", "NO_OVERLAP", "AVAILABILITY", "OPT_IN", "QUALIFICATION", "SCHOOL_STAFF_ONLY",

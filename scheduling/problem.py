@@ -46,6 +46,7 @@ class Policy:
     teacher_max_daily_minutes: int
     provider_needs_school_staff: bool
     holiday_weekends: bool
+    every_school_day: bool = False  # extension EVERY_SCHOOL_DAY (scheduling/README.md); off unless asked for
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Group:
     label: str
     grade: int
     campus: str | None = None
+    exception_weekdays: frozenset[int] = frozenset()  # extension EVERY_SCHOOL_DAY: declared days off (0 = Monday)
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,7 @@ def _parse_policy(top: _Reader) -> Policy:
             "min_daily_minutes", "teacher_max_weekly_minutes", "teacher_max_days", "teacher_max_daily_minutes")},
         evening_end_latest=r.time("evening_end_latest", False, default["evening_end_latest"]),
         **{key: r.boolean(key, default[key]) for key in ("provider_needs_school_staff", "holiday_weekends")},
+        every_school_day=r.boolean("every_school_day", False),
     )
 
 
@@ -344,7 +347,13 @@ def _parse_groups(top: _Reader) -> dict[str, Group]:
         grade = r.integer("grade")
         if grade not in policy.ALL_GRADES:
             raise ProblemError(r.sub("grade"), f"grade {grade} out of range 1–9")
-        groups[gid] = Group(gid, r.string("label", required=False, default=gid), grade, r.string("campus", False))
+        days = r.array("exception_weekdays", required=False)
+        for j, day in enumerate(days):
+            path = f"{r.sub('exception_weekdays')}[{j}]"
+            if _check_int(day, path, 0) > 6:
+                raise ProblemError(path, f"weekday {day} out of range 0–6 (0 = Monday)")
+        groups[gid] = Group(gid, r.string("label", required=False, default=gid), grade, r.string("campus", False),
+                            frozenset(days))
     return groups
 
 

@@ -844,6 +844,8 @@ def _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pa
         for f in list(gd.findings) + plan.staffing_findings(problem, gd, staffed):
             roster.plan_errors.append({"rule": f.rule, "group": gd.group, "date": gd.date.isoformat(),
                                        "reason": f.reason})
+    for group, day, f in plan.every_school_day_findings(problem):
+        roster.plan_errors.append({"rule": f.rule, "group": group, "date": day.isoformat(), "reason": f.reason})
     assigned = {(a["session"], a["staff"]) for a in roster.assignments}
     for pair in problem.pinned:
         if (pair.session, pair.staff) not in assigned:

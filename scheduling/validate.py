@@ -49,7 +49,8 @@ def plan_breaks(problem: Problem, sid: str) -> set[str]:
 
 
 def expected_group_day_errors(problem: Problem, rejected: set[str], staffed: set[str]) -> set[tuple]:
-    """(rule, group, date) for every group-day that breaks TWO_HOUR_MINIMUM or END_BEFORE_WORK_END."""
+    """(rule, group, date) for every group-day that breaks TWO_HOUR_MINIMUM or END_BEFORE_WORK_END, and, when the
+    problem asks for the EVERY_SCHOOL_DAY extension, every service day of a group's week without after_school."""
     days: dict[tuple[str, dt.date], list] = defaultdict(list)
     for s in problem.sessions.values():
         if s.kind == policy.AFTER_SCHOOL_KIND and s.date in problem.calendar.school_days:
@@ -58,14 +59,9 @@ def expected_group_day_errors(problem: Problem, rejected: set[str], staffed: set
     out = set()
     need, work_end = problem.policy.min_daily_minutes, problem.school.work_end
     for (g, day), sessions in days.items():
-        running = sorted((s for s in sessions if s.id not in rejected), key=lambda s: s.start)
-        blocks: list[list] = []  # [start, end, ids]
-        for s in running:
-            if blocks and s.start <= blocks[-1][1]:
-                blocks[-1][1] = max(blocks[-1][1], s.end)
-                blocks[-1][2].append(s.id)
-            else:
-                blocks.append([s.start, s.end, [s.id]])
+        running = [s for s in sessions if s.id not in rejected]
+        blocks = [(start, end, [s.id for s in running if start <= s.start and s.end <= end])
+                  for start, end in policy.merged_blocks((s.start, s.end) for s in running)]
         long_blocks = [b for b in blocks if b[1] - b[0] >= need]
         if not long_blocks:
             out.add(("TWO_HOUR_MINIMUM", g, day))
@@ -74,6 +70,13 @@ def expected_group_day_errors(problem: Problem, rejected: set[str], staffed: set
         considered = long_blocks or blocks
         if considered and all(b[1] < work_end for b in considered):
             out.add(("END_BEFORE_WORK_END", g, day))
+    if problem.policy.every_school_day:
+        for g in {g for g, _day in days}:
+            weeks = {_monday(day) for gg, day in days if gg == g}
+            week_days = [d for d in problem.calendar.school_days if _monday(d) in weeks]
+            for day in policy.service_days(week_days, problem.groups[g].exception_weekdays):
+                if (g, day) not in days:
+                    out.add(("EVERY_SCHOOL_DAY", g, day))
     return out
 
 

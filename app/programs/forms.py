@@ -41,6 +41,7 @@ from scheduling.policy import (
     ACTIVITIES,
     AFTER_SCHOOL_KIND,
     EVENING_END_LATEST,
+    EXCEPTION_REASON_MAX,
     HOLIDAY_KIND,
     MIN_DAILY_MINUTES,
     NEW_LESSON,
@@ -128,6 +129,9 @@ class OfferingForm(FlaskForm):
     starts_on = DateField(_l("First day"), validators=[Optional()])
     ends_on = DateField(_l("Last day"), validators=[Optional()])
     weekdays = MultiCheckboxField(_l("Days of the week"), coerce=int)
+    exception_weekdays = MultiCheckboxField(_l("Weekly exception days (no after-school service)"), coerce=int)
+    exception_reason = StringField(_l("Why the service does not run on the exception days"),
+                                   validators=[Length(max=EXCEPTION_REASON_MAX)], filters=[stripped])
     starts_at = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a time."))])
     ends_at = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give a time."))])
     basic_content = TextAreaField(_l("Basic care (supervision, homework guidance)"), validators=[Length(max=2000)])
@@ -170,6 +174,7 @@ class OfferingForm(FlaskForm):
         self.school = school
         self.offering = offering  # the offering edited (None: a new one)
         self.weekdays.choices = weekday_choices()  # per request: the names follow the page's language
+        self.exception_weekdays.choices = weekday_choices(sorted(SCHOOL_DAY_WEEKDAYS))
         self.term_id.choices = as_choices([(0, "—")] + [(t.id, t.name) for t in school.terms])
         self.holiday_id.choices = as_choices([(0, "—")] + [(h.id, h.name) for h in care_holidays(school)])
         self.period = None  # the chosen Term or Holiday, once validated
@@ -220,6 +225,24 @@ class OfferingForm(FlaskForm):
             raise ValidationError(_l("Holiday care does not run at weekends (no weekends in principle)."))
         if not self.is_holiday and not set(field.data) <= SCHOOL_DAY_WEEKDAYS:
             raise ValidationError(_l("After-school service runs on school days, Monday to Friday."))
+        missing = sorted(SCHOOL_DAY_WEEKDAYS - set(field.data) - set(self.exception_weekdays.data or []))
+        if not self.is_holiday and missing:
+            raise ValidationError(_l("After-school service runs every school day: add %(days)s, or declare it a "
+                                     "weekly exception day with its reason.",
+                                     days="、".join(weekday_label(d) for d in missing)))
+
+    def validate_exception_weekdays(self, field) -> None:
+        if self.is_holiday or not field.data:
+            return
+        both = sorted(set(field.data) & set(self.weekdays.data or []))
+        if both:
+            raise ValidationError(_l("%(days)s is chosen both as a service day and as an exception day.",
+                                     days="、".join(weekday_label(d) for d in both)))
+
+    def validate_exception_reason(self, field) -> None:
+        if not self.is_holiday and self.exception_weekdays.data and not field.data:
+            raise ValidationError(_l("Please say why there is no service on the exception days (it is shown on "
+                                     "the notice)."))
 
     def validate_ends_at(self, field) -> None:
         if self.starts_at.data is None or field.data is None:
@@ -282,6 +305,9 @@ class OfferingForm(FlaskForm):
         offering.starts_on, offering.ends_on = self._dates()
         offering.title = self.title.data
         offering.weekdays = sorted(self.weekdays.data)
+        exceptions = [] if self.is_holiday else sorted(self.exception_weekdays.data or [])
+        offering.exception_weekdays = exceptions
+        offering.exception_reason = (self.exception_reason.data or "") if exceptions else ""
         offering.starts_at, offering.ends_at = self.starts_at.data, self.ends_at.data
         offering.basic_content = self.basic_content.data or ""
         offering.evening_starts_at, offering.evening_ends_at = self.evening_starts_at.data, self.evening_ends_at.data
@@ -306,7 +332,8 @@ class OfferingForm(FlaskForm):
         self.kind.data = offering.kind.value
         self.term_id.data = offering.term_id or 0
         self.holiday_id.data = offering.holiday_id or 0
-        for name in ("title", "starts_on", "ends_on", "weekdays", "starts_at", "ends_at", "basic_content",
+        for name in ("title", "starts_on", "ends_on", "weekdays", "exception_weekdays", "exception_reason",
+                     "starts_at", "ends_at", "basic_content",
                      "evening_starts_at", "evening_ends_at", "apply_deadline", "fee_rules", "refund_rule",
                      "hardship_rule", "safety_measures", "priority_groups"):
             getattr(self, name).data = getattr(offering, name)

@@ -170,6 +170,8 @@ def notice_content(offering: Offering) -> dict:
         "starts_on": offering.starts_on.isoformat(),
         "ends_on": offering.ends_on.isoformat(),
         "weekdays": list(offering.weekdays),
+        "exception_weekdays": list(offering.exception_weekdays or []),  # EVERY_SCHOOL_DAY's declared days off
+        "exception_reason": offering.exception_reason or "",
         "starts_at": offering.starts_at.strftime("%H:%M"),
         "ends_at": offering.ends_at.strftime("%H:%M"),
         "basic_content": offering.basic_content,

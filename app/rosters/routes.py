@@ -10,9 +10,10 @@ from sqlalchemy import select
 from app import params
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
+from app.daily import attendance_export
 from app.extensions import db
 from app.models_base import local_today
-from app.rosters import bp, jobs, services, words
+from app.rosters import bp, coverage, jobs, services, words
 from app.rosters.expected import expected_by_session
 from app.rosters.forms import (
     ConfirmForm,
@@ -161,6 +162,24 @@ def settings():
         return redirect(url_for("rosters.index"))
     db.session.commit()  # the defaults row, when created just now
     return render_template("rosters/settings.html", form=form)
+
+
+# --- Every school day covered (the principal and coordinators: own school; the county: its schools) -------------
+
+
+@bp.route("/coverage")
+@roles_required(Role.SCHOOL_ADMIN, Role.COUNTY_OFFICER)
+def coverage_gaps():
+    school = attendance_export.school_or_404(request.args.get("school_id", type=params.bounded_int))
+    if school is None:
+        return render_template("rosters/coverage.html", school=None, schools=attendance_export.schools_to_choose())
+    period = coverage.period_of(school, request.args.get("term", type=params.bounded_int), params.date_arg("week"),
+                                local_today())
+    gaps = coverage.coverage_gaps(school, period.first, period.last)
+    classes = {c.id: c for c in db.session.scalars(select(SchoolClass).filter_by(school_id=school.id))}
+    return render_template("rosters/coverage.html", school=school, schools=attendance_export.schools_to_choose(),
+                           period=period, gaps=gaps, classes=classes,
+                           offerings=services.declared_offerings(school, period.first, period.last))
 
 
 # --- Plan the week -----------------------------------------------------------------------------

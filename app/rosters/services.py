@@ -22,7 +22,7 @@ from app.accounts.models import Role, User
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.services import notify
-from app.programs.models import Activity
+from app.programs.models import Activity, Offering, OfferingKind
 from app.providers.models import Provider
 from app.rosters.models import (
     Assignment,
@@ -58,6 +58,8 @@ PLAN_FIX_HINTS = {
     "EVENING_JUNIOR_ONLY": _l("Evening self-study is for junior-high classes: remove the primary classes."),
     "TWO_HOUR_MINIMUM": _l("Add or lengthen sessions so the class has one continuous block of two hours."),
     "END_BEFORE_WORK_END": _l("Let the last session end no earlier than the local end of work."),
+    "EVERY_SCHOOL_DAY": _l("Add the class's after-school sessions on this day, or declare the weekday an exception "
+                           "with its reason on the offering."),
 }
 
 
@@ -111,15 +113,32 @@ def _in_any(day: date, spans) -> bool:
     return any(s.starts_on <= day <= s.ends_on for s in spans)
 
 
+def school_days_between(school: School, first: date, last: date) -> list[date]:
+    """The school days of first..last: weekdays inside a term (when terms exist) and outside every holiday."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [d for d in days if d.weekday() in policy.SCHOOL_DAY_WEEKDAYS and not _in_any(d, school.holidays)
+            and (not school.terms or _in_any(d, school.terms))]
+
+
+def declared_offerings(school: School, first: date, last: date) -> list[Offering]:
+    """The school's published after-school offerings whose dates meet first..last (their exception days hold)."""
+    return list(db.session.scalars(
+        select(Offering).where(Offering.school_id == school.id, Offering.kind == OfferingKind.AFTER_SCHOOL,
+                               Offering.published_version > 0, Offering.starts_on <= last, Offering.ends_on >= first)
+        .order_by(Offering.starts_on, Offering.id)))
+
+
+def exception_weekdays(offerings: list[Offering], first: date, last: date) -> set[int]:
+    """The weekly exception days declared by the offerings that run on some day of first..last."""
+    return {day for o in offerings if o.starts_on <= last and o.ends_on >= first for day in o.exception_weekdays or []}
+
+
 def calendar_of(week: Week) -> dict:
     """The contract's calendar: weekdays inside a term (when terms exist) and outside every holiday."""
     school = week.school
     days = week_dates(week)
     public = [d for d in days if _in_any(d, [h for h in school.holidays if h.kind is HolidayKind.PUBLIC])]
-    school_days = [
-        d for d in days[:5]
-        if not _in_any(d, school.holidays) and (not school.terms or _in_any(d, school.terms))
-    ]
+    school_days = school_days_between(school, days[0], days[-1])
     return {"school_days": [d.isoformat() for d in school_days], "public_holidays": [d.isoformat() for d in public]}
 
 
@@ -250,7 +269,7 @@ def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-def _group_label(school_class: SchoolClass) -> str:
+def group_label(school_class: SchoolClass) -> str:
     return f"{school_class.grade.number}年级{school_class.number}班"
 
 
@@ -460,6 +479,7 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
         for s in sessions for a in s.assignments if a.pinned and staff_key(a.profile_id) in staff_keys
     ]
     published = week.published
+    exceptions = sorted(exception_weekdays(declared_offerings(school, dates[0], dates[-1]), dates[0], dates[-1]))
     previous = [
         dict(a) for a in (published.roster.get("assignments", []) if published else [])
         if a["session"] in session_keys and a["staff"] in staff_keys
@@ -468,8 +488,10 @@ def build_problem(week: Week, *, extra: dict | None = None) -> dict:
         "school": {"id": f"school-{school.id}", "name": school.name,
                    "work_end": _hhmm(school.work_end_over(week_dates(week)[:5]))},
         "calendar": calendar_of(week),
-        "policy": dict(policy.DEFAULT_POLICY),
-        "groups": [{"id": group_key(c.id), "label": _group_label(c), "grade": c.grade.number} for c in classes],
+        # EVERY_SCHOOL_DAY (engine extension): in term weeks, with the exception days the school declared.
+        "policy": dict(policy.DEFAULT_POLICY, every_school_day=any(_in_any(d, school.terms) for d in dates[:5])),
+        "groups": [{"id": group_key(c.id), "label": group_label(c), "grade": c.grade.number,
+                    "exception_weekdays": exceptions} for c in classes],
         "sessions": [{
             "id": s.key, "date": s.on_date.isoformat(), "start": _hhmm(s.starts_at), "end": _hhmm(s.ends_at),
             "kind": s.kind, "activity": s.activity, "subject": s.subject or None,
@@ -509,8 +531,11 @@ def plan_problems(week: Week) -> list[dict]:
                         "reason": f.reason, "hint": PLAN_FIX_HINTS.get(f.rule, "")})
     for gd in scheduling_plan.group_days(problem, rejected):
         for f in gd.findings:
-            out.append({"rule": f.rule, "group": gd.group, "date": gd.date, "reason": f.reason,
-                        "hint": PLAN_FIX_HINTS.get(f.rule, "")})
+            out.append({"rule": f.rule, "group": gd.group, "class": problem.groups[gd.group].label, "date": gd.date,
+                        "reason": f.reason, "hint": PLAN_FIX_HINTS.get(f.rule, "")})
+    for group, day, f in scheduling_plan.every_school_day_findings(problem):
+        out.append({"rule": f.rule, "group": group, "class": problem.groups[group].label, "date": day,
+                    "reason": f.reason, "hint": PLAN_FIX_HINTS.get(f.rule, "")})
     return sorted(out, key=lambda p: (p["date"], p["rule"]))
 
 
@@ -697,7 +722,7 @@ def snapshot(week: Week, roster: dict) -> dict:
     sessions = {s.key: {
         "date": s.on_date.isoformat(), "start": _hhmm(s.starts_at), "end": _hhmm(s.ends_at), "kind": s.kind,
         "activity": s.activity, "subject": s.subject, "room": s.room, "series": s.series,
-        "classes": [_group_label(c) for c in s.classes], "staff_needed": s.staff_needed,
+        "classes": [group_label(c) for c in s.classes], "staff_needed": s.staff_needed,
     } for s in week.sessions}
     return dict(roster, sessions=sessions, staff={k: v for k, v in names.items()
                                                    if any(a["staff"] == k for a in roster["assignments"])})

@@ -46,6 +46,7 @@ RULE_MEANINGS = {
     "EVENING_JUNIOR_ONLY": _l("evening self-study is for junior-high classes only"),
     "TWO_HOUR_MINIMUM": _l("the class does not get two continuous hours of service"),
     "END_BEFORE_WORK_END": _l("the service ends before the local end of work"),
+    "EVERY_SCHOOL_DAY": _l("the class has no after-school service on a school day that is not a declared exception"),
 }
 
 

@@ -73,6 +73,11 @@ def version_args(world, which) -> dict:
     return {"week_id": week.id, "number": 1}
 
 
+def school_args(world, which) -> dict:
+    """Own: the administrators' school (in the officer's county); other: another county's school."""
+    return {"school_id": (world.own_school if which == "own" else world.far_school).id}
+
+
 def diff_args(world, which) -> dict:
     args = version_args(world, which)
     return {"week_id": args["week_id"]}
@@ -106,4 +111,5 @@ CASES = [
          data=lambda w, which: {"seen": "0"}),
     Case("rosters.version", ADMIN, scoped=True, args=version_args),
     Case("rosters.diff", ADMIN, scoped=True, args=diff_args),
+    Case("rosters.coverage_gaps", ADMIN | {"county_officer"}, scoped=True, args=school_args),
 ]

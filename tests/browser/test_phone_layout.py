@@ -42,7 +42,7 @@ WALKS = {
         "/schools/settings", "/programs/", "main table a[href^='/programs/']", "a[href*='/enrolment/offerings/']",
         "main table a[href*='/enrolment/applications/']", "/programs/new", "/enrolment/finance",
         "main table a[href$='/statement']", "/enrolment/audit", "/absences", "/rosters/", "/rosters/templates/new",
-        "/rosters/settings"]),
+        "/rosters/settings", "/rosters/coverage"]),
     "finance": ("13800000012", ["/dashboard", "/enrolment/finance", "main table a[href$='/statement']"]),
     "county": ("13800000001", ["/dashboard", "/schools/county", "main table a[href^='/schools/county/']",
                                "/providers/", "main table a[href^='/providers/']", "/providers/new"]),

@@ -49,9 +49,11 @@ def random_problem(seed):
               for _ in range(rng.randint(0, 2))]
     previous = [{"session": rng.choice(sessions)["id"], "staff": rng.choice(staff)["id"]}
                 for _ in range(rng.randint(0, 3))]
-    return make_problem(sessions, staff, providers=[provider], pinned=pinned, previous=previous,
+    groups = [{"id": "g-1", "label": "一年级1班", "grade": 1, "exception_weekdays": rng.sample(range(5), 1)},
+              {"id": "g-7", "label": "七年级1班", "grade": 7}]
+    return make_problem(sessions, staff, groups=groups, providers=[provider], pinned=pinned, previous=previous,
                         policy={"provider_needs_school_staff": rng.random() < 0.7,
-                                "holiday_weekends": rng.random() < 0.3})
+                                "holiday_weekends": rng.random() < 0.3, "every_school_day": rng.random() < 0.5})
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
