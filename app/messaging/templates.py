@@ -15,6 +15,7 @@ TEXTS = {
     "code_register": "您的注册验证码为${code}，${minutes}分钟内有效，请勿告诉他人。",
     "code_reset_password": "您正在重设密码，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
     "code_change_mobile": "您正在将本手机号设为登录号，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
+    "code_complaint": "您正在提交或查看课后服务投诉，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
     # Account warnings (app/accounts/services.py).
     "number_taken": "有人尝试用本手机号注册新账号。您已有账号：请直接登录，或在登录页点“忘记密码”。"
                     "如非本人操作，请忽略本短信。",

@@ -1,0 +1,279 @@
+"""Filing, answering, escalating and closing complaints; who may see the filer; the county's counts.
+
+Identity is need-to-know: a complaint's name and mobile are never on a page by default. The filer chooses whether the
+handling school's principal and the county may see them; when allowed, either sees them only by asking on the case
+page, and each look is logged (app/audit, "complaint_identity"). Coordinators and everybody else never see them.
+Services flush; the request (or `flask enrolment run-due`) commits.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.accounts.models import Role, User
+from app.audit import services as audit
+from app.audit.models import CONTACTS_VIEW
+from app.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
+from app.extensions import db
+from app.messaging import templates
+from app.messaging.sms import SmsError, send_template
+from app.models_base import local_today, utcnow
+from app.notifications.services import notify
+from app.schools.models import School
+from scheduling import policy
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATUSES = (ComplaintStatus.OPEN, ComplaintStatus.ESCALATED)  # someone still has to act
+
+
+def respond_by_for(filed_on: date) -> date:
+    """The last day the school may answer a complaint filed on this day (school time)."""
+    return filed_on + timedelta(days=policy.COMPLAINT_RESPONSE_DAYS)
+
+
+def _token_hash(token: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"complaint:{token}".encode(), hashlib.sha256).hexdigest()
+
+
+def by_tracking_token(token: str) -> Complaint | None:
+    """The complaint a tracking link stands for (None for any other text)."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(db.select(Complaint).filter_by(tracking_hash=_token_hash(token)))
+
+
+def tracking_url(token: str) -> str:
+    return url_for("complaints.track", token=token, _external=True)
+
+
+def _school_admins(school_id: int) -> list[User]:
+    return list(db.session.scalars(db.select(User).filter_by(school_id=school_id, role=Role.SCHOOL_ADMIN)
+                                   .order_by(User.id)))
+
+
+def _county_officers(county_id: int) -> list[User]:
+    return list(db.session.scalars(db.select(User).filter_by(county_id=county_id, role=Role.COUNTY_OFFICER)
+                                   .order_by(User.id)))
+
+
+def _tell_filer(complaint: Complaint, subject: str, body: str = "", link: str = "") -> None:
+    """The filer hears of each step: in the inbox (and their channels) with an account, else by SMS to the proven
+    number (the routine notice template: what it is about; the tracking link they were given shows the rest)."""
+    if complaint.filer is not None:
+        notify(complaint.filer, subject, body, link or url_for("complaints.my_case", complaint_id=complaint.id),
+               school_id=complaint.school_id)
+        return
+    if complaint.filer_mobile:
+        try:
+            send_template(complaint.filer_mobile, "notice", {"subject": templates.shorten(subject)})
+        except SmsError:  # the case itself stands; the filer still sees it on the tracking page
+            logger.exception("complaint %s: SMS to the filer not sent", complaint.id)
+
+
+def file_complaint(school: School, category: ComplaintCategory, body: str, *, filer: User | None = None,
+                   name: str = "", mobile: str = "", identity_shared: bool = False, offering_id: int | None = None,
+                   provider_id: int | None = None) -> tuple[Complaint, str]:
+    """File a complaint with the school (answer due in policy.COMPLAINT_RESPONSE_DAYS); the school's administrators
+    are told. Returns the complaint and its tracking token (shown to the filer once)."""
+    token = secrets.token_urlsafe(24)
+    complaint = Complaint(
+        school_id=school.id, county_id=school.county_id, category=category, body=body.strip(),
+        filer_id=filer.id if filer else None, filer_name="" if filer else name.strip(),
+        filer_mobile="" if filer else mobile, identity_shared=identity_shared, tracking_hash=_token_hash(token),
+        offering_id=offering_id or None, provider_id=provider_id or None, respond_by=respond_by_for(local_today()))
+    db.session.add(complaint)
+    db.session.flush()
+    link = url_for("complaints.case", complaint_id=complaint.id)
+    for admin in _school_admins(school.id):
+        with force_locale("zh"):
+            subject = _("New complaint %(ref)s: answer by %(day)s", ref=complaint.reference,
+                        day=complaint.respond_by.isoformat())
+        notify(admin, subject, "", link, school_id=school.id)
+    with force_locale("zh"):
+        _tell_filer(complaint, _("Complaint %(ref)s received: the school answers by %(day)s",
+                                 ref=complaint.reference, day=complaint.respond_by.isoformat()),
+                    link=tracking_url(token) if filer is None else "")
+    logger.info("complaint %s filed at school %s", complaint.id, school.id)
+    return complaint, token
+
+
+def answer_by_school(complaint: Complaint, text: str, user: User) -> bool:
+    """The school's answer, while the complaint is with it; the filer is told. False when it is no longer the
+    school's to answer (answered already, or with the county)."""
+    if complaint.status is not ComplaintStatus.OPEN:
+        return False
+    complaint.school_answer = text.strip()
+    complaint.answered_at = utcnow()
+    complaint.answered_by_id = user.id
+    complaint.status = ComplaintStatus.ANSWERED
+    db.session.flush()
+    with force_locale("zh"):
+        _tell_filer(complaint, _("The school answered your complaint %(ref)s", ref=complaint.reference))
+    return True
+
+
+def escalate(complaint: Complaint, reason: str) -> bool:
+    """Send the complaint to the county (reason "overdue" or "filer"); the county's officers and the filer are told."""
+    allowed = {"overdue": ComplaintStatus.OPEN, "filer": ComplaintStatus.ANSWERED}
+    if complaint.status is not allowed[reason]:
+        return False
+    complaint.status = ComplaintStatus.ESCALATED
+    complaint.escalated_at = utcnow()
+    complaint.escalation_reason = reason
+    db.session.flush()
+    link = url_for("complaints.case", complaint_id=complaint.id)
+    with force_locale("zh"):
+        for officer in _county_officers(complaint.county_id):
+            notify(officer, _("Complaint %(ref)s about %(school)s is now with the county", ref=complaint.reference,
+                              school=complaint.school.name), "", link, school_id=complaint.school_id)
+        _tell_filer(complaint, _("Your complaint %(ref)s is now with the county education bureau",
+                                 ref=complaint.reference))
+    logger.info("complaint %s escalated (%s)", complaint.id, reason)
+    return True
+
+
+def escalate_due(today: date | None = None) -> int:
+    """Send every complaint the school left unanswered past its day to the county; how many went."""
+    today = today or local_today()
+    due = db.session.scalars(db.select(Complaint).where(Complaint.status == ComplaintStatus.OPEN,
+                                                        Complaint.respond_by < today).order_by(Complaint.id))
+    return sum(escalate(complaint, "overdue") for complaint in list(due))
+
+
+def close_by_county(complaint: Complaint, text: str, user: User) -> bool:
+    """The county's answer closes the complaint (whatever the school did); the filer and the school are told."""
+    if complaint.status is ComplaintStatus.CLOSED:
+        return False
+    complaint.county_answer = text.strip()
+    complaint.closed_at = utcnow()
+    complaint.closed_by_id = user.id
+    complaint.status = ComplaintStatus.CLOSED
+    db.session.flush()
+    with force_locale("zh"):
+        _tell_filer(complaint, _("The county answered and closed your complaint %(ref)s", ref=complaint.reference))
+        for admin in _school_admins(complaint.school_id):
+            notify(admin, _("The county closed complaint %(ref)s", ref=complaint.reference), "",
+                   url_for("complaints.case", complaint_id=complaint.id), school_id=complaint.school_id)
+    return True
+
+
+# --- Who sees the filer ---
+
+def may_see_identity(complaint: Complaint, user: User) -> bool:
+    """The filer allowed it, and the user is the handling school's principal or an officer of its county."""
+    if not complaint.identity_shared or not user.is_authenticated:
+        return False
+    if user.role is Role.COUNTY_OFFICER:
+        return user.county_id == complaint.county_id
+    return user.is_principal and user.school_id == complaint.school_id
+
+
+@dataclass
+class Identity:
+    name: str
+    mobile: str
+
+
+def reveal_identity(complaint: Complaint, user: User) -> Identity | None:
+    """The filer's name and mobile for someone allowed to see them, the look logged; None for anyone else."""
+    if not may_see_identity(complaint, user):
+        return None
+    audit.record(CONTACTS_VIEW, "complaint_identity", user=user, subject=complaint.reference,
+                 school_id=complaint.school_id, county_id=complaint.county_id)
+    if complaint.filer is not None:
+        return Identity(complaint.filer.name or "", complaint.filer.mobile or "")
+    return Identity(complaint.filer_name, complaint.filer_mobile)
+
+
+# --- Lists and counts ---
+
+def school_cases(school_id: int) -> list[Complaint]:
+    """A school's complaints, those waiting for it first (earliest deadline first), then the rest newest first."""
+    rows = db.session.scalars(db.select(Complaint).filter_by(school_id=school_id).order_by(Complaint.id.desc()))
+    rows = list(rows)
+    waiting = sorted((c for c in rows if c.status is ComplaintStatus.OPEN), key=lambda c: (c.respond_by, c.id))
+    return waiting + [c for c in rows if c.status is not ComplaintStatus.OPEN]
+
+
+def filer_cases(user: User) -> list[Complaint]:
+    """The complaints a guardian filed, newest first."""
+    return list(db.session.scalars(db.select(Complaint).filter_by(filer_id=user.id).order_by(Complaint.id.desc())))
+
+
+@dataclass
+class Counts:
+    """Complaints of one school (or one category) by where they stand."""
+
+    total: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    overdue: int = 0  # with the school past its day (run-due sends these on)
+
+    @property
+    def open(self) -> int:
+        return self.by_status[ComplaintStatus.OPEN] + self.by_status[ComplaintStatus.ESCALATED]
+
+
+@dataclass
+class CountyFigures:
+    schools: list[tuple[School, Counts]]
+    categories: list[tuple[ComplaintCategory, Counts]]
+    total: Counts
+
+
+def county_figures(county_id: int, today: date | None = None) -> CountyFigures:
+    """Every complaint of the county's schools counted by school and by category, in one grouped query."""
+    today = today or local_today()
+    overdue = (Complaint.status == ComplaintStatus.OPEN) & (Complaint.respond_by < today)
+    rows = db.session.execute(
+        db.select(Complaint.school_id, Complaint.category, Complaint.status, overdue.label("overdue"),
+                  db.func.count()).where(Complaint.county_id == county_id)
+        .group_by(Complaint.school_id, Complaint.category, Complaint.status, overdue))
+    schools = list(db.session.scalars(db.select(School).filter_by(county_id=county_id).order_by(School.name)))
+    by_school = {s.id: Counts() for s in schools}
+    by_category = {c: Counts() for c in ComplaintCategory}
+    total = Counts()
+    for school_id, category, status, is_overdue, n in rows:
+        for counts in (by_school.setdefault(school_id, Counts()), by_category[category], total):
+            counts.total += n
+            counts.by_status[status] += n
+            counts.overdue += n if is_overdue else 0
+    return CountyFigures([(s, by_school[s.id]) for s in schools], list(by_category.items()), total)
+
+
+def open_cases(county_id: int, *, school_id: int | None = None,
+               category: ComplaintCategory | None = None) -> list[Complaint]:
+    """The county's complaints someone still has to answer, the county's own first, then by deadline."""
+    query = db.select(Complaint).where(Complaint.county_id == county_id, Complaint.status.in_(OPEN_STATUSES))
+    if school_id is not None:
+        query = query.where(Complaint.school_id == school_id)
+    if category is not None:
+        query = query.where(Complaint.category == category)
+    rows = list(db.session.scalars(query.options(db.joinedload(Complaint.school))))
+    return sorted(rows, key=lambda c: (c.status is not ComplaintStatus.ESCALATED, c.respond_by, c.id))
+
+
+# --- Contacts ---
+
+def save_school_contacts(school: School, phone: str, email: str) -> None:
+    """Where families take a complaint about this school (the notice and the county's public page show it)."""
+    school.complaint_phone, school.complaint_email = phone.strip(), email.strip()
+    school.complaint_contacts_updated_at = utcnow()
+    db.session.flush()
+
+
+def save_county_contacts(county, phone: str, email: str, address: str) -> None:
+    """Where the public takes a complaint to the county (the public page, the whitelist, every notice)."""
+    county.complaint_phone, county.complaint_email = phone.strip(), email.strip()
+    county.complaint_address = address.strip()
+    county.complaint_contacts_updated_at = utcnow()
+    db.session.flush()
