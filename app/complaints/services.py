@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import Role, User
 from app.audit import services as audit
@@ -53,7 +54,21 @@ def by_tracking_token(token: str) -> Complaint | None:
 
 
 def tracking_url(token: str) -> str:
+    """The tracking link (a page request builds it; messages carry plain paths, as `run-due` has no request)."""
     return url_for("complaints.track", token=token, _external=True)
+
+
+def case_path(complaint: Complaint) -> str:
+    return f"/complaints/{complaint.id}"
+
+
+def my_case_path(complaint: Complaint) -> str:
+    return f"/complaints/mine/{complaint.id}"
+
+
+def _words_of(user: User | None):
+    """Write a message in the reader's language (the site's default for a filer without an account)."""
+    return force_locale((user.locale if user is not None else None) or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _school_admins(school_id: int) -> list[User]:
@@ -66,12 +81,14 @@ def _county_officers(county_id: int) -> list[User]:
                                    .order_by(User.id)))
 
 
-def _tell_filer(complaint: Complaint, subject: str, body: str = "", link: str = "") -> None:
+def _tell_filer(complaint: Complaint, message) -> None:
     """The filer hears of each step: in the inbox (and their channels) with an account, else by SMS to the proven
-    number (the routine notice template: what it is about; the tracking link they were given shows the rest)."""
+    number (the routine notice template: what it is about; the tracking link they were given shows the rest).
+    `message` is a lazy text with %(ref)s (and maybe %(day)s), read in the filer's language."""
+    with _words_of(complaint.filer):
+        subject = str(message) % {"ref": complaint.reference, "day": complaint.respond_by.isoformat()}
     if complaint.filer is not None:
-        notify(complaint.filer, subject, body, link or url_for("complaints.my_case", complaint_id=complaint.id),
-               school_id=complaint.school_id)
+        notify(complaint.filer, subject, "", my_case_path(complaint), school_id=complaint.school_id)
         return
     if complaint.filer_mobile:
         try:
@@ -93,16 +110,12 @@ def file_complaint(school: School, category: ComplaintCategory, body: str, *, fi
         offering_id=offering_id or None, provider_id=provider_id or None, respond_by=respond_by_for(local_today()))
     db.session.add(complaint)
     db.session.flush()
-    link = url_for("complaints.case", complaint_id=complaint.id)
     for admin in _school_admins(school.id):
-        with force_locale("zh"):
+        with _words_of(admin):
             subject = _("New complaint %(ref)s: answer by %(day)s", ref=complaint.reference,
                         day=complaint.respond_by.isoformat())
-        notify(admin, subject, "", link, school_id=school.id)
-    with force_locale("zh"):
-        _tell_filer(complaint, _("Complaint %(ref)s received: the school answers by %(day)s",
-                                 ref=complaint.reference, day=complaint.respond_by.isoformat()),
-                    link=tracking_url(token) if filer is None else "")
+        notify(admin, subject, "", case_path(complaint), school_id=school.id)
+    _tell_filer(complaint, _l("Complaint %(ref)s received: the school answers by %(day)s"))
     logger.info("complaint %s filed at school %s", complaint.id, school.id)
     return complaint, token
 
@@ -117,8 +130,7 @@ def answer_by_school(complaint: Complaint, text: str, user: User) -> bool:
     complaint.answered_by_id = user.id
     complaint.status = ComplaintStatus.ANSWERED
     db.session.flush()
-    with force_locale("zh"):
-        _tell_filer(complaint, _("The school answered your complaint %(ref)s", ref=complaint.reference))
+    _tell_filer(complaint, _l("The school answered your complaint %(ref)s"))
     return True
 
 
@@ -131,13 +143,12 @@ def escalate(complaint: Complaint, reason: str) -> bool:
     complaint.escalated_at = utcnow()
     complaint.escalation_reason = reason
     db.session.flush()
-    link = url_for("complaints.case", complaint_id=complaint.id)
-    with force_locale("zh"):
-        for officer in _county_officers(complaint.county_id):
-            notify(officer, _("Complaint %(ref)s about %(school)s is now with the county", ref=complaint.reference,
-                              school=complaint.school.name), "", link, school_id=complaint.school_id)
-        _tell_filer(complaint, _("Your complaint %(ref)s is now with the county education bureau",
-                                 ref=complaint.reference))
+    for officer in _county_officers(complaint.county_id):
+        with _words_of(officer):
+            subject = _("Complaint %(ref)s about %(school)s is now with the county", ref=complaint.reference,
+                        school=complaint.school.name)
+        notify(officer, subject, "", case_path(complaint), school_id=complaint.school_id)
+    _tell_filer(complaint, _l("Your complaint %(ref)s is now with the county education bureau"))
     logger.info("complaint %s escalated (%s)", complaint.id, reason)
     return True
 
@@ -159,11 +170,11 @@ def close_by_county(complaint: Complaint, text: str, user: User) -> bool:
     complaint.closed_by_id = user.id
     complaint.status = ComplaintStatus.CLOSED
     db.session.flush()
-    with force_locale("zh"):
-        _tell_filer(complaint, _("The county answered and closed your complaint %(ref)s", ref=complaint.reference))
-        for admin in _school_admins(complaint.school_id):
-            notify(admin, _("The county closed complaint %(ref)s", ref=complaint.reference), "",
-                   url_for("complaints.case", complaint_id=complaint.id), school_id=complaint.school_id)
+    _tell_filer(complaint, _l("The county answered and closed your complaint %(ref)s"))
+    for admin in _school_admins(complaint.school_id):
+        with _words_of(admin):
+            subject = _("The county closed complaint %(ref)s", ref=complaint.reference)
+        notify(admin, subject, "", case_path(complaint), school_id=complaint.school_id)
     return True
 
 
