@@ -289,3 +289,25 @@ def test_the_public_page_lists_published_offerings_fees_and_providers_with_dates
 @pytest.mark.parametrize("path", ["/complaints/track/x", "/complaints/track/" + "a" * 500])
 def test_unknown_tracking_tokens_are_404(client, world, path):
     assert client.get(path).status_code == 404
+
+
+def test_the_demo_has_an_answered_an_open_and_an_escalated_complaint(app, client, login, runner):
+    from app.complaints.demo import DEMO_ANONYMOUS_MOBILE, DEMO_TRACKING_TOKEN
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    statuses = sorted(c.status.value for c in db.session.scalars(db.select(Complaint)))
+    assert statuses == ["answered", "escalated", "open"]
+    # The README's walk: the county officer sees the escalated one and its counts; the guardian their answer.
+    officer = db.session.scalar(db.select(User).filter_by(mobile="13800000001"))
+    login(officer, "demo-2026")
+    page = _page(client.get("/complaints/county"))
+    assert re.search(r'data-row="all">.*?data-figure="complaints-filed" data-value="3"', page, re.S)
+    assert re.search(r'data-row="all">.*?data-figure="complaints-escalated" data-value="1"', page, re.S)
+    client.post("/account/logout")
+    page = _page(client.post(f"/complaints/track/{DEMO_TRACKING_TOKEN}", data={"mobile": DEMO_ANONYMOUS_MOBILE}))
+    assert "资料费" in page and 'data-status="open"' in page
+    # A reset removes them with the demo county and builds them again.
+    result = runner.invoke(args=["demo", "--reset"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 3

@@ -41,7 +41,8 @@ def respond_by_for(filed_on: date) -> date:
     return filed_on + timedelta(days=policy.COMPLAINT_RESPONSE_DAYS)
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """The keyed hash a tracking token is kept as (HMAC with SECRET_KEY)."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"complaint:{token}".encode(), hashlib.sha256).hexdigest()
 
@@ -50,7 +51,7 @@ def by_tracking_token(token: str) -> Complaint | None:
     """The complaint a tracking link stands for (None for any other text)."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(db.select(Complaint).filter_by(tracking_hash=_token_hash(token)))
+    return db.session.scalar(db.select(Complaint).filter_by(tracking_hash=token_hash(token)))
 
 
 def tracking_url(token: str) -> str:
@@ -106,7 +107,7 @@ def file_complaint(school: School, category: ComplaintCategory, body: str, *, fi
     complaint = Complaint(
         school_id=school.id, county_id=school.county_id, category=category, body=body.strip(),
         filer_id=filer.id if filer else None, filer_name="" if filer else name.strip(),
-        filer_mobile="" if filer else mobile, identity_shared=identity_shared, tracking_hash=_token_hash(token),
+        filer_mobile="" if filer else mobile, identity_shared=identity_shared, tracking_hash=token_hash(token),
         offering_id=offering_id or None, provider_id=provider_id or None, respond_by=respond_by_for(local_today()))
     db.session.add(complaint)
     db.session.flush()

@@ -21,7 +21,7 @@ def _complaint(world, which: str, *, guardian: bool = False, token: str | None =
     school = world.own_school if which == "own" else world.far_school
     complaint = Complaint(school_id=school.id, county_id=school.county_id, category=ComplaintCategory.FEES,
                           body="收费超出公示标准", identity_shared=True, respond_by=date(2099, 1, 1),
-                          tracking_hash=services._token_hash(token or secrets.token_hex(8)))
+                          tracking_hash=services.token_hash(token or secrets.token_hex(8)))
     if guardian:
         complaint.filer_id = world.users["guardian"].id
     else:
