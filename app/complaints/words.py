@@ -22,7 +22,7 @@ SHORT_STATUS_LABELS = {
     ComplaintStatus.OPEN: _l("Open"),
     ComplaintStatus.ANSWERED: _l("Answered"),
     ComplaintStatus.ESCALATED: _l("With the county"),
-    ComplaintStatus.CLOSED: _l("Closed"),
+    ComplaintStatus.CLOSED: _l("Concluded"),
 }
 ESCALATION_LABELS = {
     "overdue": _l("the school did not answer in time"),
