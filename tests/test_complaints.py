@@ -320,3 +320,11 @@ def test_the_demo_has_an_answered_an_open_and_an_escalated_complaint(app, client
     result = runner.invoke(args=["demo", "--reset"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 3
+
+
+def test_my_data_holds_the_guardians_complaints(client, world, login):
+    login(world.users["guardian"])
+    _file_as_guardian(client, world.own_school)
+    data = client.get("/privacy/my-data.json").get_json()
+    [held] = data["complaints"]
+    assert held["complaint"] == FILED and held["status"] == "open" and held["school"] == world.own_school.name

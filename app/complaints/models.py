@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -33,10 +33,6 @@ class ComplaintStatus(enum.Enum):
 class Complaint(db.Model):
     """One complaint: who filed it (an account, or a proven mobile), about which school, and each answer."""
 
-    __table_args__ = (
-        CheckConstraint("filer_id IS NOT NULL OR filer_mobile != ''", name="complaint_has_filer"),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
@@ -44,7 +40,8 @@ class Complaint(db.Model):
     body: Mapped[str] = mapped_column(Text)
     offering_id: Mapped[int | None] = mapped_column(ForeignKey("offering.id", ondelete="SET NULL"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="SET NULL"), index=True)
-    # The filer: a guardian's account, or (no account) the name given and the mobile proven by an SMS code.
+    # The filer: a guardian's account, or (no account) the name given and the mobile proven by an SMS code. No check
+    # that one of them is set: an account removed later leaves the complaint on record without its filer.
     filer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     filer_name: Mapped[str] = mapped_column(String(50), default="")
     filer_mobile: Mapped[str] = mapped_column(String(20), default="")

@@ -222,6 +222,13 @@ def filer_cases(user: User) -> list[Complaint]:
     return list(db.session.scalars(db.select(Complaint).filter_by(filer_id=user.id).order_by(Complaint.id.desc())))
 
 
+def filer_record(user: User) -> list[dict]:
+    """What the site holds of a guardian's complaints, for 我的数据 (PIPL Art. 45)."""
+    return [{"reference": c.reference, "school": c.school.name, "category": c.category.value, "complaint": c.body,
+             "identity_shared": c.identity_shared, "status": c.status.value, "filed_at": c.filed_at.isoformat(),
+             "school_answer": c.school_answer, "county_answer": c.county_answer} for c in filer_cases(user)]
+
+
 @dataclass
 class Counts:
     """Complaints of one school (or one category) by where they stand."""

@@ -60,7 +60,6 @@ def upgrade():
     sa.Column('county_answer', sa.Text(), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_by_id', sa.Integer(), nullable=True),
-    sa.CheckConstraint("filer_id IS NOT NULL OR filer_mobile != ''", name=op.f('ck_complaint_complaint_has_filer')),
     sa.ForeignKeyConstraint(['answered_by_id'], ['user.id'], name=op.f('fk_complaint_answered_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['closed_by_id'], ['user.id'], name=op.f('fk_complaint_closed_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['county_id'], ['county.id'], name=op.f('fk_complaint_county_id_county')),
