@@ -92,6 +92,7 @@ def test_the_whole_lifecycle_a_guardian_files_the_school_answers_the_county_clos
 
 def test_run_due_sends_an_unanswered_complaint_to_the_county(client, world, login, login_as, runner):
     officer_id, guardian_id = world.users["county_officer"].id, world.users["guardian"].id
+    world_principal_id = world.users["school_admin"].id
     school_id = world.own_school.id
     login(world.users["guardian"])
     _file_as_guardian(client, world.own_school)
@@ -127,6 +128,11 @@ def test_run_due_sends_an_unanswered_complaint_to_the_county(client, world, logi
     assert f'data-complaint="{complaint_id}"' in _page(client.get("/complaints/county?category=fees"))
     assert f'data-complaint="{complaint_id}"' not in _page(client.get("/complaints/county?category=forced"))
     assert f'data-complaint="{complaint_id}"' in _page(client.get(f"/complaints/county?school={school_id}"))
+    # The school can no longer answer it: the county holds it.
+    login_as(db.session.get(User, world_principal_id))
+    client.post(f"/complaints/{complaint_id}/answer", data={"text": "迟到的答复"})
+    complaint = db.session.get(Complaint, complaint_id)
+    assert complaint.status is ComplaintStatus.ESCALATED and complaint.school_answer == ""
     # Run again: nothing more happens (no second message).
     before = len(inbox(officer_id))
     runner.invoke(args=["enrolment", "run-due"])

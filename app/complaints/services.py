@@ -121,29 +121,31 @@ def file_complaint(school: School, category: ComplaintCategory, body: str, *, fi
     return complaint, token
 
 
+def _move(complaint: Complaint, condition, **values) -> bool:
+    """Change the complaint only if it still stands where the step starts (`condition`), in one UPDATE: a school's
+    answer and run-due's escalation at the same moment cannot both win. False when it had moved on."""
+    result = db.session.execute(db.update(Complaint).where(Complaint.id == complaint.id, condition).values(**values)
+                                .execution_options(synchronize_session=False))
+    db.session.refresh(complaint)
+    return result.rowcount == 1
+
+
 def answer_by_school(complaint: Complaint, text: str, user: User) -> bool:
     """The school's answer, while the complaint is with it; the filer is told. False when it is no longer the
     school's to answer (answered already, or with the county)."""
-    if complaint.status is not ComplaintStatus.OPEN:
+    if not _move(complaint, Complaint.status == ComplaintStatus.OPEN, status=ComplaintStatus.ANSWERED,
+                 school_answer=text.strip(), answered_at=utcnow(), answered_by_id=user.id):
         return False
-    complaint.school_answer = text.strip()
-    complaint.answered_at = utcnow()
-    complaint.answered_by_id = user.id
-    complaint.status = ComplaintStatus.ANSWERED
-    db.session.flush()
     _tell_filer(complaint, _l("The school answered your complaint %(ref)s"))
     return True
 
 
 def escalate(complaint: Complaint, reason: str) -> bool:
     """Send the complaint to the county (reason "overdue" or "filer"); the county's officers and the filer are told."""
-    allowed = {"overdue": ComplaintStatus.OPEN, "filer": ComplaintStatus.ANSWERED}
-    if complaint.status is not allowed[reason]:
+    starts_from = {"overdue": ComplaintStatus.OPEN, "filer": ComplaintStatus.ANSWERED}[reason]
+    if not _move(complaint, Complaint.status == starts_from, status=ComplaintStatus.ESCALATED,
+                 escalated_at=utcnow(), escalation_reason=reason):
         return False
-    complaint.status = ComplaintStatus.ESCALATED
-    complaint.escalated_at = utcnow()
-    complaint.escalation_reason = reason
-    db.session.flush()
     for officer in _county_officers(complaint.county_id):
         with _words_of(officer):
             subject = _("Complaint %(ref)s about %(school)s is now with the county", ref=complaint.reference,
@@ -164,13 +166,9 @@ def escalate_due(today: date | None = None) -> int:
 
 def close_by_county(complaint: Complaint, text: str, user: User) -> bool:
     """The county's answer closes the complaint (whatever the school did); the filer and the school are told."""
-    if complaint.status is ComplaintStatus.CLOSED:
+    if not _move(complaint, Complaint.status != ComplaintStatus.CLOSED, status=ComplaintStatus.CLOSED,
+                 county_answer=text.strip(), closed_at=utcnow(), closed_by_id=user.id):
         return False
-    complaint.county_answer = text.strip()
-    complaint.closed_at = utcnow()
-    complaint.closed_by_id = user.id
-    complaint.status = ComplaintStatus.CLOSED
-    db.session.flush()
     _tell_filer(complaint, _l("The county answered and closed your complaint %(ref)s"))
     for admin in _school_admins(complaint.school_id):
         with _words_of(admin):
