@@ -170,6 +170,7 @@ def test_an_anonymous_filer_proves_the_mobile_and_follows_by_the_tracking_link(a
         services.answer_by_school(complaint, "已约谈班主任，自愿参加。", world.users["school_admin"])
     db.session.commit()
     assert complaint.reference in last_sms("13712345678") and "回复" in last_sms("13712345678")
+    assert "链接" in last_sms("13712345678")  # the filer has no account to log in to: the saved link
     assert "已约谈班主任" in _page(client.post(path, data={"mobile": "13712345678"}))
     assert client.post(path + "/county", data={"mobile": "13712345679"}).status_code == 302
     assert complaint.status is ComplaintStatus.ANSWERED  # a wrong number changes nothing

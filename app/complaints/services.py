@@ -84,7 +84,7 @@ def _county_officers(county_id: int) -> list[User]:
 
 def _tell_filer(complaint: Complaint, message) -> None:
     """The filer hears of each step: in the inbox (and their channels) with an account, else by SMS to the proven
-    number (the routine notice template: what it is about; the tracking link they were given shows the rest).
+    number (the complaint template: what happened; the tracking link they were given shows the rest).
     `message` is a lazy text with %(ref)s (and maybe %(day)s), read in the filer's language."""
     with _words_of(complaint.filer):
         subject = str(message) % {"ref": complaint.reference, "day": complaint.respond_by.isoformat()}
@@ -93,7 +93,7 @@ def _tell_filer(complaint: Complaint, message) -> None:
         return
     if complaint.filer_mobile:
         try:
-            send_template(complaint.filer_mobile, "notice", {"subject": templates.shorten(subject)})
+            send_template(complaint.filer_mobile, "complaint", {"subject": templates.shorten(subject)})
         except SmsError:  # the case itself stands; the filer still sees it on the tracking page
             logger.exception("complaint %s: SMS to the filer not sent", complaint.id)
 

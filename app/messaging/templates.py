@@ -24,6 +24,8 @@ TEXTS = {
     "account": "${content}",
     # A routine message: what it is about; the rest is in the inbox.
     "notice": "您有一条课后服务新消息：${subject}。请登录课后服务平台查看。",
+    # A step of a complaint filed without an account (app/complaints): the filer follows it by the saved link.
+    "complaint": "${subject}。请用提交投诉后保存的链接和本手机号查看进展。",
     # An alert (a missing child, an incident, a child not collected): the subject says what, the body what to do.
     "alert": "【紧急】${subject}。${detail}请尽快登录课后服务平台查看或联系学校。",
 }
