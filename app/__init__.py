@@ -104,6 +104,8 @@ def register_blueprints(app: Flask) -> None:
     """Attach each domain's blueprint."""
     from app.accounts import bp as accounts_bp
     from app.audit.routes import bp as audit_bp
+    from app.complaints.public_routes import bp as transparency_bp
+    from app.complaints.routes import bp as complaints_bp
     from app.county.routes import bp as county_bp
     from app.daily.routes import bp as daily_bp
     from app.enrolment import bp as enrolment_bp
@@ -132,6 +134,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(daily_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(county_bp)
+    app.register_blueprint(complaints_bp)
+    app.register_blueprint(transparency_bp)
     notification_sender.init_app(app)
     if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
         from app.messaging import bp as messaging_bp

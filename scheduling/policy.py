@@ -254,3 +254,9 @@ PICKUP_CODE_DIGITS = 6  # a collecting adult's personal code: this many digits, 
 PICKUP_CODE_TRIES_PER_DAY = 5  # wrong codes for one child in one day before codes are refused (a listed adult and ID)
 ADVANCE_ABSENCE_MAX_DAYS = 60  # a guardian's advance absence (请假) covers at most this many days in one notice
 ADVANCE_ABSENCE_MAX_AHEAD_DAYS = 180  # and starts at most this many days from today
+
+# --- Complaints (投诉渠道: 001 §14 监督检查; 002 (四) 畅通投诉渠道) ---
+
+COMPLAINT_RESPONSE_DAYS = 5  # the school answers a complaint within this many days of its filing (school time), else
+# `flask enrolment run-due` sends it on to the county
+COMPLAINT_TEXT_MAX = 2000  # characters of a complaint, or of an answer to one

@@ -150,6 +150,7 @@ class CodePurpose(enum.Enum):
     REGISTER = "register"
     RESET_PASSWORD = "reset_password"
     CHANGE_MOBILE = "change_mobile"
+    COMPLAINT = "complaint"  # someone without an account files or follows a complaint (app/complaints)
 
 
 class OneTimeCode(db.Model):

@@ -39,6 +39,7 @@ EVENT_LABELS = {
     "account_erased": _l("Guardian account erased at their request"),
     "pickup_code_refused": _l("Pickup code refused: too many wrong codes for a child today"),
     "session_contacts": _l("Emergency contacts of a session (guardians' phone numbers)"),
+    "complaint_identity": _l("A complainant's name and mobile number"),
 }
 KIND_LABELS = {HEALTH_VIEW: _l("Health notes seen"), EXPORT: _l("Exports"), SECURITY: _l("Security"),
                CONTACTS_VIEW: _l("Phone numbers seen")}

@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from app.audit import retention
+from app.complaints import services as complaints
 from app.daily import alerts
 from app.enrolment import allocation
 from app.extensions import db
@@ -31,10 +32,12 @@ def run_due_command(every: float | None) -> None:
         allocation.run_due()
         retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
         alerts.check_due()  # children missing from a register or not collected: the family is told at once
+        complaints.escalate_due(local_today())  # complaints the school left unanswered past their day go to the county
         db.session.commit()
         send_due()  # e-mails and SMS due (a site without the sender process still gets them out)
         db.session.remove()
         if every is None:
-            click.echo("Due draws, expired offers, data past retention, school-day alerts and due messages handled.")
+            click.echo("Due draws, expired offers, data past retention, school-day alerts, overdue complaints and due "
+                       "messages handled.")
             return
         time.sleep(every)

@@ -15,6 +15,7 @@ TEXTS = {
     "code_register": "您的注册验证码为${code}，${minutes}分钟内有效，请勿告诉他人。",
     "code_reset_password": "您正在重设密码，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
     "code_change_mobile": "您正在将本手机号设为登录号，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
+    "code_complaint": "您正在提交或查看课后服务投诉，验证码${code}，${minutes}分钟内有效，请勿告诉他人。",
     # Account warnings (app/accounts/services.py).
     "number_taken": "有人尝试用本手机号注册新账号。您已有账号：请直接登录，或在登录页点“忘记密码”。"
                     "如非本人操作，请忽略本短信。",
@@ -23,6 +24,8 @@ TEXTS = {
     "account": "${content}",
     # A routine message: what it is about; the rest is in the inbox.
     "notice": "您有一条课后服务新消息：${subject}。请登录课后服务平台查看。",
+    # A step of a complaint filed without an account (app/complaints): the filer follows it by the saved link.
+    "complaint": "${subject}。请用提交投诉后保存的链接和本手机号查看进展。",
     # An alert (a missing child, an incident, a child not collected): the subject says what, the body what to do.
     "alert": "【紧急】${subject}。${detail}请尽快登录课后服务平台查看或联系学校。",
 }

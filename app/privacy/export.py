@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from app.accounts.models import User
+from app.complaints import services as complaint_services
 from app.daily import models as daily
 from app.enrolment import need_to_know
 from app.enrolment.models import Application
@@ -124,6 +125,7 @@ def my_data(guardian: User) -> dict:
         "messages": [{"subject": n.subject, "body": n.body, "created_at": _time(n.created_at),
                       "read_at": _time(n.read_at)} for n in notifications],
         "school_days": school_days(child_ids),
+        "complaints": complaint_services.filer_record(guardian),
     }
 
 
@@ -158,6 +160,7 @@ def my_data_xlsx(guardian: User) -> bytes:
     _sheet(workbook, _("Fees"), [{"child": a["child"], "offering": a["offering"], **f}
                                  for a in data["applications"] for f in a["fees"]])
     _sheet(workbook, _("Consents"), data["consents"])
+    _sheet(workbook, _("Complaints"), data["complaints"])
     _sheet(workbook, _("Privacy notice"), data["privacy_notice_accepted"])
     _sheet(workbook, _("Messages"), data["messages"])
     days = data["school_days"]

@@ -29,6 +29,11 @@ class County(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
+    # Where the public takes a complaint the schools did not settle (the county's transparency page, the whitelist)
+    complaint_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    complaint_email: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    complaint_address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    complaint_contacts_updated_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
 
     schools: Mapped[list["School"]] = relationship(back_populates="county", order_by="School.name")
 
@@ -53,6 +58,10 @@ class School(db.Model):
     # Summer timetable runs from this month/day up to the winter start (both inclusive of the start day).
     summer_starts: Mapped[str] = mapped_column(String(5), default=policy.SUMMER_TIMETABLE_STARTS)
     winter_starts: Mapped[str] = mapped_column(String(5), default=policy.WINTER_TIMETABLE_STARTS)
+    # Where families take a complaint about the service (the notice, the county's transparency page)
+    complaint_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    complaint_email: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    complaint_contacts_updated_at: Mapped[datetime | None] = mapped_column(TimestampColumn())
 
     county: Mapped[County] = relationship(back_populates="schools")
     grades: Mapped[list["Grade"]] = relationship(
