@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts.models import GuardianLink, Relationship
+from app.accounts.models import GuardianLink, Relationship, User
 from app.extensions import db
 from app.models_base import local_today
 from app.notifications.models import Notification
@@ -338,3 +338,35 @@ def test_staff_answer_once(client, login, county_world):
     assert client.post(url, data={"overall": "1", "workload_fairness": "1"}).status_code == 302
     assert [(a.overall, a.workload_fairness) for a in db.session.scalars(db.select(StaffAnswer))] == [(3, 2)]
     assert "data-survey-waiting" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_run_due_announces_a_survey_on_its_opening_day(app, county_world):
+    open_survey(county_world["county"], for_staff=False, told=False)
+    guardian_id, teacher_id = county_world["guardians"][county_world["a1"]].id, county_world["teacher_a"].id
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["enrolment", "run-due"])  # ends its session: ids, not objects
+    assert result.exit_code == 0, result.output
+    assert len(inbox(db.session.get(User, guardian_id))) == 1
+    assert inbox(db.session.get(User, teacher_id)) == []
+
+
+@pytest.mark.parametrize(("mean", "score"), [(5, 100), (4.0, 80), (3.5, 70), (4.025, 81), (1, 20)])
+def test_the_starting_score_is_the_mean_out_of_100(mean, score):
+    assert results.starting_score(mean) == score
+
+
+def test_the_demo_has_a_closed_survey_with_answers_and_an_open_one(app, runner):
+    from app.demo_calendar import DemoCalendar
+    from app.surveys.demo import previous_term
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    calendar = DemoCalendar.for_day(local_today())
+    surveys = {s.term_name: s for s in db.session.scalars(db.select(Survey))}
+    closed, current = surveys[previous_term(calendar).name], surveys[calendar.term.name]
+    today = local_today()
+    assert closed.closes_on < today and current.is_open_on(today) and current.notified_at is not None
+    by_school = results.school_results(closed)
+    assert all(row.guardians.n > 0 and row.staff_overall.n > 0 for row in by_school)
+    assert {row.provider.name for row in results.provider_results(closed)} == {"星火体育", "墨香书画社"}
+    assert results.school_means(closed.county_id, closed.term_name).keys() == {row.school.id for row in by_school}

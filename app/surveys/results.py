@@ -2,6 +2,7 @@
 per activity and per provider (count, mean, how many gave each score), the free text, and the mean the county board
 and the provider's term evaluation read. Aggregated in SQL: one query per table, whatever the number of schools."""
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -35,10 +36,10 @@ class Figure:
 
 
 def _figures(query) -> dict:
-    """{key: Figure} from rows (key, score, how many)."""
+    """{key: Figure} from rows (key..., score, how many); a key of several columns is a tuple."""
     figures: dict = defaultdict(Figure)
-    for key, score, how_many in db.session.execute(query):
-        figures[key].add(score, how_many)
+    for *key, score, how_many in db.session.execute(query):
+        figures[key[0] if len(key) == 1 else tuple(key)].add(score, how_many)
     return figures
 
 
@@ -100,30 +101,26 @@ class ProviderResult:
     figure: Figure
 
 
+def provider_figures(*conditions) -> dict[tuple[int, int], Figure]:
+    """{(survey id, provider id): Figure}: the families' ratings of the activities a provider ran, the one query the
+    survey's results and the provider's evaluation both read."""
+    return _figures(select(GuardianAnswer.survey_id, ActivityRating.provider_id, ActivityRating.rating, func.count())
+                    .join(GuardianAnswer, GuardianAnswer.id == ActivityRating.answer_id)
+                    .where(ActivityRating.provider_id.is_not(None), *conditions)
+                    .group_by(GuardianAnswer.survey_id, ActivityRating.provider_id, ActivityRating.rating))
+
+
 def provider_results(survey: Survey) -> list[ProviderResult]:
     """The families' ratings of the activities each provider ran that term, across the county's schools."""
-    figures = _figures(select(ActivityRating.provider_id, ActivityRating.rating, func.count())
-                       .join(GuardianAnswer, GuardianAnswer.id == ActivityRating.answer_id)
-                       .where(GuardianAnswer.survey_id == survey.id, ActivityRating.provider_id.is_not(None))
-                       .group_by(ActivityRating.provider_id, ActivityRating.rating))
-    providers = db.session.scalars(select(Provider).where(Provider.id.in_(list(figures))).order_by(Provider.name))
-    return [ProviderResult(provider, figures[provider.id]) for provider in providers]
-
-
-def provider_term_figure(provider: Provider, term_name: str) -> Figure | None:
-    """The families' ratings of the provider's activities in the county's survey of that term (None: no survey)."""
-    survey = db.session.scalar(select(Survey).filter_by(county_id=provider.county_id, term_name=term_name))
-    if survey is None:
-        return None
-    return _figures(select(ActivityRating.provider_id, ActivityRating.rating, func.count())
-                    .join(GuardianAnswer, GuardianAnswer.id == ActivityRating.answer_id)
-                    .where(GuardianAnswer.survey_id == survey.id, ActivityRating.provider_id == provider.id)
-                    .group_by(ActivityRating.provider_id, ActivityRating.rating))[provider.id]
+    figures = provider_figures(GuardianAnswer.survey_id == survey.id)
+    providers = db.session.scalars(select(Provider).where(Provider.id.in_([p for _, p in figures]))
+                                   .order_by(Provider.name))
+    return [ProviderResult(provider, figures[survey.id, provider.id]) for provider in providers]
 
 
 def starting_score(mean: float) -> int:
     """A survey mean on the five-point scale as the evaluation's 0–100 score (5 → 100, 3.5 → 70)."""
-    return round(mean / HIGHEST * 100)
+    return math.floor(mean / HIGHEST * 100 + 0.5)  # halves round up, as on a score sheet
 
 
 @dataclass(frozen=True)
@@ -160,13 +157,10 @@ def school_means(county_id: int, term_name: str) -> dict[int, tuple[float, int]]
 
 def provider_survey_figures(provider: Provider) -> list[tuple[Survey, Figure]]:
     """Each of the county's surveys in which families rated the provider's activities, newest first."""
-    figures = _figures(select(GuardianAnswer.survey_id, ActivityRating.rating, func.count())
-                       .join(GuardianAnswer, GuardianAnswer.id == ActivityRating.answer_id)
-                       .where(ActivityRating.provider_id == provider.id)
-                       .group_by(GuardianAnswer.survey_id, ActivityRating.rating))
-    surveys = db.session.scalars(select(Survey).where(Survey.id.in_(list(figures)))
+    figures = provider_figures(ActivityRating.provider_id == provider.id)
+    surveys = db.session.scalars(select(Survey).where(Survey.id.in_([s for s, _ in figures]))
                                  .order_by(Survey.closes_on.desc(), Survey.id.desc()))
-    return [(survey, figures[survey.id]) for survey in surveys]
+    return [(survey, figures[survey.id, provider.id]) for survey in surveys]
 
 
 def evaluation_start(provider: Provider, term_name: str | None = None) -> tuple[Survey, Figure] | None:
