@@ -21,9 +21,11 @@ from tests.survey_world import TERM, open_survey, term_service, took_part
 pytestmark = pytest.mark.both_databases
 
 
-def figure(html: str, name: str) -> list[str]:
-    """The values of every `data-figure=name` on the page, in order."""
-    return re.findall(rf'data-figure="{name}" data-value="([^"]*)"', html)
+def figure(html: str, name: str, **whose) -> list[str]:
+    """The values of every `data-figure=name` on the page (of whose: school=…, activity=…, provider=…), in order."""
+    tags = [dict(re.findall(r'data-([\w-]+)="([^"]*)"', tag)) for tag in re.findall(r"<[^>]*data-figure=[^>]*>", html)]
+    return [tag["value"] for tag in tags
+            if tag["figure"] == name and all(tag.get(key) == str(value) for key, value in whose.items())]
 
 
 @pytest.fixture
@@ -221,16 +223,16 @@ def test_the_county_reads_every_school_activity_and_provider(client, login, coun
     login(w["officer"])
     page = client.get(f"/surveys/{answered.id}").get_data(as_text=True)
     assert sorted(figure(page, "survey-school-guardians")) == ["3.00", "3.67"]
-    a_row = page.split(f'data-school="{w["school_a"].id}"')[1].split("</tr>")[0]
-    assert 'data-figure="survey-school-guardians" data-value="3.67"' in a_row
-    assert 'data-figure="survey-school-staff" data-value="4.00"' in a_row
-    assert 'data-figure="survey-school-workload" data-value="2.00"' in a_row
-    football_row = page.split(f'data-activity="{w["football_a"].id}"')[1].split("</tr>")[0]
-    assert 'data-value="4.00"' in football_row
-    reading_row = page.split(f'data-activity="{w["reading_a"].id}"')[1].split("</tr>")[0]
-    assert 'data-value="2.00"' in reading_row
-    provider_row = page.split(f'data-provider="{w["provider"].id}"')[1].split("</tr>")[0]
-    assert 'data-value="4.00"' in provider_row and "<td>80</td>" in provider_row
+    assert figure(page, "survey-school-guardians", school=w["school_a"].id) == ["3.67"]
+    assert figure(page, "survey-school-staff", school=w["school_a"].id) == ["4.00"]
+    assert figure(page, "survey-school-workload", school=w["school_a"].id) == ["2.00"]
+    assert figure(page, "survey-school-workload", school=w["school_b"].id) == ["5.00"]
+    assert figure(page, "survey-activity", activity=w["football_a"].id) == ["4.00"]
+    assert figure(page, "survey-activity", activity=w["reading_a"].id) == ["2.00"]
+    assert figure(page, "survey-activity", activity=w["football_b"].id) == ["4.00"]
+    assert figure(page, "survey-provider", provider=w["provider"].id) == ["4.00"]
+    provider_row = page.split(f'<tr data-provider="{w["provider"].id}"')[1].split("</tr>")[0]
+    assert "<td>80</td>" in provider_row
     assert "希望多些体育活动" in page and "乙校的意见" in page and "看护任务不均" in page
 
 
@@ -256,7 +258,7 @@ def test_the_provider_evaluation_starts_from_the_families_mean(client, login, co
     w = county_world
     login(w["officer"])
     page = client.get(f"/providers/{w['provider'].id}/evaluate").get_data(as_text=True)
-    assert 'data-figure="survey-provider" data-value="4.00"' in page
+    assert figure(page, "survey-provider", provider=w["provider"].id) == ["4.00"]  # as on the results page
     assert 'name="score"' in page and re.search(r'name="score"[^>]*value="80"', page)
     assert re.search(rf'name="term_name"[^>]*value="{TERM}"', page)
     # The officer keeps or changes the score; the evaluation saved is theirs.
@@ -267,7 +269,7 @@ def test_the_provider_evaluation_starts_from_the_families_mean(client, login, co
     # Evaluated: the next visit offers no term to start from, the ratings stay shown.
     page = client.get(f"/providers/{w['provider'].id}/evaluate").get_data(as_text=True)
     assert not re.search(r'name="score"[^>]*value="80"', page)
-    assert 'data-figure="survey-provider" data-value="4.00"' in page
+    assert figure(page, "survey-provider", provider=w["provider"].id) == ["4.00"]
 
 
 # --- Telling people, the home page ---
