@@ -129,7 +129,7 @@ def _answer(survey: Survey, rng: random.Random, share: float, staff: bool = True
                 continue
             ratings = {activity.id: rng.choice(SCORES) for activity in services.activities_of(survey, child.id)}
             comment = rng.choice(COMMENTS) if rng.random() < 0.25 else ""
-            services.record_guardian_answer(survey, child, guardian, overall=rng.choice(SCORES), ratings=ratings,
+            services.record_guardian_answer(survey, child, overall=rng.choice(SCORES), ratings=ratings,
                                             comment=comment)
     if not staff:
         return

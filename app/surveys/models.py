@@ -48,7 +48,7 @@ class Survey(db.Model):
 
 class GuardianAnswer(db.Model):
     """A family's answer for one child: one per child and survey (so one per child per term), whichever guardian
-    answered."""
+    answered. Which guardian it was is not kept: the answer is the family's, and nobody reads it by name."""
 
     __table_args__ = (UniqueConstraint("survey_id", "student_id"), _scale("overall"))
 
@@ -56,7 +56,6 @@ class GuardianAnswer(db.Model):
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
-    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     overall: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(TimestampColumn(), default=utcnow)

@@ -112,7 +112,7 @@ def answer(survey_id: int, student_id: int):
     if form.validate_on_submit():
         ratings = {activity.id: form[activity_field_name(activity.id)].data for activity in activities}
         try:
-            services.record_guardian_answer(survey, student, current_user, overall=form.overall.data,
+            services.record_guardian_answer(survey, student, overall=form.overall.data,
                                             ratings=ratings, comment=form.comment.data or "")
         except services.AlreadyAnswered:
             db.session.rollback()

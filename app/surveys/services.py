@@ -178,12 +178,12 @@ def waiting_for(user: User, today: date) -> list[Waiting]:
 # --- Answers ---
 
 
-def record_guardian_answer(survey: Survey, student: Student, guardian: User, *, overall: int,
+def record_guardian_answer(survey: Survey, student: Student, *, overall: int,
                            ratings: dict[int, int], comment: str) -> GuardianAnswer:
     """The family's answer for one child; AlreadyAnswered when the child has one (two guardians, or a double tap:
     the database's one-per-child rule decides, the first stands)."""
     answer = GuardianAnswer(survey_id=survey.id, student_id=student.id, school_id=student.school_id,
-                            guardian_id=guardian.id, overall=overall, comment=comment)
+                            overall=overall, comment=comment)
     activities = {activity.id: activity for activity in activities_of(survey, student.id)}
     for activity_id, rating in ratings.items():
         answer.ratings.append(ActivityRating(activity_id=activity_id, provider_id=activities[activity_id].provider_id,
