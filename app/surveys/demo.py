@@ -4,8 +4,8 @@ are told, and the home page asks them).
 
 The past term's after-school service is the one the county's history already holds when there is one (a term of
 that name at the school); otherwise a small one is made here: the term, its published offering with three
-activities (足球 by 星火体育, 书法 by 墨香书画社, 绘本阅读 by a teacher) and most families with a confirmed link placed
-(张家长's children did not take part, as in the current term)."""
+activities (足球 by 星火体育, 书法 by 墨香书画社, 绘本阅读 by a teacher) and most of the children placed this term
+placed then too (张家长's children did not take part, as in the current term)."""
 
 import logging
 import random
@@ -101,11 +101,19 @@ def _past_service(school: School, past: SchoolTerm, calendar: DemoCalendar, rng:
     db.session.add(NoticeVersion(offering_id=offering.id, version=1, content=notice_content(offering)))
     agreement = db.session.scalar(select(AgreementText).filter_by(school_id=school.id).order_by(AgreementText.version))
     signed_at = calendar.at(past.starts_on - timedelta(days=5), 20)
+    # Children placed this term (most of them took part last term too): a child with a place only in the past term
+    # would count as placed for whoever asks "has an approved application" without naming the term.
+    placed_now = set(db.session.scalars(
+        select(Application.student_id).join(Offering, Offering.id == Application.offering_id)
+        .join(Term, Term.id == Offering.term_id)
+        .where(Application.school_id == school.id, Application.status == ApplicationStatus.APPROVED,
+               Term.name == calendar.term.name)))
     for grade in school.grades:
         for school_class in grade.classes:
             for student in school_class.students:
                 link = next((link for link in student.guardian_links if link.verified), None)
-                if link is None or link.guardian.mobile == NAMED_GUARDIAN or rng.random() >= PAST_SHARE:
+                if (link is None or link.guardian.mobile == NAMED_GUARDIAN or student.id not in placed_now
+                        or rng.random() >= PAST_SHARE):
                     continue
                 application = Application(
                     school_id=school.id, offering_id=offering.id, student_id=student.id, guardian_id=link.guardian_id,
