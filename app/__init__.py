@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from app.rosters.teacher_views import bp as myweek_bp
     from app.schools import bp as schools_bp
     from app.staff import bp as staff_bp
+    from app.surveys import bp as surveys_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(county_bp)
     app.register_blueprint(complaints_bp)
     app.register_blueprint(transparency_bp)
+    app.register_blueprint(surveys_bp)
     notification_sender.init_app(app)
     if app.config["DEV_OUTBOX"] and app.config["SMS_BACKEND"] == "outbox":
         from app.messaging import bp as messaging_bp

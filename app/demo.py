@@ -19,6 +19,7 @@ from app.privacy.services import FAMILY_SITUATION, NOTICE_VERSION
 from app.providers.models import Provider, ProviderStatus
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType
+from app.surveys.demo import build_survey_demo
 from scheduling import policy
 from scheduling.policy import REGISTER_ALERT_MINUTES
 
@@ -318,6 +319,7 @@ def build_demo(calendar: DemoCalendar | None = None) -> County:
     build_roster_demo(primary)
     build_school_day_demo(primary, calendar)
     build_complaints_demo(county, calendar)
+    build_survey_demo(county, calendar)  # after the county's history: its past term is the survey's
     return county
 
 

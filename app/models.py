@@ -48,6 +48,7 @@ from app.rosters.models import (
 )
 from app.schools.models import County, Grade, Holiday, HolidayKind, School, SchoolClass, SchoolType, Student, Term
 from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
+from app.surveys.models import ActivityRating, GuardianAnswer, StaffAnswer, Survey
 
 __all__ = [
     "AdvanceAbsence", "Alert", "AlertKind", "AttendanceChange", "AttendanceMark", "Incident", "IncidentCategory",
@@ -66,4 +67,5 @@ __all__ = [
     "AbsenceStatus", "SessionAbsence",
     "NoticeAcceptance", "PrivacyNotice", "SensitiveConsent",
     "Delivery", "DeliveryStatus", "NotificationPreference",
+    "ActivityRating", "GuardianAnswer", "StaffAnswer", "Survey",
 ]

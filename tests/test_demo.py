@@ -195,7 +195,8 @@ def check_demo_on(app, db, runner, today: date) -> None:
     primary, junior = schools[SchoolType.PRIMARY], schools[SchoolType.JUNIOR]
     for school in (primary, junior):
         # A term holding this week and the next, no day of them in a holiday.
-        (term,) = school.terms
+        # The current term (the county's past term, with its survey, is there too).
+        (term,) = [t for t in school.terms if t.name == calendar.term.name]
         next_friday = calendar.next_monday + timedelta(days=4)
         assert term.starts_on <= calendar.this_monday and next_friday <= term.ends_on, term.name
         assert term.name.endswith(("第一学期", "第二学期"))
@@ -204,7 +205,7 @@ def check_demo_on(app, db, runner, today: date) -> None:
 
         # The after-school offering: its window closed before today with the draw, whose outcomes explain each
         # child's place; places left since then are given first come.
-        offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL))
+        offering = db.session.scalar(db.select(Offering).filter_by(term_id=term.id, kind=OfferingKind.AFTER_SCHOOL))
         assert offering.starts_on <= calendar.this_monday and today <= offering.ends_on
         assert allocation.window_closes(offering) < now and as_utc(offering.drawn_at) < now
         lottery = db.session.scalar(db.select(Lottery).filter_by(offering_id=offering.id))
@@ -251,7 +252,7 @@ def check_demo_on(app, db, runner, today: date) -> None:
     assert suspended.status is ProviderStatus.SUSPENDED and not suspended.is_vetted_on(today)
 
     for school in (primary, junior):
-        check_places(db, school)
+        check_places(db, school, today)
     check_children_of_this_week(app, db, primary, calendar)
     check_school_day(app, db, primary, calendar)
 
@@ -272,9 +273,15 @@ def check_demo_on(app, db, runner, today: date) -> None:
         assert response.status_code == 302 and response.headers["Location"] == "/dashboard", demo_login
 
 
-def check_places(db, school: School) -> None:
+def current_after_school(db, school: School, today: date) -> Offering:
+    """The school's after-school offering of the term holding today (the past term's has one too)."""
+    return db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL)
+                             .where(Offering.starts_on <= today, Offering.ends_on >= today))
+
+
+def check_places(db, school: School, today: date) -> None:
     """Most families applied, were approved and placed (capacities respected, waiting lists behind them)."""
-    offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL))
+    offering = current_after_school(db, school, today)
     applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)).all()
     students = db.session.scalar(db.select(db.func.count(Student.id)).filter_by(school_id=school.id))
     approved = [a for a in applications if a.status is ApplicationStatus.APPROVED]

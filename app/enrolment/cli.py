@@ -18,6 +18,7 @@ from app.enrolment import allocation
 from app.extensions import db
 from app.models_base import local_today
 from app.notifications.services import send_due
+from app.surveys.services import send_due_opening_notices
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def run_due_command(every: float | None) -> None:
         retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
         alerts.check_due()  # children missing from a register or not collected: the family is told at once
         complaints.escalate_due(local_today())  # complaints the school left unanswered past their day go to the county
+        send_due_opening_notices(local_today())  # a quality survey opening today: its families and staff are told
         db.session.commit()
         send_due()  # e-mails and SMS due (a site without the sender process still gets them out)
         db.session.remove()

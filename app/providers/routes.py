@@ -35,6 +35,7 @@ from app.providers.models import (
 )
 from app.schools.models import County
 from app.staff.services import skill_label
+from app.surveys import results as survey_results
 from scheduling import policy
 
 officer_only = roles_required(Role.COUNTY_OFFICER)
@@ -185,6 +186,10 @@ def exit_whitelist(provider_id: int):
 def evaluate(provider_id: int):
     provider = get_for_county_or_404(Provider, provider_id)
     form = EvaluationForm(provider=provider)
+    surveyed = survey_results.provider_survey_figures(provider)
+    start = survey_results.evaluation_start(provider, request.args.get("term"))
+    if start is not None and request.method == "GET":  # the families' mean offered as the starting score
+        form.term_name.data, form.score.data = start[0].term_name, survey_results.starting_score(start[1].mean)
     if form.validate_on_submit():
         evaluation = services.evaluate(
             provider, term_name=form.term_name.data,
@@ -198,7 +203,8 @@ def evaluate(provider_id: int):
             flash(_("Evaluation saved."), "success")
         return redirect(url_for("providers.detail", provider_id=provider.id))
     return render_template("providers/evaluate.html", provider=provider, form=form,
-                           pass_score=policy.PROVIDER_PASS_SCORE)
+                           pass_score=policy.PROVIDER_PASS_SCORE, surveyed=surveyed, start=start,
+                           starting_score=survey_results.starting_score)
 
 
 @bp.route("/<int:provider_id>/staff/new", methods=["GET", "POST"])
