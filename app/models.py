@@ -2,6 +2,7 @@
 
 from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
 from app.audit.models import LogEntry
+from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
 from app.daily.models import (
     AdvanceAbsence,
     Alert,
@@ -52,6 +53,7 @@ __all__ = [
     "AdvanceAbsence", "Alert", "AlertKind", "AttendanceChange", "AttendanceMark", "Incident", "IncidentCategory",
     "Mark", "PickupAdult", "PickupCodeAttempt", "SignOut", "SignOutMethod",
     "LogEntry",
+    "ClassDayFact", "FactsRefresh", "SessionClassFact", "SessionFact", "StaffLoadFact",
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
     "CodePurpose", "OneTimeCode",
     "FeePeriod", "HardshipStatus", "LedgerEntry", "LedgerKind", "Lottery", "NoticeVersion", "Notification", "Offering",
