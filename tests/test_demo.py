@@ -194,8 +194,9 @@ def check_demo_on(app, db, runner, today: date) -> None:
     schools = {s.school_type: s for s in db.session.scalars(db.select(School))}
     primary, junior = schools[SchoolType.PRIMARY], schools[SchoolType.JUNIOR]
     for school in (primary, junior):
-        # A term holding this week and the next, no day of them in a holiday.
-        (term,) = school.terms
+        # A term holding this week and the next, no day of them in a holiday (the term before it: the county
+        # board's history, app/county/demo.py).
+        (term,) = [t for t in school.terms if t.ends_on >= calendar.this_monday]
         next_friday = calendar.next_monday + timedelta(days=4)
         assert term.starts_on <= calendar.this_monday and next_friday <= term.ends_on, term.name
         assert term.name.endswith(("第一学期", "第二学期"))
@@ -204,7 +205,8 @@ def check_demo_on(app, db, runner, today: date) -> None:
 
         # The after-school offering: its window closed before today with the draw, whose outcomes explain each
         # child's place; places left since then are given first come.
-        offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL))
+        offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL,
+                                                                   term_id=term.id))
         assert offering.starts_on <= calendar.this_monday and today <= offering.ends_on
         assert allocation.window_closes(offering) < now and as_utc(offering.drawn_at) < now
         lottery = db.session.scalar(db.select(Lottery).filter_by(offering_id=offering.id))
@@ -274,7 +276,8 @@ def check_demo_on(app, db, runner, today: date) -> None:
 
 def check_places(db, school: School) -> None:
     """Most families applied, were approved and placed (capacities respected, waiting lists behind them)."""
-    offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL))
+    offering = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL)
+                                 .order_by(Offering.starts_on.desc()).limit(1))  # the demo term's, not last term's
     applications = db.session.scalars(db.select(Application).filter_by(offering_id=offering.id)).all()
     students = db.session.scalar(db.select(db.func.count(Student.id)).filter_by(school_id=school.id))
     approved = [a for a in applications if a.status is ApplicationStatus.APPROVED]
@@ -358,7 +361,8 @@ def check_school_day(app, db, primary: School, calendar: DemoCalendar) -> None:
         assert bool(signed_out) == bool(past)
         assert all(s.adult_name == "奶奶" and s.method.value == "code" for s in signed_out)
         # Recorded up to the moment of loading (registers once past their alert time), today's story left open.
-        marked = set(db.session.scalars(db.select(AttendanceMark.session_id)))
+        marked = set(db.session.scalars(db.select(AttendanceMark.session_id).where(  # this week's (last term's too)
+            AttendanceMark.session_id.in_([s.id for s in week.sessions]))))
         due = {s.id for s in week.sessions if as_utc(local_moment(s.on_date, s.starts_at)) + timedelta(
             minutes=REGISTER_ALERT_MINUTES) <= calendar.now and s not in (story if story_day == today_ else [])}
         assert marked == {s for s in due if expected[s].children}

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload
 
 from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
@@ -68,10 +68,11 @@ def _published_sessions(week: Week) -> dict[int, dict]:
     published version, the week's planned sessions (as the coordinator has them now)."""
     version = week.versions[-1] if week.versions else None
     if version is not None:
-        sessions = version.roster.get("sessions", {})
-        return {id_of(key): dict(entry, staff=[a["staff"] for a in version.roster.get("assignments", [])
-                                               if a["session"] == key])
-                for key, entry in sessions.items() if "date" in entry}
+        staff: dict[str, list[str]] = defaultdict(list)
+        for assignment in version.roster.get("assignments", []):
+            staff[assignment["session"]].append(assignment["staff"])
+        return {id_of(key): dict(entry, staff=staff[key])
+                for key, entry in version.roster.get("sessions", {}).items() if "date" in entry}
     return {s.id: {"date": s.on_date.isoformat(), "start": s.starts_at.strftime("%H:%M"),
                    "end": s.ends_at.strftime("%H:%M"), "kind": s.kind, "activity": s.activity, "staff": None}
             for s in week.sessions}
@@ -191,9 +192,9 @@ def refresh_term(school: School, term: Term) -> None:
     published = {week.id: _published_sessions(week) for week in weeks if week.versions}
     classes_of = _classes_of([sid for sessions in published.values() for sid in sessions])
     coverage = class_day_coverage(school, term.starts_on, term.ends_on, weeks=weeks, classes_of=classes_of)
-    db.session.add_all(ClassDayFact(school_id=school.id, term_id=term.id, class_id=c.class_id, on_date=c.on_date,
-                                    service_day=c.service_day, covered=c.covered, minutes=c.minutes)
-                       for c in coverage)
+    _insert(ClassDayFact, [{"school_id": school.id, "term_id": term.id, "class_id": c.class_id, "on_date": c.on_date,
+                            "service_day": c.service_day, "covered": c.covered, "minutes": c.minutes}
+                           for c in coverage])
 
     profile_ids = {id_of(key) for sessions in published.values() for entry in sessions.values()
                    for key in entry["staff"] or ()}
@@ -201,6 +202,7 @@ def refresh_term(school: School, term: Term) -> None:
         select(StaffProfile).where(StaffProfile.id.in_(profile_ids)).options(selectinload(StaffProfile.user)))}
     settings = {school.id: _settings(school.id)}
     own: dict[int, dict[date, list]] = defaultdict(lambda: defaultdict(list))
+    session_rows, class_rows, load_rows = [], [], []
     for week in weeks:
         for sid, entry in published.get(week.id, {}).items():
             day = date.fromisoformat(entry["date"])
@@ -209,12 +211,12 @@ def refresh_term(school: School, term: Term) -> None:
             start, end = _hhmm(entry["start"]), _hhmm(entry["end"])
             people = [profiles[id_of(key)] for key in entry["staff"] if id_of(key) in profiles]
             provider = next((p.user.provider_id for p in people if p.staff_type is StaffType.PROVIDER), None)
-            fact = SessionFact(school_id=school.id, term_id=term.id, monday=week.monday, session_id=sid,
-                               on_date=day, minutes=_minutes(end) - _minutes(start), kind=entry["kind"],
-                               activity=entry["activity"], staff=len(people), provider_id=provider)
-            db.session.add(fact)
-            db.session.add_all(SessionClassFact(school_id=school.id, term_id=term.id, session_id=sid,
-                                                class_id=class_id) for class_id in classes_of.get(sid, ()))
+            session_rows.append({"school_id": school.id, "term_id": term.id, "monday": week.monday,
+                                 "session_id": sid, "on_date": day, "minutes": _minutes(end) - _minutes(start),
+                                 "kind": entry["kind"], "activity": entry["activity"], "staff": len(people),
+                                 "provider_id": provider})
+            class_rows += [{"school_id": school.id, "term_id": term.id, "session_id": sid, "class_id": class_id}
+                           for class_id in classes_of.get(sid, ())]
             for person in people:
                 own[person.id][week.monday].append(MySession(
                     key=f"s-{sid}", school_id=school.id, school_name=school.name, on_date=day, starts_at=start,
@@ -230,17 +232,18 @@ def refresh_term(school: School, term: Term) -> None:
         for monday, sessions in by_week.items():
             week_tally = tally(sessions, profile, settings=settings)
             weekly[monday] = week_tally.minutes
-            db.session.add(StaffLoadFact(
-                school_id=school.id, term_id=term.id, monday=monday, profile_id=profile_id,
-                staff_type=profile.staff_type.value, minutes=week_tally.minutes, weeks=1,
-                largest_week=week_tally.minutes, rest_minutes=week_tally.rest_minutes,
-                subsidy_cents=week_tally.subsidy_cents, weekly_cap=cap))
+            load_rows.append({"school_id": school.id, "term_id": term.id, "monday": monday, "profile_id": profile_id,
+                              "staff_type": profile.staff_type.value, "minutes": week_tally.minutes, "weeks": 1,
+                              "largest_week": week_tally.minutes, "rest_minutes": week_tally.rest_minutes,
+                              "subsidy_cents": week_tally.subsidy_cents, "weekly_cap": cap})
         term_tally = tally([s for sessions in by_week.values() for s in sessions], profile, settings=settings)
-        db.session.add(StaffLoadFact(
-            school_id=school.id, term_id=term.id, monday=None, profile_id=profile_id,
-            staff_type=profile.staff_type.value, minutes=term_tally.minutes, weeks=len(weekly),
-            largest_week=max(weekly.values()), rest_minutes=term_tally.rest_minutes,
-            subsidy_cents=term_tally.subsidy_cents, weekly_cap=cap))
+        load_rows.append({"school_id": school.id, "term_id": term.id, "monday": None, "profile_id": profile_id,
+                          "staff_type": profile.staff_type.value, "minutes": term_tally.minutes, "weeks": len(weekly),
+                          "largest_week": max(weekly.values()), "rest_minutes": term_tally.rest_minutes,
+                          "subsidy_cents": term_tally.subsidy_cents, "weekly_cap": cap})
+    _insert(SessionFact, session_rows)
+    _insert(SessionClassFact, class_rows)
+    _insert(StaffLoadFact, load_rows)
     stamp = db.session.get(FactsRefresh, school.id)
     if stamp is None:
         db.session.add(FactsRefresh(school_id=school.id, refreshed_at=utcnow()))
@@ -248,6 +251,12 @@ def refresh_term(school: School, term: Term) -> None:
         stamp.refreshed_at = utcnow()
     db.session.flush()
     logger.info("county facts: school %s term %s refreshed", school.id, term.id)
+
+
+def _insert(model, rows: list[dict]) -> None:
+    """Many fact rows in one statement (executemany)."""
+    if rows:
+        db.session.execute(insert(model), rows)
 
 
 def _settings(school_id: int) -> RosterSettings:
