@@ -299,3 +299,19 @@ def test_refresh_command(county, runner):
     assert db.session.scalar(db.select(db.func.count()).select_from(StaffLoadFact)) > 0
     assert runner.invoke(args=["county", "refresh", "--county", "nope"]).exit_code != 0
 
+
+
+def test_a_session_nobody_was_on_counts_only_with_its_register(county):
+    """B's week 2, Monday: published with nobody on it, it is not delivered; once its register has a mark, it is."""
+    _week, [session] = publish_week(county.b, date(2024, 9, 9), [
+        (0, "15:30", "17:30", "after_school", "supervision", [], "101", [county.b1])])
+    facts.refresh_school(county.b)
+
+    def hours():
+        rows, _total = board.county_rows(county.county, autumn(county), TODAY)
+        return next(r for r in rows if r.id == county.b.id).minutes
+
+    assert hours() == 0
+    db.session.add(AttendanceMark(session_id=session.id, student_id=county.pupils_b1[0].id, status=Mark.PRESENT))
+    db.session.flush()
+    assert hours() == 120

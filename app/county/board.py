@@ -68,7 +68,7 @@ class Load:
     """In-service teachers' weekly service minutes: median, 90th percentile, largest, and how many above their cap."""
 
     teachers: int = 0
-    median: float = 0
+    median: int = 0  # minutes, rounded
     p90: int = 0
     largest: int = 0
     over_cap: int = 0
@@ -237,9 +237,9 @@ def coverage_by(scope, period: Period, today: date, *, by_class: bool) -> dict[i
 
 def _delivered(today: date):
     """A published session counts as delivered once its register has a mark, or, with no marks, once its day is
-    past (the published roster is then the record)."""
+    past with someone on it in the published roster (the roster is then the record)."""
     marked = exists().where(AttendanceMark.session_id == SessionFact.session_id)
-    return marked, (marked | (SessionFact.on_date < today))
+    return marked, (marked | and_(SessionFact.on_date < today, SessionFact.staff > 0))
 
 
 def hours_by(scope, period: Period, today: date, *, by_class: bool) -> dict[int, tuple[int, int]]:
@@ -314,7 +314,7 @@ def load_of(entries: list[tuple[int, int, int | None]]) -> Load:
     if not entries:
         return Load()
     values = [minutes for minutes, _, _ in entries]
-    return Load(teachers=len(values), median=statistics.median(values), p90=percentile(values, 0.9),
+    return Load(teachers=len(values), median=round(statistics.median(values)), p90=percentile(values, 0.9),
                 largest=max(largest for _, largest, _ in entries),
                 over_cap=sum(1 for _, largest, cap in entries if cap is not None and largest > cap))
 

@@ -8,6 +8,7 @@ for one primary class), not solved: the history is a record, not a plan to check
 """
 
 import random
+from collections import defaultdict
 from datetime import date, time, timedelta
 
 from sqlalchemy import delete, insert, select
@@ -18,7 +19,8 @@ from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, Sess
 from app.demo_calendar import DemoCalendar, local_moment, school_year
 from app.extensions import db
 from app.schools.models import County, School, SchoolType, Term
-from app.staff.models import StaffProfile, StaffType
+from app.staff.models import StaffProfile
+from scheduling import policy
 
 HISTORY_PARTICIPATION = 0.65  # share of the families with a confirmed link whose child had a place last term
 DEMO_GUARDIAN = "13800000100"  # 张家长: her children's own story is the demo term's; their history stays empty
@@ -123,21 +125,33 @@ def _past_places(school: School, offering, term: Term, rng: random.Random) -> No
     db.session.flush()
 
 
+def _least_busy(staff: list, caps: dict, load: dict, minutes: int) -> list[int]:
+    """The person with the fewest minutes this week whose weekly cap allows the session ([] when nobody: unstaffed)."""
+    for person in sorted(staff, key=lambda p: load[p.id]):
+        if caps[person.id] is None or load[person.id] + minutes <= caps[person.id]:
+            load[person.id] += minutes
+            return [person.id]
+    return []
+
+
 def _weeks(school: School, first: date, last: date, rng: random.Random, *, marks_from: date | None = None) -> None:
     """Published weeks from first to last: each class one after-school block a school day, 15:40–17:40 (now and
     then a class's block cut short: a gap on the board); Wednesdays, the primary's 四年级1班 has 星火体育's sports
-    16:40–17:40 with a teacher. Registers marked for the placed children from `marks_from` on. Written in bulk
-    (a term is some thousand sessions), the published version in the format rosters.services.snapshot writes."""
+    16:40–17:40 with a teacher. Each session goes to the school's least busy person whose weekly cap allows it
+    (none left: unstaffed, not counted as delivered). Registers marked for the placed children from `marks_from`
+    on. Written in bulk (a term is some thousand sessions), the published version in the format
+    rosters.services.snapshot writes."""
     from app.daily.models import AttendanceChange, AttendanceMark, Mark
     from app.enrolment.models import Application, ApplicationStatus
     from app.programs.models import Offering
     from app.rosters.models import Assignment, PlannedSession, RosterVersion, Week, planned_session_class
 
-    teachers = db.session.scalars(select(StaffProfile).where(
-        StaffProfile.school_id == school.id, StaffProfile.staff_type == StaffType.TEACHER,
-        StaffProfile.opted_in.is_(True), StaffProfile.exempt.is_(False)).order_by(StaffProfile.id)).all()
+    staff = db.session.scalars(select(StaffProfile).where(
+        StaffProfile.school_id == school.id, StaffProfile.opted_in.is_(True), StaffProfile.exempt.is_(False))
+        .order_by(StaffProfile.id)).all()
+    caps = {p.id: policy.weekly_minutes_cap(p.staff_type.value, p.max_weekly_minutes) for p in staff}
     coach = db.session.scalar(select(User).filter_by(mobile=COACH)).staff_profile
-    people = {p.id: {"name": p.user.name, "user_id": p.user_id} for p in [*teachers, coach]}
+    people = {p.id: {"name": p.user.name, "user_id": p.user_id} for p in [*staff, coach]}
     classes = [c for g in school.grades for c in g.classes]
     placed: dict[int, list[int]] = {}
     if marks_from is not None:  # the children with a place last term (this term's are the demo's own story)
@@ -147,7 +161,6 @@ def _weeks(school: School, first: date, last: date, rng: random.Random, *, marks
         placed = {c.id: [s.id for s in c.students if s.id in approved] for c in classes}
     sports_class = classes[6] if school.school_type is SchoolType.PRIMARY and len(classes) > 6 else None
     monday = first - timedelta(days=first.weekday())
-    turn = 0
     while monday <= last:
         days = facts.school_days(school, max(first, monday), min(last, monday + timedelta(days=6)))
         if not days:
@@ -157,6 +170,7 @@ def _weeks(school: School, first: date, last: date, rng: random.Random, *, marks
         db.session.add(week)
         db.session.flush()
         planned = []  # (row, class, staff profile ids)
+        load: dict[int, int] = defaultdict(int)
         for day in days:
             for school_class in classes:
                 ends = time(17, 0) if rng.random() < 0.02 else time(17, 40)  # now and then cut short
@@ -164,27 +178,27 @@ def _weeks(school: School, first: date, last: date, rng: random.Random, *, marks
                 blocks = ([(time(15, 40), time(16, 40), "homework_help"), (time(16, 40), ends, "sports")] if split
                           else [(time(15, 40), ends, "homework_help")])
                 for starts, ends_at, activity in blocks:
-                    staff = [teachers[turn % len(teachers)].id] + ([coach.id] if activity == "sports" else [])
-                    turn += 1
+                    minutes = (ends_at.hour - starts.hour) * 60 + ends_at.minute - starts.minute
+                    on = _least_busy(staff, caps, load, minutes) + ([coach.id] if activity == "sports" else [])
                     planned.append(({"week_id": week.id, "on_date": day, "starts_at": starts, "ends_at": ends_at,
                                      "kind": "after_school", "activity": activity, "subject": "", "room": "",
                                      "series": f"{school_class.grade.number}年级{school_class.number}班课后服务",
                                      "enrolled": len(school_class.students), "staff_needed": 1},
-                                    school_class, staff))
+                                    school_class, on))
         ids = db.session.scalars(insert(PlannedSession).returning(PlannedSession.id, sort_by_parameter_order=True),
                                  [row for row, _, _ in planned]).all()
         db.session.execute(insert(planned_session_class),
                            [{"session_id": sid, "class_id": c.id} for sid, (_, c, _) in zip(ids, planned, strict=True)])
         db.session.execute(insert(Assignment), [{"session_id": sid, "profile_id": pid, "pinned": False}
-                                                for sid, (_, _, staff) in zip(ids, planned, strict=True)
-                                                for pid in staff])
+                                                                for sid, (_, _, on) in zip(ids, planned, strict=True)
+                                                for pid in on])
         sessions = {f"s-{sid}": {"date": row["on_date"].isoformat(), "start": row["starts_at"].strftime("%H:%M"),
                                  "end": row["ends_at"].strftime("%H:%M"), "kind": row["kind"],
                                  "activity": row["activity"], "subject": "", "room": "", "series": row["series"],
                                  "classes": [f"{c.grade.number}年级{c.number}班"], "staff_needed": 1}
                     for sid, (row, c, _) in zip(ids, planned, strict=True)}
         assignments = [{"session": f"s-{sid}", "staff": f"p-{pid}"}
-                       for sid, (_, _, staff) in zip(ids, planned, strict=True) for pid in staff]
+                       for sid, (_, _, on) in zip(ids, planned, strict=True) for pid in on]
         staff_keys = {a["staff"] for a in assignments}
         db.session.add(RosterVersion(
             week_id=week.id, number=1, note=HISTORY_NOTE,
@@ -193,14 +207,14 @@ def _weeks(school: School, first: date, last: date, rng: random.Random, *, marks
                     "plan_errors": [], "metrics": {}, "sessions": sessions,
                     "staff": {f"p-{pid}": person for pid, person in people.items() if f"p-{pid}" in staff_keys}}))
         marks = []
-        for sid, (row, school_class, staff) in zip(ids, planned, strict=True):
-            if marks_from is None or row["on_date"] < marks_from:
+        for sid, (row, school_class, on) in zip(ids, planned, strict=True):
+            if marks_from is None or row["on_date"] < marks_from or not on:
                 continue
             at = local_moment(row["on_date"], row["starts_at"]) + timedelta(minutes=2)
             for student_id in placed.get(school_class.id, []):
                 status = Mark.ABSENT if rng.random() < 0.03 else Mark.PRESENT
                 marks.append({"session_id": sid, "student_id": student_id, "status": status,
-                              "marked_by_id": people[staff[0]]["user_id"], "marked_at": at})
+                              "marked_by_id": people[on[0]]["user_id"], "marked_at": at})
         if marks:
             db.session.execute(insert(AttendanceMark), marks)
             db.session.execute(insert(AttendanceChange), [
