@@ -12,7 +12,7 @@ def _share(value: float | None):
 
 def rows_xlsx(title: str, first_column: str, rows) -> bytes:
     """A board table (schools of a county, or classes of a school) with its total line last."""
-    header = [first_column, _("Students"), _("Applied"), _("Placed"), _("Participation %"), _("Service days"),
+    header = [first_column, _("Students"), _("Applied for"), _("Placed"), _("Participation %"), _("Service days"),
               _("Days covered"), _("Covered %"), _("Service hours delivered"), _("of which on the register"),
               _("Staff taking part"), _("Teachers' weekly minutes: median"), _("90th percentile"), _("Largest"),
               _("Teachers above their cap"), _("Compensatory rest owed (minutes)"), _("Subsidy owed (yuan)"),

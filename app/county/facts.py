@@ -81,7 +81,8 @@ def _published_sessions(week: Week) -> dict[int, dict]:
 def _weeks(school: School, first: date, last: date) -> list[Week]:
     return list(db.session.scalars(
         select(Week).where(Week.school_id == school.id, Week.monday >= monday_of(first), Week.monday <= last)
-        .options(selectinload(Week.versions), selectinload(Week.sessions)).order_by(Week.monday)))
+        .options(selectinload(Week.versions), selectinload(Week.sessions)).order_by(Week.monday)
+        .execution_options(populate_existing=True)))  # versions added by id since a week was loaded count too
 
 
 def _classes_of(session_ids) -> dict[int, list[int]]:
