@@ -313,5 +313,8 @@ def test_a_session_nobody_was_on_counts_only_with_its_register(county):
 
     assert hours() == 0
     db.session.add(AttendanceMark(session_id=session.id, student_id=county.pupils_b1[0].id, status=Mark.PRESENT))
+    facts.session_marked(session.id)  # what daily.register.mark does on a register's first mark
     db.session.flush()
+    assert hours() == 120
+    facts.refresh_school(county.b)  # and a refresh reads the marks again
     assert hours() == 120

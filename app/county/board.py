@@ -12,10 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, func, select
 
 from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
-from app.daily.models import AttendanceMark
 from app.enrolment.models import Application, ApplicationStatus, LedgerEntry, LedgerKind
 from app.extensions import db
 from app.models_base import school_zone
@@ -238,7 +237,7 @@ def coverage_by(scope, period: Period, today: date, *, by_class: bool) -> dict[i
 def _delivered(today: date):
     """A published session counts as delivered once its register has a mark, or, with no marks, once its day is
     past with someone on it in the published roster (the roster is then the record)."""
-    marked = exists().where(AttendanceMark.session_id == SessionFact.session_id)
+    marked = SessionFact.marked
     return marked, (marked | and_(SessionFact.on_date < today, SessionFact.staff > 0))
 
 

@@ -7,7 +7,8 @@
   ``refresh_week(week)`` (called when a week is published) refreshes the term that holds the week;
   ``refresh_school`` / ``refresh_county`` every term (``flask county refresh``, after calendar or offering changes).
 
-Register marks are not copied here: the board reads them live (a session with marks counts as held).
+A session's register is copied as one bit, ``SessionFact.marked`` (a session with marks counts as held): set by
+``session_marked`` when a register's first mark is taken (daily.register.mark), and by every refresh.
 """
 
 import logging
@@ -15,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
@@ -83,6 +84,25 @@ def _weeks(school: School, first: date, last: date) -> list[Week]:
         select(Week).where(Week.school_id == school.id, Week.monday >= monday_of(first), Week.monday <= last)
         .options(selectinload(Week.versions), selectinload(Week.sessions)).order_by(Week.monday)
         .execution_options(populate_existing=True)))  # versions added by id since a week was loaded count too
+
+
+def session_marked(session_id: int) -> None:
+    """A register mark was taken for a session: its published fact counts as held (one indexed UPDATE; flushes
+    nothing else)."""
+    db.session.execute(update(SessionFact).where(SessionFact.session_id == session_id, SessionFact.marked.is_(False))
+                       .values(marked=True).execution_options(synchronize_session=False))
+
+
+def _marked(session_ids) -> set[int]:
+    """The sessions among these whose register has a mark."""
+    from app.daily.models import AttendanceMark
+
+    found: set[int] = set()
+    ids = list(session_ids)
+    for start in range(0, len(ids), 500):
+        found.update(db.session.scalars(select(AttendanceMark.session_id).distinct()
+                                        .where(AttendanceMark.session_id.in_(ids[start:start + 500]))))
+    return found
 
 
 def _classes_of(session_ids) -> dict[int, list[int]]:
@@ -186,12 +206,16 @@ def refresh_term(school: School, term: Term) -> None:
     and provider), each person's weeks and term (minutes, rest, subsidy by teacher_views.tally; flushes)."""
     from app.rosters.teacher_views import MySession, caps_of, tally
 
+    # One refresh of a school at a time (two weeks published at once): the second waits for the first to commit,
+    # then deletes what the first wrote instead of adding its rows beside them (PostgreSQL; SQLite writes one by one).
+    db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
     for model in (ClassDayFact, SessionFact, SessionClassFact, StaffLoadFact):
         db.session.execute(delete(model).where(model.school_id == school.id, model.term_id == term.id)
                            .execution_options(synchronize_session=False))
     weeks = _weeks(school, term.starts_on, term.ends_on)
     published = {week.id: _published_sessions(week) for week in weeks if week.versions}
     classes_of = _classes_of([sid for sessions in published.values() for sid in sessions])
+    marked = _marked([sid for sessions in published.values() for sid in sessions])
     coverage = class_day_coverage(school, term.starts_on, term.ends_on, weeks=weeks, classes_of=classes_of)
     _insert(ClassDayFact, [{"school_id": school.id, "term_id": term.id, "class_id": c.class_id, "on_date": c.on_date,
                             "service_day": c.service_day, "covered": c.covered, "minutes": c.minutes}
@@ -215,7 +239,7 @@ def refresh_term(school: School, term: Term) -> None:
             session_rows.append({"school_id": school.id, "term_id": term.id, "monday": week.monday,
                                  "session_id": sid, "on_date": day, "minutes": _minutes(end) - _minutes(start),
                                  "kind": entry["kind"], "activity": entry["activity"], "staff": len(people),
-                                 "provider_id": provider})
+                                 "marked": sid in marked, "provider_id": provider})
             class_rows += [{"school_id": school.id, "term_id": term.id, "session_id": sid, "class_id": class_id}
                            for class_id in classes_of.get(sid, ())]
             for person in people:

@@ -56,6 +56,7 @@ class SessionFact(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     activity: Mapped[str] = mapped_column(String(20))
     staff: Mapped[int] = mapped_column(default=0)  # people on it in the published roster
+    marked: Mapped[bool] = mapped_column(default=False)  # its register has a mark (facts.session_marked)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="SET NULL"), index=True)
 
     def __repr__(self) -> str:

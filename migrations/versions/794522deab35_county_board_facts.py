@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('activity', sa.String(length=20), nullable=False),
     sa.Column('staff', sa.Integer(), nullable=False),
+    sa.Column('marked', sa.Boolean(), nullable=False),
     sa.Column('provider_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_county_session_provider_id_provider'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_county_session_school_id_school'), ondelete='CASCADE'),
