@@ -2,7 +2,14 @@
 
 from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
 from app.audit.models import LogEntry
-from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
+from app.county.models import (
+    ClassDayFact,
+    FactsRefresh,
+    SchoolDayFact,
+    SessionClassFact,
+    SessionFact,
+    StaffLoadFact,
+)
 from app.daily.models import (
     AdvanceAbsence,
     Alert,
@@ -53,7 +60,7 @@ __all__ = [
     "AdvanceAbsence", "Alert", "AlertKind", "AttendanceChange", "AttendanceMark", "Incident", "IncidentCategory",
     "Mark", "PickupAdult", "PickupCodeAttempt", "SignOut", "SignOutMethod",
     "LogEntry",
-    "ClassDayFact", "FactsRefresh", "SessionClassFact", "SessionFact", "StaffLoadFact",
+    "ClassDayFact", "FactsRefresh", "SchoolDayFact", "SessionClassFact", "SessionFact", "StaffLoadFact",
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
     "CodePurpose", "OneTimeCode",
     "FeePeriod", "HardshipStatus", "LedgerEntry", "LedgerKind", "Lottery", "NoticeVersion", "Notification", "Offering",

@@ -30,7 +30,14 @@ def build(db, args) -> dict:
     from sqlalchemy import insert
 
     from app.accounts.models import Role, User
-    from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
+    from app.county.models import (
+        ClassDayFact,
+        FactsRefresh,
+        SchoolDayFact,
+        SessionClassFact,
+        SessionFact,
+        StaffLoadFact,
+    )
     from app.enrolment.models import Application, ApplicationStatus, LedgerEntry, LedgerKind
     from app.programs.models import AgreementText, Offering, OfferingKind
     from app.providers.models import Provider, ProviderStatus
@@ -76,7 +83,6 @@ def build(db, args) -> dict:
     profiles = list(db.session.scalars(insert(StaffProfile).returning(StaffProfile.id, sort_by_parameter_order=True), [
         {"user_id": u, "school_id": schools[i // 40], "staff_type": StaffType.TEACHER, "opted_in": i % 7 != 3}
         for i, u in enumerate(staff_users)]))
-    marks_week = None
     for term_index, (name, monday) in enumerate(TERMS):
         last = monday + timedelta(weeks=args.weeks) - timedelta(days=3)
         terms = list(db.session.scalars(insert(Term).returning(Term.id, sort_by_parameter_order=True), [
@@ -98,9 +104,11 @@ def build(db, args) -> dict:
                             "amount_cents": 20000, "created_at": datetime.combine(monday, time(2), UTC)}
                            for a, (_, row) in zip(applications, placed, strict=True)])
         days = [monday + timedelta(weeks=w, days=d) for w in range(args.weeks) for d in range(5)]
-        bulk(ClassDayFact, [{"school_id": class_school[c], "term_id": term_of[class_school[c]], "class_id": c,
-                             "on_date": day, "service_day": True, "covered": (c + day.toordinal()) % 23 != 0,
-                             "minutes": 120} for c in classes for day in days])
+        class_days = [{"school_id": class_school[c], "term_id": term_of[class_school[c]], "class_id": c,
+                       "on_date": day, "service_day": True, "covered": (c + day.toordinal()) % 23 != 0,
+                       "minutes": 120} for c in classes for day in days]
+        bulk(ClassDayFact, class_days)
+        marks_week = monday + timedelta(weeks=args.weeks - 1) if term_index == len(TERMS) - 1 else None
         session_rows, link_rows, next_id = [], [], 10_000_000 * (term_index + 1)
         for c in classes:
             for day in days:
@@ -110,10 +118,21 @@ def build(db, args) -> dict:
                 session_rows.append({"school_id": school, "term_id": term_of[school], "session_id": next_id,
                                      "monday": day - timedelta(days=day.weekday()), "on_date": day, "minutes": 120,
                                      "kind": "after_school", "activity": "sports" if provider_id else "homework_help",
-                                     "staff": 1, "provider_id": provider_id})
+                                     "staff": 1, "provider_id": provider_id,
+                                     "marked": day - timedelta(days=day.weekday()) == marks_week})
                 link_rows.append({"school_id": school, "term_id": term_of[school], "session_id": next_id,
                                   "class_id": c})
         bulk(SessionFact, session_rows)
+        sums: dict = {}
+        for row in class_days:
+            found = sums.setdefault((row["school_id"], row["on_date"]), {
+                "school_id": row["school_id"], "term_id": row["term_id"], "on_date": row["on_date"],
+                "service_days": 0, "covered_days": 0, "marked_minutes": 0, "staffed_minutes": 0})
+            found["service_days"] += 1
+            found["covered_days"] += row["covered"]
+        for row in session_rows:
+            sums[(row["school_id"], row["on_date"])]["marked_minutes" if row["marked"] else "staffed_minutes"] += 120
+        bulk(SchoolDayFact, list(sums.values()))
         bulk(SessionClassFact, link_rows)
         loads = []
         for i, p in enumerate(profiles):
@@ -127,7 +146,6 @@ def build(db, args) -> dict:
                           "largest_week": max(weekly), "rest_minutes": 60 * args.weeks,
                           "subsidy_cents": sum(weekly) * 50, "weekly_cap": 360})
         bulk(StaffLoadFact, loads)
-        marks_week = monday + timedelta(weeks=args.weeks - 1)
         last_sessions = [r for r in session_rows if r["monday"] == marks_week]
     # A week of registers: real sessions (the marks' foreign key), their ids as the facts know them.
     week_ids = db.session.scalars(insert(Week).returning(Week.id, sort_by_parameter_order=True),
@@ -143,7 +161,7 @@ def build(db, args) -> dict:
         fact["new_id"] = session_id
     table = SessionFact.__table__
     db.session.execute(update(table).where(table.c.session_id == bindparam("b_old"))
-                       .values(session_id=bindparam("b_new"), marked=True),
+                       .values(session_id=bindparam("b_new")),
                        [{"b_old": f["session_id"], "b_new": f["new_id"]} for f in last_sessions])
     from app.daily.models import AttendanceMark, Mark
 

@@ -14,7 +14,14 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select
 
-from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
+from app.county.models import (
+    ClassDayFact,
+    FactsRefresh,
+    SchoolDayFact,
+    SessionClassFact,
+    SessionFact,
+    StaffLoadFact,
+)
 from app.enrolment.models import Application, ApplicationStatus, LedgerEntry, LedgerKind
 from app.extensions import db
 from app.models_base import school_zone
@@ -203,10 +210,6 @@ def _local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 # --- The figures (each one query over the whole scope, grouped by school or by class) ---
 
 
-def _by(rows) -> dict:
-    return {key: values for key, *values in rows}
-
-
 def applications_by(scope, period: Period, *, by_class: bool) -> dict[int, tuple[int, int]]:
     """Applied: children whose family applied for the term's after-school service (not withdrawn); placed: those
     whose application the principal approved (a place in the service)."""
@@ -223,14 +226,19 @@ def applications_by(scope, period: Period, *, by_class: bool) -> dict[int, tuple
 
 
 def coverage_by(scope, period: Period, today: date, *, by_class: bool) -> dict[int, tuple[int, int]]:
-    """(service class-days, covered class-days) from the first day of the period to today."""
-    key = ClassDayFact.class_id if by_class else ClassDayFact.school_id
-    service = func.sum(case((ClassDayFact.service_day, 1), else_=0))
-    covered = func.sum(case((and_(ClassDayFact.service_day, ClassDayFact.covered), 1), else_=0))
+    """(service class-days, covered class-days) from the first day of the period to today (a school's from its
+    days' sums, a class's from its own days)."""
+    fact = ClassDayFact if by_class else SchoolDayFact
+    key = ClassDayFact.class_id if by_class else SchoolDayFact.school_id
+    if by_class:
+        service = func.sum(case((ClassDayFact.service_day, 1), else_=0))
+        covered = func.sum(case((and_(ClassDayFact.service_day, ClassDayFact.covered), 1), else_=0))
+    else:
+        service, covered = func.sum(SchoolDayFact.service_days), func.sum(SchoolDayFact.covered_days)
     rows = db.session.execute(
         select(key, service, covered).where(
-            ClassDayFact.school_id.in_(scope), ClassDayFact.term_id.in_(_term_ids(scope, period)),
-            ClassDayFact.on_date >= period.first, ClassDayFact.on_date <= period.to_date(today)).group_by(key))
+            fact.school_id.in_(scope), fact.term_id.in_(_term_ids(scope, period)),
+            fact.on_date >= period.first, fact.on_date <= period.to_date(today)).group_by(key))
     return {k: (int(s or 0), int(c or 0)) for k, s, c in rows}
 
 
@@ -242,16 +250,24 @@ def _delivered(today: date):
 
 
 def hours_by(scope, period: Period, today: date, *, by_class: bool) -> dict[int, tuple[int, int]]:
-    """(minutes delivered, minutes of sessions with register marks) per school or class."""
+    """(minutes delivered, minutes of sessions with register marks) per school (its days' sums) or class."""
+    if not by_class:
+        delivered = (func.sum(SchoolDayFact.marked_minutes)
+                     + func.sum(case((SchoolDayFact.on_date < today, SchoolDayFact.staffed_minutes), else_=0)))
+        rows = db.session.execute(
+            select(SchoolDayFact.school_id, delivered, func.sum(SchoolDayFact.marked_minutes)).where(
+                SchoolDayFact.school_id.in_(scope), SchoolDayFact.term_id.in_(_term_ids(scope, period)),
+                SchoolDayFact.on_date >= period.first, SchoolDayFact.on_date <= period.to_date(today))
+            .group_by(SchoolDayFact.school_id))
+        return {k: (int(m or 0), int(r or 0)) for k, m, r in rows}
     marked, delivered = _delivered(today)
-    key = SessionClassFact.class_id if by_class else SessionFact.school_id
-    statement = (select(key, func.sum(SessionFact.minutes), func.sum(case((marked, SessionFact.minutes), else_=0)))
+    statement = (select(SessionClassFact.class_id, func.sum(SessionFact.minutes),
+                        func.sum(case((marked, SessionFact.minutes), else_=0)))
+                 .join(SessionClassFact, and_(SessionClassFact.session_id == SessionFact.session_id,
+                                              SessionClassFact.school_id == SessionFact.school_id))
                  .where(SessionFact.school_id.in_(scope), SessionFact.term_id.in_(_term_ids(scope, period)),
                         SessionFact.on_date >= period.first, SessionFact.on_date <= period.to_date(today), delivered)
-                 .group_by(key))
-    if by_class:
-        statement = statement.join(SessionClassFact, and_(SessionClassFact.session_id == SessionFact.session_id,
-                                                          SessionClassFact.school_id == SessionFact.school_id))
+                 .group_by(SessionClassFact.class_id))
     return {k: (int(m or 0), int(r or 0)) for k, m, r in db.session.execute(statement)}
 
 
@@ -383,25 +399,26 @@ def class_days(school_class: SchoolClass, period: Period, today: date) -> list[C
 
 
 def trend(scope, terms: list[TermSpan], today: date, students: int) -> list[TrendPoint]:
-    """Every term of the scope so far: children placed (÷ today's students), class-days covered, hours delivered."""
+    """Every term of the scope so far: children placed (÷ today's students), class-days covered, hours delivered
+    (the schools' days' sums)."""
     placed = dict(db.session.execute(
         select(Term.name, func.count(Application.student_id.distinct()))
         .join(Offering, Offering.id == Application.offering_id).join(Term, Term.id == Offering.term_id)
         .where(Application.school_id.in_(scope), Offering.kind == OfferingKind.AFTER_SCHOOL,
                Application.status == ApplicationStatus.APPROVED).group_by(Term.name)).all())
-    coverage = _by(db.session.execute(
-        select(Term.name, func.sum(case((ClassDayFact.service_day, 1), else_=0)),
-               func.sum(case((and_(ClassDayFact.service_day, ClassDayFact.covered), 1), else_=0)))
-        .join(Term, Term.id == ClassDayFact.term_id)
-        .where(ClassDayFact.school_id.in_(scope), ClassDayFact.on_date <= today).group_by(Term.name)))
-    _, delivered = _delivered(today)
-    minutes = dict(db.session.execute(
-        select(Term.name, func.sum(SessionFact.minutes)).join(Term, Term.id == SessionFact.term_id)
-        .where(SessionFact.school_id.in_(scope), SessionFact.on_date <= today, delivered)
-        .group_by(Term.name)).all())
-    return [TrendPoint(t.name, placed.get(t.name, 0), students, int((coverage.get(t.name) or [0, 0])[0] or 0),
-                       int((coverage.get(t.name) or [0, 0])[1] or 0), int(minutes.get(t.name) or 0))
-            for t in terms if t.starts_on <= today]
+    days = {name: (service, covered, minutes) for name, service, covered, minutes in db.session.execute(
+        select(Term.name, func.sum(SchoolDayFact.service_days), func.sum(SchoolDayFact.covered_days),
+               func.sum(SchoolDayFact.marked_minutes)
+               + func.sum(case((SchoolDayFact.on_date < today, SchoolDayFact.staffed_minutes), else_=0)))
+        .join(Term, Term.id == SchoolDayFact.term_id)
+        .where(SchoolDayFact.school_id.in_(scope), SchoolDayFact.on_date <= today).group_by(Term.name))}
+    found = []
+    for term in terms:
+        if term.starts_on <= today:
+            service, covered, minutes = days.get(term.name, (0, 0, 0))
+            found.append(TrendPoint(term.name, placed.get(term.name, 0), students, int(service or 0),
+                                    int(covered or 0), int(minutes or 0)))
+    return found
 
 
 # --- Helpers ---

@@ -15,7 +15,14 @@ from sqlalchemy import delete, insert, select
 
 from app.accounts.models import User
 from app.county import facts
-from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
+from app.county.models import (
+    ClassDayFact,
+    FactsRefresh,
+    SchoolDayFact,
+    SessionClassFact,
+    SessionFact,
+    StaffLoadFact,
+)
 from app.demo_calendar import DemoCalendar, local_moment, school_year
 from app.extensions import db
 from app.schools.models import County, School, SchoolType, Term
@@ -57,7 +64,7 @@ def delete_county_history(school_ids: list[int]) -> None:
     database's cascades take their sessions, assignments, versions and marks); terms and places go with the demo."""
     from app.rosters.models import RosterVersion, Week
 
-    for model in (ClassDayFact, SessionClassFact, SessionFact, StaffLoadFact, FactsRefresh):
+    for model in (ClassDayFact, SchoolDayFact, SessionClassFact, SessionFact, StaffLoadFact, FactsRefresh):
         db.session.execute(delete(model).where(model.school_id.in_(school_ids))
                            .execution_options(synchronize_session=False))
     history = select(RosterVersion.week_id).where(RosterVersion.note == HISTORY_NOTE)

@@ -19,7 +19,14 @@ from datetime import date, time, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from app.county.models import ClassDayFact, FactsRefresh, SessionClassFact, SessionFact, StaffLoadFact
+from app.county.models import (
+    ClassDayFact,
+    FactsRefresh,
+    SchoolDayFact,
+    SessionClassFact,
+    SessionFact,
+    StaffLoadFact,
+)
 from app.extensions import db
 from app.models_base import utcnow
 from app.programs.models import Offering, OfferingKind
@@ -87,10 +94,20 @@ def _weeks(school: School, first: date, last: date) -> list[Week]:
 
 
 def session_marked(session_id: int) -> None:
-    """A register mark was taken for a session: its published fact counts as held (one indexed UPDATE; flushes
-    nothing else)."""
-    db.session.execute(update(SessionFact).where(SessionFact.session_id == session_id, SessionFact.marked.is_(False))
-                       .values(marked=True).execution_options(synchronize_session=False))
+    """A register mark was taken for a session: its published fact counts as held, and its school-day's sums move
+    its minutes to "marked" (two indexed UPDATEs on the first mark, one that changes nothing after)."""
+    changed = db.session.execute(
+        update(SessionFact).where(SessionFact.session_id == session_id, SessionFact.marked.is_(False))
+        .values(marked=True).returning(SessionFact.school_id, SessionFact.term_id, SessionFact.on_date,
+                                       SessionFact.minutes, SessionFact.staff)
+        .execution_options(synchronize_session=False)).all()
+    for school_id, term_id, on_date, minutes, staff in changed:
+        db.session.execute(
+            update(SchoolDayFact).where(SchoolDayFact.school_id == school_id, SchoolDayFact.term_id == term_id,
+                                        SchoolDayFact.on_date == on_date)
+            .values(marked_minutes=SchoolDayFact.marked_minutes + minutes,
+                    staffed_minutes=SchoolDayFact.staffed_minutes - (minutes if staff else 0))
+            .execution_options(synchronize_session=False))
 
 
 def _marked(session_ids) -> set[int]:
@@ -209,7 +226,7 @@ def refresh_term(school: School, term: Term) -> None:
     # One refresh of a school at a time (two weeks published at once): the second waits for the first to commit,
     # then deletes what the first wrote instead of adding its rows beside them (PostgreSQL; SQLite writes one by one).
     db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
-    for model in (ClassDayFact, SessionFact, SessionClassFact, StaffLoadFact):
+    for model in (ClassDayFact, SchoolDayFact, SessionFact, SessionClassFact, StaffLoadFact):
         db.session.execute(delete(model).where(model.school_id == school.id, model.term_id == term.id)
                            .execution_options(synchronize_session=False))
     weeks = _weeks(school, term.starts_on, term.ends_on)
@@ -267,6 +284,7 @@ def refresh_term(school: School, term: Term) -> None:
                           "largest_week": max(weekly.values()), "rest_minutes": term_tally.rest_minutes,
                           "subsidy_cents": term_tally.subsidy_cents, "weekly_cap": cap})
     _insert(SessionFact, session_rows)
+    _insert(SchoolDayFact, _school_days(school.id, term.id, coverage, session_rows))
     _insert(SessionClassFact, class_rows)
     _insert(StaffLoadFact, load_rows)
     stamp = db.session.get(FactsRefresh, school.id)
@@ -276,6 +294,27 @@ def refresh_term(school: School, term: Term) -> None:
         stamp.refreshed_at = utcnow()
     db.session.flush()
     logger.info("county facts: school %s term %s refreshed", school.id, term.id)
+
+
+def _school_days(school_id: int, term_id: int, coverage: list[ClassDay], sessions: list[dict]) -> list[dict]:
+    """The school's days in sum: class-days served and covered, minutes marked and staffed without a mark."""
+    days: dict[date, dict] = {}
+
+    def day_row(day: date) -> dict:
+        return days.setdefault(day, {"school_id": school_id, "term_id": term_id, "on_date": day, "service_days": 0,
+                                     "covered_days": 0, "marked_minutes": 0, "staffed_minutes": 0})
+
+    for class_day in coverage:
+        row = day_row(class_day.on_date)
+        row["service_days"] += class_day.service_day
+        row["covered_days"] += class_day.service_day and class_day.covered
+    for session in sessions:
+        row = day_row(session["on_date"])
+        if session["marked"]:
+            row["marked_minutes"] += session["minutes"]
+        elif session["staff"]:
+            row["staffed_minutes"] += session["minutes"]
+    return list(days.values())
 
 
 def _insert(model, rows: list[dict]) -> None:

@@ -39,6 +39,27 @@ class ClassDayFact(db.Model):
         return f"<ClassDayFact c{self.class_id} {self.on_date} {'covered' if self.covered else 'gap'}>"
 
 
+class SchoolDayFact(db.Model):
+    """A school's day in sum, what the county's pages add up (twenty times fewer rows than class-days and sessions):
+    class-days to serve and covered, minutes of published sessions whose register has a mark, and minutes of those
+    with someone on them but no mark yet (delivered once the day is past)."""
+
+    __tablename__ = "county_school_day"
+    __table_args__ = (Index("ix_county_school_day_school_date", "school_id", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"), index=True)
+    on_date: Mapped[date] = mapped_column(Date)
+    service_days: Mapped[int] = mapped_column(default=0)  # class-days that are service days
+    covered_days: Mapped[int] = mapped_column(default=0)  # ... and covered
+    marked_minutes: Mapped[int] = mapped_column(default=0)
+    staffed_minutes: Mapped[int] = mapped_column(default=0)  # staffed, no mark
+
+    def __repr__(self) -> str:
+        return f"<SchoolDayFact {self.school_id} {self.on_date}>"
+
+
 class SessionFact(db.Model):
     """A session of a published roster (the week's latest version): when, how long, how many staff, which
     provider's staff (if any)."""

@@ -1,8 +1,8 @@
-"""County board facts: class days covered, published sessions and their classes, staff loads (app/county/models.py)
+"""County board facts: class-days covered, school-days in sum, published sessions and their classes, staff loads (app/county/models.py)
 
-Revision ID: 794522deab35
+Revision ID: 0c8d4cd9f545
 Revises: f41ff88526c4
-Create Date: 2026-12-02 03:31:37.270876
+Create Date: 2026-12-02 04:18:09.134048
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '794522deab35'
+revision = '0c8d4cd9f545'
 down_revision = 'f41ff88526c4'
 branch_labels = None
 depends_on = None
@@ -24,6 +24,23 @@ def upgrade():
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_county_facts_refresh_school_id_school'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('school_id', name=op.f('pk_county_facts_refresh'))
     )
+    op.create_table('county_school_day',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('term_id', sa.Integer(), nullable=False),
+    sa.Column('on_date', sa.Date(), nullable=False),
+    sa.Column('service_days', sa.Integer(), nullable=False),
+    sa.Column('covered_days', sa.Integer(), nullable=False),
+    sa.Column('marked_minutes', sa.Integer(), nullable=False),
+    sa.Column('staffed_minutes', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_county_school_day_school_id_school'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['term_id'], ['term.id'], name=op.f('fk_county_school_day_term_id_term'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_county_school_day'))
+    )
+    with op.batch_alter_table('county_school_day', schema=None) as batch_op:
+        batch_op.create_index('ix_county_school_day_school_date', ['school_id', 'on_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_county_school_day_term_id'), ['term_id'], unique=False)
+
     op.create_table('county_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -134,5 +151,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_county_session_provider_id'))
 
     op.drop_table('county_session')
+    with op.batch_alter_table('county_school_day', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_county_school_day_term_id'))
+        batch_op.drop_index('ix_county_school_day_school_date')
+
+    op.drop_table('county_school_day')
     op.drop_table('county_facts_refresh')
     # ### end Alembic commands ###
