@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.complaints.demo import build_complaints_demo, delete_complaints_demo
+from app.county.demo import build_county_history, delete_county_history
 from app.demo_calendar import DemoCalendar, local_moment
 from app.extensions import db
 from app.models_base import local_time, local_today, school_zone
@@ -222,6 +223,7 @@ def delete_demo(county: County) -> None:
     students = db.select(Student.id).where(Student.school_id.in_(school_ids))
     users = demo_user_ids(county)
     delete_complaints_demo(school_ids)
+    delete_county_history(school_ids)
     delete_daily_demo(school_ids)
     delete_roster_demo(school_ids)
     delete_enrolment_demo(school_ids, users)
@@ -318,6 +320,7 @@ def build_demo(calendar: DemoCalendar | None = None) -> County:
     build_staff_demo(primary, junior)
     build_roster_demo(primary)
     build_school_day_demo(primary, calendar)
+    build_county_history(county, calendar)
     build_complaints_demo(county, calendar)
     build_survey_demo(county, calendar)  # after the county's history: its past term is the survey's
     return county

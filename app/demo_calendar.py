@@ -16,7 +16,7 @@ Around that term, relative to today (school time, Asia/Shanghai):
 - public holidays (元旦, 劳动节, 国庆节) fall in the term, except in this week and the next.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -130,6 +130,15 @@ class DemoCalendar:
         early = 0 if upcoming.starts_on < self.next_monday else 14
         return SchoolTerm(upcoming.name, self.this_monday - timedelta(days=early), upcoming.ends_on,
                           upcoming.holiday_name, upcoming.holiday_starts, upcoming.holiday_ends)
+
+    @property
+    def previous_term(self) -> SchoolTerm:
+        """The term before the demo's term (the county's history, last term's survey), ending the day before the demo's
+        term began at the latest (that term may have started early)."""
+        current = self.term
+        terms = [t for year in range(current.ends_on.year - 2, current.ends_on.year + 1) for t in school_year(year)]
+        before = terms[[t.name for t in terms].index(current.name) - 1]
+        return replace(before, ends_on=min(before.ends_on, current.starts_on - timedelta(days=1)))
 
     @property
     def public_holidays(self) -> list[tuple[str, date, date]]:

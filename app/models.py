@@ -3,6 +3,14 @@
 from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
 from app.audit.models import LogEntry
 from app.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
+from app.county.models import (
+    ClassDayFact,
+    FactsRefresh,
+    SchoolDayFact,
+    SessionClassFact,
+    SessionFact,
+    StaffLoadFact,
+)
 from app.daily.models import (
     AdvanceAbsence,
     Alert,
@@ -55,6 +63,7 @@ __all__ = [
     "Mark", "PickupAdult", "PickupCodeAttempt", "SignOut", "SignOutMethod",
     "LogEntry",
     "Complaint", "ComplaintCategory", "ComplaintStatus",
+    "ClassDayFact", "FactsRefresh", "SchoolDayFact", "SessionClassFact", "SessionFact", "StaffLoadFact",
     "Activity", "ActivityChoice", "AgreementText", "Application", "ApplicationStatus", "AuditEvent", "ChoiceStatus",
     "CodePurpose", "OneTimeCode",
     "FeePeriod", "HardshipStatus", "LedgerEntry", "LedgerKind", "Lottery", "NoticeVersion", "Notification", "Offering",

@@ -365,7 +365,8 @@ def check_school_day(app, db, primary: School, calendar: DemoCalendar) -> None:
         assert bool(signed_out) == bool(past)
         assert all(s.adult_name == "奶奶" and s.method.value == "code" for s in signed_out)
         # Recorded up to the moment of loading (registers once past their alert time), today's story left open.
-        marked = set(db.session.scalars(db.select(AttendanceMark.session_id)))
+        marked = set(db.session.scalars(db.select(AttendanceMark.session_id).where(  # this week's (last term's too)
+            AttendanceMark.session_id.in_([s.id for s in week.sessions]))))
         due = {s.id for s in week.sessions if as_utc(local_moment(s.on_date, s.starts_at)) + timedelta(
             minutes=REGISTER_ALERT_MINUTES) <= calendar.now and s not in (story if story_day == today_ else [])}
         assert marked == {s for s in due if expected[s].children}

@@ -358,13 +358,12 @@ def test_the_starting_score_is_the_mean_out_of_100(mean, score):
 
 def test_the_demo_has_a_closed_survey_with_answers_and_an_open_one(app, runner):
     from app.demo_calendar import DemoCalendar
-    from app.surveys.demo import previous_term
 
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     calendar = DemoCalendar.for_day(local_today())
     surveys = {s.term_name: s for s in db.session.scalars(db.select(Survey))}
-    closed, current = surveys[previous_term(calendar).name], surveys[calendar.term.name]
+    closed, current = surveys[calendar.previous_term.name], surveys[calendar.term.name]
     today = local_today()
     assert closed.closes_on < today and current.is_open_on(today) and current.notified_at is not None
     by_school = results.school_results(closed)

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.county import facts as county_facts
 from app.daily import day as school_day
 from app.daily import words
 from app.daily.day import HERE, absences_on, pickup_due, sign_outs_on
@@ -121,6 +122,7 @@ def mark(session: PlannedSession, student_id: int, status: Mark, user: User) -> 
         except IntegrityError:  # someone else's first tap won the race: theirs is the previous value
             current = _current_mark(session.id, student_id)
         else:
+            county_facts.session_marked(session.id)  # the county board counts the session as held
             _after_mark(session, current)
             return current, True
     for _ in range(3):

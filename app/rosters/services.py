@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 import scheduling
 from app.accounts.models import Role, User
+from app.county import facts as county_facts
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.services import notify
@@ -771,6 +772,7 @@ def publish(week: Week, actor: User, *, seen_number: int, note: str = "") -> Ros
     except IntegrityError as error:
         raise PublishConflict() from error
     db.session.refresh(week)
+    county_facts.refresh_week(week)  # the county board's figures follow the published roster
     for key, change in version_diff(previous, version).items():
         user = db.session.get(User, version.roster.get("staff", {}).get(key, {}).get("user_id")
                               or (previous.roster.get("staff", {}).get(key, {}).get("user_id") if previous else None)

@@ -165,14 +165,16 @@ class Tally:
     sessions: int
 
 
-def tally(sessions: list[MySession], profile: StaffProfile) -> Tally:
+def tally(sessions: list[MySession], profile: StaffProfile, *, settings: dict | None = None) -> Tally:
     """Minutes, days, rest earned (every `rest_threshold_minutes` of extra duty earns `rest_earned_minutes`) and
-    subsidy (service hours × the school's hourly rate; provider staff are paid by their provider)."""
+    subsidy (service hours × the school's hourly rate; provider staff are paid by their provider). `settings`:
+    the schools' roster settings already read ({school id: RosterSettings}), for callers adding up many people."""
     minutes = sum(s.minutes for s in sessions)
     schools = {s.school_id: db.session.get(School, s.school_id) for s in sessions}
-    settings = {school_id: roster_settings(school_id) for school_id in schools}
+    known = settings or {}
+    settings = {school_id: known.get(school_id) or roster_settings(school_id) for school_id in schools}
     extra = sum(extra_duty_minutes(s, schools[s.school_id].work_end_on(s.on_date)) for s in sessions)
-    rule = settings.get(profile.school_id) or roster_settings(profile.school_id)
+    rule = settings.get(profile.school_id) or known.get(profile.school_id) or roster_settings(profile.school_id)
     rest = (extra // rule.rest_threshold_minutes) * rule.rest_earned_minutes if rule.rest_threshold_minutes else 0
     subsidy = 0
     if profile.staff_type is not StaffType.PROVIDER:

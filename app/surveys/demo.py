@@ -9,13 +9,12 @@ placed then too (张家长's children did not take part, as in the current term)
 
 import logging
 import random
-from dataclasses import replace
 from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from app.accounts.models import Role, User
-from app.demo_calendar import DemoCalendar, SchoolTerm, school_year
+from app.demo_calendar import DemoCalendar, SchoolTerm
 from app.enrolment.models import Application, ApplicationStatus, Seat
 from app.extensions import db
 from app.programs.models import Activity, AgreementText, NoticeVersion, Offering, OfferingKind
@@ -36,18 +35,10 @@ COMMENTS = ("孩子很喜欢足球课，教练很负责。", "希望作业辅导
 STAFF_COMMENTS = ("看护任务分配比较均衡。", "希望周五的看护能轮换安排。")
 
 
-def previous_term(calendar: DemoCalendar) -> SchoolTerm:
-    """The term before the demo's current one, ending the day before it (the current term may have started early)."""
-    current = calendar.term
-    terms = [t for year in range(current.ends_on.year - 2, current.ends_on.year + 1) for t in school_year(year)]
-    before = terms[[t.name for t in terms].index(current.name) - 1]
-    return replace(before, ends_on=min(before.ends_on, current.starts_on - timedelta(days=1)))
-
-
 def build_survey_demo(county: County, calendar: DemoCalendar) -> None:
     """The past term's survey (closed, answered) and the current term's (open, its audience told); flushes."""
     rng = random.Random("demo-2026-survey")
-    past = previous_term(calendar)
+    past = calendar.previous_term
     officer = db.session.scalar(select(User).filter_by(county_id=county.id, role=Role.COUNTY_OFFICER))
     for school in county.schools:
         _past_service(school, past, calendar, rng)
