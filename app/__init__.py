@@ -119,7 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from app.rosters.teacher_views import bp as myweek_bp
     from app.schools import bp as schools_bp
     from app.staff import bp as staff_bp
-    from app.surveys import bp as surveys_bp
+    from app.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)

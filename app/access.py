@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from app.accounts.models import Role
 from app.extensions import db
@@ -55,3 +56,29 @@ def get_for_county_or_404(model: type, object_id: int):
     if obj is None or obj.county_id != current_user.effective_county_id:
         abort(404)
     return obj
+
+
+def chosen_school_or_404(school_id: int | None) -> "School | None":  # noqa: F821
+    """The school a page of school figures is asked for (?school_id=): an administrator's own school (another id:
+    404); for the county officer, a school of their county (another county's: 404), or None when none was chosen."""
+    from app.schools.models import School  # the schools' pages use this module: read at call time
+
+    if current_user.role is Role.SCHOOL_ADMIN:
+        if school_id is not None and school_id != current_user.school_id:
+            abort(404)
+        return db.session.get(School, current_user.school_id)
+    if school_id is None:
+        return None
+    school = db.session.get(School, school_id)
+    if school is None or school.county_id != current_user.county_id:
+        abort(404)
+    return school
+
+
+def schools_to_choose() -> list["School"]:  # noqa: F821
+    """The county officer's schools (an administrator has only their own)."""
+    from app.schools.models import School
+
+    if current_user.role is not Role.COUNTY_OFFICER:
+        return []
+    return list(db.session.scalars(select(School).filter_by(county_id=current_user.county_id).order_by(School.name)))

@@ -10,15 +10,12 @@ attended otherwise; an empty cell: nothing recorded.
 import io
 from datetime import date, timedelta
 
-from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from app.accounts.models import Role
 from app.daily.history import ChildDay, SessionLine, days_of, month_days, school_sessions
 from app.daily.models import Mark
 from app.extensions import db
@@ -34,28 +31,6 @@ MONTHS_OFFERED = 12  # the attendance page lists this many months back
 
 
 # --- Who may export which school ---------------------------------------------------------------------------------
-
-
-def school_or_404(school_id: int | None) -> School | None:
-    """The school whose attendance is asked for: an administrator's own school (another id: 404); for the county
-    officer, a school of their county (another county's: 404), or None when none was chosen."""
-    if current_user.role is Role.SCHOOL_ADMIN:
-        if school_id is not None and school_id != current_user.school_id:
-            abort(404)
-        return db.session.get(School, current_user.school_id)
-    if school_id is None:
-        return None
-    school = db.session.get(School, school_id)
-    if school is None or school.county_id != current_user.county_id:
-        abort(404)
-    return school
-
-
-def schools_to_choose() -> list[School]:
-    """The county officer's schools (an administrator has only their own)."""
-    if current_user.role is not Role.COUNTY_OFFICER:
-        return []
-    return list(db.session.scalars(select(School).filter_by(county_id=current_user.county_id).order_by(School.name)))
 
 
 def months_of(school: School | None, today: date) -> list[date]:

@@ -2,7 +2,7 @@
 
 from flask import Response, abort, render_template, request
 
-from app.access import roles_required
+from app.access import chosen_school_or_404, roles_required, schools_to_choose
 from app.accounts.models import Role
 from app.daily import attendance_export, bp, history, words
 from app.daily.access import child_of_guardian_or_404
@@ -36,16 +36,16 @@ def class_day(class_id: int):
 @bp.route("/attendance")
 @roles_required(Role.SCHOOL_ADMIN, Role.COUNTY_OFFICER)
 def attendance():
-    school = attendance_export.school_or_404(request.args.get("school_id", type=bounded_int))
+    school = chosen_school_or_404(request.args.get("school_id", type=bounded_int))
     return render_template("daily/attendance.html", school=school,
-                           schools=attendance_export.schools_to_choose(),
+                           schools=schools_to_choose(),
                            months=attendance_export.months_of(school, local_today()))
 
 
 @bp.route("/attendance.xlsx")
 @roles_required(Role.SCHOOL_ADMIN, Role.COUNTY_OFFICER)
 def attendance_xlsx():
-    school = attendance_export.school_or_404(request.args.get("school_id", type=bounded_int))
+    school = chosen_school_or_404(request.args.get("school_id", type=bounded_int))
     if school is None:
         abort(404)
     month = month_arg("month") or local_today().replace(day=1)

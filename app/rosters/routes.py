@@ -8,9 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import params
-from app.access import get_for_school_or_404, roles_required
+from app.access import chosen_school_or_404, get_for_school_or_404, roles_required, schools_to_choose
 from app.accounts.models import Role
-from app.daily import attendance_export
 from app.extensions import db
 from app.models_base import local_today
 from app.rosters import bp, coverage, jobs, services, words
@@ -170,14 +169,14 @@ def settings():
 @bp.route("/coverage")
 @roles_required(Role.SCHOOL_ADMIN, Role.COUNTY_OFFICER)
 def coverage_gaps():
-    school = attendance_export.school_or_404(request.args.get("school_id", type=params.bounded_int))
+    school = chosen_school_or_404(request.args.get("school_id", type=params.bounded_int))
     if school is None:
-        return render_template("rosters/coverage.html", school=None, schools=attendance_export.schools_to_choose())
+        return render_template("rosters/coverage.html", school=None, schools=schools_to_choose())
     period = coverage.period_of(school, request.args.get("term", type=params.bounded_int), params.date_arg("week"),
                                 local_today())
     gaps = coverage.coverage_gaps(school, period.first, period.last)
     classes = {c.id: c for c in db.session.scalars(select(SchoolClass).filter_by(school_id=school.id))}
-    return render_template("rosters/coverage.html", school=school, schools=attendance_export.schools_to_choose(),
+    return render_template("rosters/coverage.html", school=school, schools=schools_to_choose(),
                            period=period, gaps=gaps, classes=classes,
                            offerings=services.declared_offerings(school, period.first, period.last))
 

@@ -56,37 +56,32 @@ def build_survey_demo(county: County, calendar: DemoCalendar) -> None:
 
 
 def _past_service(school: School, past: SchoolTerm, calendar: DemoCalendar, rng: random.Random) -> None:
-    """The school's after-school service of the past term, made unless the county's history has it."""
+    """The school's after-school service of the past term, made unless the county's history has it (app/county/demo.py:
+    offering, places, rosters), and its activity groups with their providers and the children's seats in them."""
     term = db.session.scalar(select(Term).filter_by(school_id=school.id, name=past.name))
-    if term is not None and db.session.scalar(select(Offering.id).filter_by(term_id=term.id)) is not None:
-        return
+    offering = term and db.session.scalar(select(Offering).filter_by(term_id=term.id, kind=OfferingKind.AFTER_SCHOOL))
+    if offering is None:
+        offering = _past_offering(school, term, past, calendar, rng)
+    if not offering.activities:
+        _past_activities(school, offering)
+        _past_seats(offering, rng)
+
+
+def _past_offering(school: School, term: Term | None, past: SchoolTerm, calendar: DemoCalendar,
+                   rng: random.Random) -> Offering:
+    """A past term's after-school offering, published, with the places of children placed this term too."""
     from app.programs.services import notice_content
 
     if term is None:
         term = Term(school_id=school.id, name=past.name, starts_on=past.starts_on, ends_on=past.ends_on)
         db.session.add(term)
         db.session.flush()
-    providers = {p.name: p for p in db.session.scalars(select(Provider).filter_by(county_id=school.county_id))}
-    teachers = [c.class_teacher for g in school.grades for c in g.classes if c.class_teacher]
-    grades = [g.number for g in school.grades]
     offering = Offering(school_id=school.id, kind=OfferingKind.AFTER_SCHOOL, term_id=term.id,
                         title=f"{school.name}课后服务（{past.name}）", starts_on=past.starts_on, ends_on=past.ends_on,
                         weekdays=[0, 1, 2, 3, 4], starts_at=time(15, 30), ends_at=time(17, 40),
                         basic_content="看护、作业辅导与答疑，不讲授新课", apply_deadline=past.starts_on,
                         basic_fee_cents=20000)
     db.session.add(offering)
-    db.session.flush()
-    offering.activities.extend([
-        Activity(school_id=school.id, name="足球", activity="sports", grades=grades, weekdays=[0, 2],
-                 starts_at=time(16, 30), ends_at=time(17, 30), capacity=40, room="操场",
-                 provider_id=providers["星火体育"].id),
-        Activity(school_id=school.id, name="书法", activity="arts", grades=grades, weekdays=[1],
-                 starts_at=time(16, 30), ends_at=time(17, 30), capacity=30, room="美术室",
-                 provider_id=providers["墨香书画社"].id),
-        Activity(school_id=school.id, name="绘本阅读", activity="reading", grades=grades, weekdays=[3],
-                 starts_at=time(16, 30), ends_at=time(17, 30), capacity=60, room="图书室",
-                 leader_id=teachers[1].id if len(teachers) > 1 else None),
-    ])
     db.session.flush()
     offering.published_version = 1
     db.session.add(NoticeVersion(offering_id=offering.id, version=1, content=notice_content(offering)))
@@ -106,16 +101,43 @@ def _past_service(school: School, past: SchoolTerm, calendar: DemoCalendar, rng:
                 if (link is None or link.guardian.mobile == NAMED_GUARDIAN or student.id not in placed_now
                         or rng.random() >= PAST_SHARE):
                     continue
-                application = Application(
+                db.session.add(Application(
                     school_id=school.id, offering_id=offering.id, student_id=student.id, guardian_id=link.guardian_id,
                     status=ApplicationStatus.APPROVED, notice_version=1, weekdays=[0, 1, 2, 3, 4],
                     pickup_people=student.name[0] + "家长", agreement_id=agreement.id, signed_at=signed_at,
-                    signed_by_id=link.guardian_id)
-                db.session.add(application)
-                db.session.flush()
-                for activity in rng.sample(offering.activities, rng.choice((0, 1, 1, 2))):
-                    db.session.add(Seat(activity_id=activity.id, student_id=student.id,
-                                        application_id=application.id))
+                    signed_by_id=link.guardian_id))
+    db.session.flush()
+    return offering
+
+
+def _past_activities(school: School, offering: Offering) -> None:
+    """The past term's activity groups: two run by the county's providers, one by a teacher."""
+    providers = {p.name: p for p in db.session.scalars(select(Provider).filter_by(county_id=school.county_id))}
+    teachers = [c.class_teacher for g in school.grades for c in g.classes if c.class_teacher]
+    grades = [g.number for g in school.grades]
+    offering.activities.extend([
+        Activity(school_id=school.id, name="足球", activity="sports", grades=grades, weekdays=[0, 2],
+                 starts_at=time(16, 30), ends_at=time(17, 30), capacity=40, room="操场",
+                 provider_id=providers["星火体育"].id),
+        Activity(school_id=school.id, name="书法", activity="arts", grades=grades, weekdays=[1],
+                 starts_at=time(16, 30), ends_at=time(17, 30), capacity=30, room="美术室",
+                 provider_id=providers["墨香书画社"].id),
+        Activity(school_id=school.id, name="绘本阅读", activity="reading", grades=grades, weekdays=[3],
+                 starts_at=time(16, 30), ends_at=time(17, 30), capacity=60, room="图书室",
+                 leader_id=teachers[1].id if len(teachers) > 1 else None),
+    ])
+    db.session.flush()
+
+
+def _past_seats(offering: Offering, rng: random.Random) -> None:
+    """Seats in the past term's groups for some of its placed children (none, one or two groups each)."""
+    approved = db.session.scalars(select(Application).filter_by(offering_id=offering.id,
+                                                                status=ApplicationStatus.APPROVED)
+                                  .order_by(Application.id))
+    for application in approved:
+        for activity in rng.sample(offering.activities, rng.choice((0, 1, 1, 2))):
+            db.session.add(Seat(activity_id=activity.id, student_id=application.student_id,
+                                application_id=application.id))
     db.session.flush()
 
 
