@@ -2,6 +2,7 @@
 
 from app.accounts.models import AdminTitle, CodePurpose, GuardianLink, OneTimeCode, Relationship, Role, User
 from app.audit.models import LogEntry
+from app.county.plan_models import CountyPlan
 from app.daily.models import (
     AdvanceAbsence,
     Alert,
@@ -64,4 +65,5 @@ __all__ = [
     "AbsenceStatus", "SessionAbsence",
     "NoticeAcceptance", "PrivacyNotice", "SensitiveConsent",
     "Delivery", "DeliveryStatus", "NotificationPreference",
+    "CountyPlan",
 ]
