@@ -34,8 +34,8 @@ def small_county():
     - 城东小学: supervision every day, one teacher (360 minutes, 4 days a week at most: 3 sessions) → 2 sessions
       unstaffed, never two at once → 1 volunteer;
     - 城西小学: homework help for two classes every day, nobody → 10 sessions, two at once → 2 retired teachers;
-    - 城南小学: sports on Monday for 2 people, one teacher → 1 session → 1 provider staff of the category sports
-      (who works beside the teacher)."""
+    - 城南小学: sports every day for 2 people, two teachers who may not lead sports → 5 sessions → 1 provider staff
+      of the category sports, who works beside a teacher (3 + 2 days within the teachers' caps)."""
     county = factories.create_county()
     east = factories.create_school(county, name="城东小学")
     west = factories.create_school(county, name="城西小学")
@@ -46,8 +46,9 @@ def small_county():
     west_classes = [factories.create_class(west, 1, 1), factories.create_class(west, 1, 2)]
     for school_class in west_classes:
         _template(west, [school_class], activity="homework_help", series=f"作业辅导{school_class.number}")
-    _template(south, [factories.create_class(south)], activity="sports", weekdays=(0,), staff_needed=2)
+    _template(south, [factories.create_class(south)], activity="sports", staff_needed=2)
     factories.create_teacher(east)
+    factories.create_teacher(south)
     factories.create_teacher(south)
     officer = factories.create_county_officer(county)
     db.session.commit()
@@ -71,14 +72,17 @@ def test_the_plan_finds_each_schools_gap_and_the_people_that_close_it(app, clien
     assert _gaps(found) == {
         "城东小学": [(VOLUNTEER, "supervision", 2, 1, True)],
         "城西小学": [(RETIRED_TEACHER, "homework_help", 10, 2, True)],
-        "城南小学": [(PROVIDER, "sports", 1, 1, True)],
+        "城南小学": [(PROVIDER, "sports", 5, 1, True)],
     }
     figures = {s["name"]: (s["sessions"], s["staffed"]) for s in found.result["schools"]}
-    assert figures == {"城东小学": (5, 3), "城西小学": (10, 0), "城南小学": (1, 0)}
+    assert figures == {"城东小学": (5, 3), "城西小学": (10, 0), "城南小学": (5, 0)}
+    # With the extra people every class has its two staffed hours every day: no plan rule is left to fix.
+    assert all(not s["plan_errors"] and not s["rejected"] for s in found.result["schools"])
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-figure="plan-extra" data-value="4"' in page
-    assert 'data-figure="plan-unstaffed" data-value="13"' in page
+    assert 'data-figure="plan-unstaffed" data-value="17"' in page
+    assert 'data-figure="plan-class-days-short" data-value="17"' in page  # each unstaffed session: a class-day
     assert 'data-figure="plan-skill" data-skill="homework_help" data-kind="retired_teacher" data-value="2"' in page
     assert "城西小学" in page and "周一、周二、周三、周四、周五 15:30–17:30" in page
 
@@ -117,7 +121,7 @@ def test_the_export_has_every_gap(app, client, login):
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
     gaps = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
-    assert sorted((row[0], row[2], row[7]) for row in gaps) == [("城东小学", 2, 1), ("城南小学", 1, 1),
+    assert sorted((row[0], row[2], row[7]) for row in gaps) == [("城东小学", 2, 1), ("城南小学", 5, 1),
                                                                   ("城西小学", 10, 2)]
     by_skill = list(workbook.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert sum(row[5] for row in by_skill) == 4

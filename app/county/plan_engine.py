@@ -110,6 +110,7 @@ def plan_school(problem: dict, time_limit: float) -> dict:
     switched: set[tuple] = set()  # volunteer keys whose sessions were first given provider staff
     needs = {key: peak_places(found, _places(key[0])) for key, found in gaps.items()}
     open_after: dict[tuple, int] = {}
+    check = roster  # the last solve: with the extra people once there were gaps
     while gaps:
         check = _solve(extra_people(problem, needs), time_limit)
         solves += 1
@@ -146,8 +147,11 @@ def plan_school(problem: dict, time_limit: float) -> dict:
         "status": roster.get("status"),
         "solves": solves,
         "gaps": out_gaps,
+        # Class-days short of their service as planned now (often only because sessions are unstaffed), ...
+        "plan_errors_before": len({(e.get("group"), e.get("date")) for e in roster.get("plan_errors", [])}),
+        # ... and those left with the extra people: the plan itself must change (extra people do not fix them).
         "plan_errors": [dict(e, group_label=labels.get(e.get("group"), e.get("group") or ""))
-                        for e in roster.get("plan_errors", [])],
+                        for e in check.get("plan_errors", [])],
         "rejected": [{"rules": list(r.get("rules") or []), "reason": r.get("reason", ""),
                       "date": sessions[r["session"]]["date"], "series": sessions[r["session"]].get("series") or ""}
                      for r in roster.get("rejected", []) if r["session"] in sessions],
@@ -161,4 +165,4 @@ def plan_school_safely(args: tuple) -> dict:
         return dict(plan_school(problem, time_limit), school_id=school_id, error="")
     except Exception as error:  # one school's bad week must not lose the county's plan
         return {"school_id": school_id, "error": f"{type(error).__name__}: {error}", "sessions": 0, "staffed": 0,
-                "gaps": [], "plan_errors": [], "rejected": [], "solves": 0, "status": None}
+                "gaps": [], "plan_errors": [], "plan_errors_before": 0, "rejected": [], "solves": 0, "status": None}

@@ -110,11 +110,12 @@ def report(plan: CountyPlan) -> PlanReport:
     schools = (plan.result or {}).get("schools", [])
     gaps, skills, rules = [], {}, []
     totals = {"schools": len(schools), "sessions": 0, "staffed": 0, "unstaffed": 0, "extra": 0,
-              "schools_with_gaps": 0, "closed": True}
+              "schools_with_gaps": 0, "closed": True, "class_days_short": 0}
     for school in schools:
         totals["sessions"] += school["sessions"]
         totals["staffed"] += school["staffed"]
         totals["schools_with_gaps"] += bool(school["gaps"])
+        totals["class_days_short"] += school.get("plan_errors_before", 0)
         for gap in school["gaps"]:
             key = (gap["kind"], gap["skill"], gap["subject"])
             gaps.append(GapRow(
