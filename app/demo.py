@@ -315,6 +315,9 @@ def build_demo(calendar: DemoCalendar | None = None) -> County:
     build_staff_demo(primary, junior)
     build_roster_demo(primary)
     build_school_day_demo(primary, calendar)
+    from app.county.plan_demo import build_county_plan  # the county's coverage plan for next week, solved for real
+
+    build_county_plan(county, calendar)
     return county
 
 

@@ -180,3 +180,22 @@ def test_a_school_without_templates_is_named_not_solved(app):
     db.session.expire_all()
     schools = {s["name"]: s for s in db.session.get(CountyPlan, started.id).result["schools"]}
     assert schools[empty.name]["error"] == "no_sessions" and schools[empty.name]["sessions"] == 0
+
+
+def test_the_demo_county_has_a_finished_plan_with_real_figures(app, client):
+    from app.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo
+
+    county = build_demo()
+    db.session.commit()
+    [found] = db.session.scalars(select(CountyPlan).filter_by(county_id=county.id)).all()
+    assert found.status is RosterJobStatus.DONE
+    schools = {s["name"]: s for s in found.result["schools"]}
+    # Grade 9's three classes have evening self-study at the same time every day, and none of the junior high's
+    # teachers gives self-study: three retired teachers close it.
+    [self_study] = [g for g in schools["第一初级中学"]["gaps"] if g["skill"] == "self_study"]
+    assert (self_study["kind"], self_study["sessions"], self_study["extra"], self_study["closed"]) == (
+        RETIRED_TEACHER, 15, 3, True)
+    officer = next(login for login in DEMO_LOGINS if login.mobile == "13800000001")
+    client.post("/account/login", data={"mobile": officer.mobile, "password": DEMO_PASSWORD})
+    page = client.get(f"/county/plans/{found.id}").get_data(as_text=True)
+    assert "3名能承担自习的退休教师" in page

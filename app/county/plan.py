@@ -142,7 +142,14 @@ def school_problem(school: School, monday: date) -> dict:
 
 
 def problems_of(county_id: int, monday: date) -> list[tuple[School, dict | None, str]]:
-    """(school, problem or None, why none) for every school of the county; reads only."""
+    """(school, problem or None, why none) for every school of the county, then the read transaction ends."""
+    out = build_problems(county_id, monday)
+    db.session.rollback()  # end the read transaction: nothing was written
+    return out
+
+
+def build_problems(county_id: int, monday: date) -> list[tuple[School, dict | None, str]]:
+    """(school, problem or None, why none) for every school of the county, inside the current transaction."""
     out = []
     for school in county_schools(county_id):
         try:
@@ -152,8 +159,24 @@ def problems_of(county_id: int, monday: date) -> list[tuple[School, dict | None,
             out.append((school, None, f"{type(error).__name__}: {error}"))
             continue
         out.append((school, problem, "" if problem["sessions"] else "no_sessions"))
-    db.session.rollback()  # end the read transaction: nothing was written
     return out
+
+
+def tasks_of(built: list[tuple], time_limit: float) -> list[tuple]:
+    """The worker processes' tasks: the schools that have sessions to plan."""
+    return [(school.id, problem, time_limit) for school, problem, why in built if problem and not why]
+
+
+def result_of(built: list[tuple], solved: list[dict]) -> dict:
+    """The plan's result: every school in the county's order, planned or with why not."""
+    by_school = {r["school_id"]: r for r in solved}
+    schools = []
+    for school, _problem, why in built:
+        entry = by_school.get(school.id) or {"sessions": 0, "staffed": 0, "gaps": [], "plan_errors": [],
+                                             "plan_errors_before": 0, "rejected": [], "solves": 0, "status": None,
+                                             "error": why}
+        schools.append(dict(entry, school_id=school.id, name=school.name))
+    return {"schools": schools, "verify_rounds": VERIFY_ROUNDS}
 
 
 def solve_all(tasks: list[tuple], workers: int, on_done) -> list[dict]:
@@ -184,7 +207,7 @@ def run_plan(plan_id: int) -> bool:
     try:
         built = problems_of(plan.county_id, plan.monday)
         plan = db.session.get(CountyPlan, plan_id)
-        tasks = [(school.id, problem, plan.time_limit) for school, problem, why in built if problem and not why]
+        tasks = tasks_of(built, plan.time_limit)
         base.update(stage="solving", needed=len(built), staffed=len(built) - len(tasks))
         _write_progress(plan_id, base)
         skipped = len(built) - len(tasks)
@@ -193,14 +216,9 @@ def run_plan(plan_id: int) -> bool:
             _write_progress(plan_id, dict(base, staffed=skipped + done,
                                           elapsed=round(time_module.monotonic() - started, 1)))
 
-        solved = {r["school_id"]: r for r in solve_all(tasks, processes(current_app), on_done)}
-        schools = []
-        for school, _problem, why in built:
-            entry = solved.get(school.id) or {"sessions": 0, "staffed": 0, "gaps": [], "plan_errors": [],
-                                              "rejected": [], "solves": 0, "status": None, "error": why}
-            schools.append(dict(entry, school_id=school.id, name=school.name))
+        solved = solve_all(tasks, processes(current_app), on_done)
         plan = db.session.get(CountyPlan, plan_id)
-        plan.result = {"schools": schools, "verify_rounds": VERIFY_ROUNDS}
+        plan.result = result_of(built, solved)
         plan.progress = dict(base, stage="done", staffed=len(built),
                              elapsed=round(time_module.monotonic() - started, 1))
         plan.status = RosterJobStatus.DONE
