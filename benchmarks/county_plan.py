@@ -147,7 +147,8 @@ def main() -> int:
         if job.error:
             print(job.error, file=sys.stderr)
             return 1
-        found = report(job)
+        with app.test_request_context():  # the report's words read the locale
+            found = report(job)
         solves = [s["solves"] for s in job.result["schools"]]
         figures = {
             "schools": args.schools, "classes_per_grade": args.classes, "processes": args.processes,

@@ -199,3 +199,12 @@ def test_the_demo_county_has_a_finished_plan_with_real_figures(app, client):
     client.post("/account/login", data={"mobile": officer.mobile, "password": DEMO_PASSWORD})
     page = client.get(f"/county/plans/{found.id}").get_data(as_text=True)
     assert "3名能承担自习的退休教师" in page
+
+
+@pytest.mark.settings(**QUICK)
+def test_the_command_line_plans_the_county_and_prints_the_gaps(app, runner):
+    county, _officer, _schools = small_county()
+    result = runner.invoke(args=["county", "plan", "--county", county.code, "--week", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    assert "week of 2026-11-16: 3 schools, 3 of 20 sessions staffed, 17 not, 4 extra people" in result.output
+    assert db.session.scalar(select(func.count(CountyPlan.id))) == 1

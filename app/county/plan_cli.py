@@ -1,7 +1,7 @@
 """`flask county plan`: a county's coverage plan for a week, run here and now (the same run as the web's job)."""
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -27,12 +27,14 @@ def plan_command(county_code: str, day, time_limit: float | None) -> None:
     found = db.session.get(plan.CountyPlan, started.id)
     if found.error:
         raise click.ClickException(found.error)
-    totals = report(found).totals
+    with current_app.test_request_context():  # the report's words read the locale
+        found_report = report(found)
+    totals = found_report.totals
     click.echo(f"Plan {found.id}, week of {found.monday}: {totals['schools']} schools, {totals['staffed']} of "
                f"{totals['sessions']} sessions staffed, {totals['unstaffed']} not, {totals['extra']} extra people "
                f"would close the gaps; {found.progress.get('elapsed')} s with {found.progress.get('processes')} "
                "processes.")
-    for gap in report(found).gaps:
+    for gap in found_report.gaps:
         click.echo(f"  {gap.school}: {gap.need}, {gap.sessions} sessions ({gap.when}) → {gap.extra}"
                    f"{'' if gap.closed else ' (not all closed)'}")
 
