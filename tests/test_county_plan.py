@@ -60,6 +60,7 @@ def _gaps(found: CountyPlan) -> dict[str, list[tuple]]:
             for s in found.result["schools"]}
 
 
+@pytest.mark.both_databases
 @pytest.mark.settings(**QUICK)
 def test_the_plan_finds_each_schools_gap_and_the_people_that_close_it(app, client, login):
     county, officer, (east, west, south) = small_county()
@@ -90,6 +91,7 @@ def test_the_plan_finds_each_schools_gap_and_the_people_that_close_it(app, clien
     assert status["finished"] and status["progress"]["staffed"] == status["progress"]["needed"] == 3
 
 
+@pytest.mark.both_databases
 @pytest.mark.settings(**QUICK)
 def test_nothing_is_stored_in_the_schools_weeks(app):
     county, officer, (east, west, south) = small_county()
