@@ -181,7 +181,9 @@ def result_of(built: list[tuple], solved: list[dict]) -> dict:
 
 def solve_all(tasks: list[tuple], workers: int, on_done) -> list[dict]:
     """Each task (school id, problem, time limit) through plan_school_safely, `workers` processes at once (spawned:
-    a fresh interpreter holds no database connection and no solver thread of this one); on_done(n) after each."""
+    a fresh interpreter holds no database connection and no solver thread of this one; each imports the engine once,
+    about a second, and the program's main module, which must guard its start as flask, gunicorn, rq and pytest do);
+    on_done(n) after each."""
     results = []
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
