@@ -137,7 +137,7 @@ def main() -> int:
         started = time.monotonic()
         built = plan.problems_of(county.id, MONDAY)
         build_seconds = time.monotonic() - started
-        sessions = sum(len(problem["sessions"]) for _school, problem, _why in built if problem)
+        sessions = sum(len(b.problem["sessions"]) for b in built if b.problem)
         job = plan.enqueue(county, MONDAY, None)
         db.session.commit()
         started = time.monotonic()

@@ -22,6 +22,7 @@ import threading
 import time as time_module
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select, update
@@ -38,6 +39,15 @@ from app.schools.models import County, School
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT = 5.0  # seconds the engine may think about one school's week, per solve
+
+
+class Built(NamedTuple):
+    """One school's part of a plan before solving: its problem, or why it has none ("no_sessions", an error)."""
+
+    school_id: int
+    name: str
+    problem: dict | None
+    why: str
 
 
 def processes(app: Flask) -> int:
@@ -141,41 +151,41 @@ def school_problem(school: School, monday: date) -> dict:
         savepoint.rollback()
 
 
-def problems_of(county_id: int, monday: date) -> list[tuple[School, dict | None, str]]:
-    """(school, problem or None, why none) for every school of the county, then the read transaction ends."""
+def problems_of(county_id: int, monday: date) -> list[Built]:
+    """Every school of the county's problem for the week, then the read transaction ends."""
     out = build_problems(county_id, monday)
     db.session.rollback()  # end the read transaction: nothing was written
     return out
 
 
-def build_problems(county_id: int, monday: date) -> list[tuple[School, dict | None, str]]:
-    """(school, problem or None, why none) for every school of the county, inside the current transaction."""
+def build_problems(county_id: int, monday: date) -> list[Built]:
+    """Every school of the county's problem for the week, inside the current transaction."""
     out = []
     for school in county_schools(county_id):
         try:
             problem = school_problem(school, monday)
         except Exception as error:  # e.g. a template without classes: say so for that school, plan the others
             logger.exception("county plan: the week of %s at school %s could not be built", monday, school.id)
-            out.append((school, None, f"{type(error).__name__}: {error}"))
+            out.append(Built(school.id, school.name, None, f"{type(error).__name__}: {error}"))
             continue
-        out.append((school, problem, "" if problem["sessions"] else "no_sessions"))
+        out.append(Built(school.id, school.name, problem, "" if problem["sessions"] else "no_sessions"))
     return out
 
 
-def tasks_of(built: list[tuple], time_limit: float) -> list[tuple]:
+def tasks_of(built: list[Built], time_limit: float) -> list[tuple]:
     """The worker processes' tasks: the schools that have sessions to plan."""
-    return [(school.id, problem, time_limit) for school, problem, why in built if problem and not why]
+    return [(b.school_id, b.problem, time_limit) for b in built if b.problem and not b.why]
 
 
-def result_of(built: list[tuple], solved: list[dict]) -> dict:
+def result_of(built: list[Built], solved: list[dict]) -> dict:
     """The plan's result: every school in the county's order, planned or with why not."""
     by_school = {r["school_id"]: r for r in solved}
     schools = []
-    for school, _problem, why in built:
-        entry = by_school.get(school.id) or {"sessions": 0, "staffed": 0, "gaps": [], "plan_errors": [],
-                                             "plan_errors_before": 0, "rejected": [], "solves": 0, "status": None,
-                                             "error": why}
-        schools.append(dict(entry, school_id=school.id, name=school.name))
+    for b in built:
+        entry = by_school.get(b.school_id) or {"sessions": 0, "staffed": 0, "gaps": [], "plan_errors": [],
+                                               "plan_errors_before": 0, "rejected": [], "solves": 0,
+                                               "status": None, "error": b.why}
+        schools.append(dict(entry, school_id=b.school_id, name=b.name))
     return {"schools": schools, "verify_rounds": VERIFY_ROUNDS}
 
 
