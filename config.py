@@ -111,6 +111,10 @@ class Config:
         # Roster jobs: "worker" (flask rosters worker), "thread" (inside the web process) or "inline"; unset means
         # thread in development and worker in production (app/rosters/jobs.py). REDIS_URL switches to RQ.
         self.ROSTER_JOB_RUNNER = os.environ.get("ROSTER_JOB_RUNNER") or None
+        # County coverage plans (app/county/plan.py): worker processes (unset: one per core), seconds per solve.
+        for name, kind in (("COUNTY_PLAN_PROCESSES", int), ("COUNTY_PLAN_TIME_LIMIT", float)):
+            if os.environ.get(name):
+                setattr(self, name, kind(os.environ[name]))
         self.NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER") or None
         self.NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS") or Config.NOTIFY_POLL_SECONDS)
         self.SMS_TEMPLATES = {**Config.SMS_TEMPLATES, **json.loads(os.environ.get("SMS_TEMPLATES") or "{}")}

@@ -215,6 +215,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Flask CLI commands (flask demo, ...)."""
     from app.cli import register
+    from app.county.plan_cli import register as register_county_plan
     from app.enrolment.cli import cli as enrolment_cli
     from app.notifications.sender import cli as notifications_cli
     from app.rosters.jobs import cli as rosters_cli
@@ -223,3 +224,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rosters_cli)
     app.cli.add_command(enrolment_cli)
     app.cli.add_command(notifications_cli)
+    register_county_plan(app)  # after every other command: it joins `flask county` if another part made it

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import AdminTitle, GuardianLink, Relationship, Role, User
 from app.complaints.demo import build_complaints_demo, delete_complaints_demo
 from app.county.demo import build_county_history, delete_county_history
+from app.county.plan_demo import build_county_plan
 from app.demo_calendar import DemoCalendar, local_moment
 from app.extensions import db
 from app.models_base import local_time, local_today, school_zone
@@ -323,6 +324,7 @@ def build_demo(calendar: DemoCalendar | None = None) -> County:
     build_county_history(county, calendar)
     build_complaints_demo(county, calendar)
     build_survey_demo(county, calendar)  # after the county's history: its past term is the survey's
+    build_county_plan(county, calendar)  # the county's coverage plan for next week, solved for real
     return county
 
 

@@ -11,6 +11,7 @@ from app.county.models import (
     SessionFact,
     StaffLoadFact,
 )
+from app.county.plan_models import CountyPlan
 from app.daily.models import (
     AdvanceAbsence,
     Alert,
@@ -77,4 +78,5 @@ __all__ = [
     "NoticeAcceptance", "PrivacyNotice", "SensitiveConsent",
     "Delivery", "DeliveryStatus", "NotificationPreference",
     "ActivityRating", "GuardianAnswer", "StaffAnswer", "Survey",
+    "CountyPlan",
 ]

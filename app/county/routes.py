@@ -1,8 +1,5 @@
 """Every page of the county's view, attached to the blueprint (register_blueprints imports the blueprint from here)."""
 
-from app.county import (
-    board_routes,  # noqa: F401
-    bp,  # noqa: F401
-)
+from app.county import board_routes, bp, plan_routes  # noqa: F401
 
 __all__ = ["bp"]

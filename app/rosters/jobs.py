@@ -212,12 +212,18 @@ def next_queued() -> int | None:
 
 
 def run_queued(limit: int | None = None) -> int:
-    """Run queued jobs until none is left (or `limit` ran); the number run."""
+    """Run queued jobs until none is left (or `limit` ran), then the county's queued coverage plans
+    (app/county/plan.py); the number run."""
     ran = 0
     while limit is None or ran < limit:
         job_id = next_queued()
         if job_id is None:
-            break
+            from app.county.plan import run_next_plan  # the county's coverage plans share this worker
+
+            if not run_next_plan():
+                break
+            ran += 1
+            continue
         ran += run_job(job_id)
     return ran
 
