@@ -237,6 +237,48 @@ def test_exports(county, client, login):
     assert client.get("/county/board.xlsx?table=nothing").status_code == 404
 
 
+def test_what_families_say(county, client, login_as):
+    """Satisfaction: A's autumn survey answers 5, 4 and 2 → 3.67 (3 answers); B none. Complaints: A has three (one
+    answered, one with the school past its day, one with the county), B one closed; the spring survey is not the
+    autumn's."""
+    from app.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
+    from app.surveys.models import GuardianAnswer, Survey
+
+    autumn = Survey(county_id=county.county.id, term_name=AUTUMN, opens_on=date(2024, 9, 9),
+                    closes_on=date(2024, 9, 13))
+    spring = Survey(county_id=county.county.id, term_name=SPRING, opens_on=date(2025, 3, 3),
+                    closes_on=date(2025, 3, 7))
+    db.session.add_all([autumn, spring])
+    db.session.flush()
+    pupils = county.pupils_a1 + county.pupils_a2
+    db.session.add_all([GuardianAnswer(survey_id=autumn.id, student_id=p.id, school_id=county.a.id, overall=score)
+                        for p, score in zip(pupils, (5, 4, 2), strict=False)])
+    db.session.add(GuardianAnswer(survey_id=spring.id, student_id=pupils[0].id, school_id=county.a.id, overall=1))
+    due = date(2024, 9, 10)
+    for n, (school, status, respond_by) in enumerate((
+            (county.a, ComplaintStatus.ANSWERED, due), (county.a, ComplaintStatus.OPEN, due),
+            (county.a, ComplaintStatus.ESCALATED, due), (county.b, ComplaintStatus.CLOSED, TODAY))):
+        db.session.add(Complaint(school_id=school.id, county_id=county.county.id, category=ComplaintCategory.OTHER,
+                                 body="…", tracking_hash=f"h{n}", status=status, respond_by=respond_by))
+    db.session.commit()
+
+    login_as(county.officer)
+    html = client.get(f"/county/board?term={AUTUMN}").get_data(as_text=True)
+    a, b = f"school-{county.a.id}", f"school-{county.b.id}"
+    assert figures(html, "board-satisfaction") == {a: "3.67", b: ""}
+    assert figures(html, "board-complaints") == {a: "3", b: "1"}
+    assert figures(html, "board-complaints-open") == {a: "2", b: "0"}
+    spring_html = client.get(f"/county/board?term={SPRING}").get_data(as_text=True)
+    assert figures(spring_html, "board-satisfaction")[a] == "1.00"
+    sheet = load_workbook(io.BytesIO(client.get(f"/county/board.xlsx?table=voices&term={AUTUMN}").data)).active
+    rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["实验A"] == (3.67, 3, 3, 2, 1) and rows["二小B"] == (None, 0, 1, 0, 0)
+    login_as(county.principal_a)
+    school = client.get(f"/county/board/schools/{county.a.id}?term={AUTUMN}").get_data(as_text=True)
+    assert figures(school, "board-complaints") == {a: "3"}  # the principal sees their own school only
+    assert f"/rosters/coverage?school_id={county.a.id}" in school
+
+
 # --- Scale: the queries a page makes do not grow with the schools ---
 
 

@@ -455,3 +455,28 @@ def _total(rows: list[Row], row_id: int, name: str) -> Row:
     for name_ in SUMMED:
         setattr(total, name_, sum(getattr(row, name_) for row in rows))
     return total
+
+
+@dataclass
+class Voice:
+    """What families say about a school: the term survey's overall satisfaction and the complaints filed so far."""
+
+    id: int
+    name: str
+    satisfaction: float | None  # mean of 1–5, None without answers
+    answers: int
+    complaints: int
+    open: int  # with the school or the county, not yet answered
+    overdue: int  # with the school past its day
+
+
+def voices(county_id: int, term_name: str, school_id: int | None = None) -> list[Voice]:
+    """Each school's families' satisfaction in the term's survey (app.surveys.results.school_means) and its complaints
+    (app.complaints.services.county_figures), for the county or one of its schools."""
+    from app.complaints.services import county_figures
+    from app.surveys.results import school_means
+
+    means = school_means(county_id, term_name)
+    return [Voice(school.id, school.name, means.get(school.id, (None, 0))[0], means.get(school.id, (None, 0))[1],
+                  counts.total, counts.open, counts.overdue)
+            for school, counts in county_figures(county_id).schools if school_id in (None, school.id)]

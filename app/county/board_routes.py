@@ -80,7 +80,7 @@ def board_index():
         "county/board.html", county=county, terms=terms, period=period, rows=rows, total=total, today=today,
         providers=board.providers_of(scope, period, today), points=points, chart=_charts(rows, points),
         refreshed_at=board.refreshed_at(scope), activity_label=activity_label, cap=policy.TEACHER_MAX_WEEKLY_MINUTES,
-        min_minutes=policy.MIN_DAILY_MINUTES)
+        min_minutes=policy.MIN_DAILY_MINUTES, voices=board.voices(county.id, period.term.name))
 
 
 @bp.route("/board.xlsx")
@@ -98,6 +98,8 @@ def board_xlsx():
                                            activity_label), name)
     if table == "trend":
         return _xlsx(export.trend_xlsx(county.name, board.trend(scope, terms, today, total.students)), name)
+    if table == "voices":
+        return _xlsx(export.voices_xlsx(period.term.name, board.voices(county.id, period.term.name)), name)
     abort(404)
 
 
@@ -114,7 +116,7 @@ def board_school(school_id: int):
         "county/board_school.html", school=school, terms=terms, period=period, rows=rows, total=line, today=today,
         providers=board.providers_of(scope, period, today), points=points, chart=_charts(rows, points),
         refreshed_at=board.refreshed_at(scope), activity_label=activity_label, cap=policy.TEACHER_MAX_WEEKLY_MINUTES,
-        min_minutes=policy.MIN_DAILY_MINUTES)
+        min_minutes=policy.MIN_DAILY_MINUTES, voices=board.voices(school.county_id, period.term.name, school.id))
 
 
 @bp.route("/board/schools/<int:school_id>.xlsx")
@@ -135,6 +137,9 @@ def board_school_xlsx(school_id: int):
     if table == "trend":
         _rows, line = board.school_rows(school, period, today)
         return _xlsx(export.trend_xlsx(school.name, board.trend(scope, terms, today, line.students)), name)
+    if table == "voices":
+        return _xlsx(export.voices_xlsx(period.term.name, board.voices(school.county_id, period.term.name, school.id)),
+                     name)
     abort(404)
 
 

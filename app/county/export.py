@@ -43,3 +43,11 @@ def days_xlsx(title: str, days) -> bytes:
     header = [_("Date"), _("Service day"), _("Covered"), _("After-school minutes planned")]
     return _workbook(title, header, [[d.on_date, _("yes") if d.service_day else _("declared exception day"),
                                       _("yes") if d.covered else _("no"), d.minutes] for d in days])
+
+
+def voices_xlsx(title: str, voices) -> bytes:
+    """Families' satisfaction and complaints by school."""
+    header = [_("School"), _("Families' satisfaction (of 5)"), _("Answers"), _("Complaints"), _("Not yet answered"),
+              _("Past the school's day")]
+    return _workbook(title, header, [[v.name, None if v.satisfaction is None else round(v.satisfaction, 2), v.answers,
+                                      v.complaints, v.open, v.overdue] for v in voices])
