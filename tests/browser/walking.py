@@ -30,10 +30,13 @@ class Walk:
         self.current = None  # the page of the person acting now
 
     # --- people and pages
-    def phone(self, mobile: str, before_login=None):
-        """A person's own phone (375×812, touch), logged in with the demo password (after `before_login(page)`)."""
-        context = self.browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
-                                           device_scale_factor=1, locale="zh-CN", base_url=self.base_url)
+    def phone(self, mobile: str, before_login=None, width: int = 375, height: int = 812):
+        """A person's own phone (375×812, touch), logged in with the demo password (after `before_login(page)`); a
+        width of 1000 or more is their office computer instead (no touch)."""
+        desk = width >= 1000
+        context = self.browser.new_context(viewport={"width": width, "height": height}, is_mobile=not desk,
+                                           has_touch=not desk, device_scale_factor=1, locale="zh-CN",
+                                           base_url=self.base_url, accept_downloads=True)
         self.contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # the "are you sure?" questions: the person says yes
