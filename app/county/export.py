@@ -3,7 +3,7 @@ no text becomes a formula)."""
 
 from flask_babel import gettext as _
 
-from app.rosters.exports import _workbook
+from app.spreadsheets import table_workbook
 
 
 def _share(value: float | None):
@@ -21,27 +21,27 @@ def rows_xlsx(title: str, first_column: str, rows) -> bytes:
               _share(r.coverage), r.hours, r.register_hours, r.opted_in, r.load.median, r.load.p90, r.load.largest,
               r.load.over_cap, r.rest_minutes, r.subsidy_cents / 100, r.charged_cents / 100, r.waived_cents / 100,
               r.refunded_cents / 100] for r in rows]
-    return _workbook(title, header, lines)
+    return table_workbook(title, header, lines)
 
 
 def providers_xlsx(title: str, lines, activity_label) -> bytes:
     """Provider sessions by provider and category."""
     header = [_("Provider"), _("Category"), _("Sessions"), _("Hours")]
-    return _workbook(title, header, [[p.provider, activity_label(p.activity), p.sessions, p.hours] for p in lines])
+    return table_workbook(title, header, [[p.provider, activity_label(p.activity), p.sessions, p.hours] for p in lines])
 
 
 def trend_xlsx(title: str, points) -> bytes:
     """The trend across terms."""
     header = [_("Term"), _("Placed"), _("Participation %"), _("Service days"), _("Days covered"), _("Covered %"),
               _("Service hours delivered")]
-    return _workbook(title, header, [[p.term, p.placed, _share(p.participation), p.service_days, p.covered_days,
+    return table_workbook(title, header, [[p.term, p.placed, _share(p.participation), p.service_days, p.covered_days,
                                       _share(p.coverage), p.hours] for p in points])
 
 
 def days_xlsx(title: str, days) -> bytes:
     """A class's school days, covered or not."""
     header = [_("Date"), _("Service day"), _("Covered"), _("After-school minutes planned")]
-    return _workbook(title, header, [[d.on_date, _("yes") if d.service_day else _("declared exception day"),
+    return table_workbook(title, header, [[d.on_date, _("yes") if d.service_day else _("declared exception day"),
                                       _("yes") if d.covered else _("no"), d.minutes] for d in days])
 
 
@@ -49,5 +49,6 @@ def voices_xlsx(title: str, voices) -> bytes:
     """Families' satisfaction and complaints by school."""
     header = [_("School"), _("Families' satisfaction (of 5)"), _("Answers"), _("Complaints"), _("Not yet answered"),
               _("Past the school's day")]
-    return _workbook(title, header, [[v.name, None if v.satisfaction is None else round(v.satisfaction, 2), v.answers,
-                                      v.complaints, v.open, v.overdue] for v in voices])
+    return table_workbook(title, header, [
+        [v.name, None if v.satisfaction is None else round(v.satisfaction, 2), v.answers, v.complaints, v.open,
+         v.overdue] for v in voices])

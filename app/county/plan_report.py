@@ -10,13 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from app.county.plan_engine import PROVIDER, RETIRED_TEACHER, VOLUNTEER
 from app.county.plan_models import CountyPlan
 from app.programs.services import activity_label, weekday_label
 from app.rosters.words import in_language, rule_meaning
-from app.spreadsheets import append_row
+from app.spreadsheets import add_table
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -146,40 +145,27 @@ def report(plan: CountyPlan) -> PlanReport:
     return PlanReport(schools, gaps, by_skill, rules, totals)
 
 
-def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list], first: bool = False) -> None:
-    sheet = workbook.active if first else workbook.create_sheet()
-    sheet.title = title[:31]
-    append_row(sheet, header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_row(sheet, row)
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(50, max(8, width * 1.6))
-    sheet.freeze_panes = "A2"
-
-
 def plan_xlsx(plan: CountyPlan) -> bytes:
     """The plan as a workbook: gaps by school, by skill, plan rules broken, and each school's figures."""
     found = report(plan)
     workbook = Workbook()
     yes, no = _("yes"), _("no")
-    _sheet(workbook, _("Gaps by school"),
-           [_("School"), _("Needs"), _("Sessions not staffed"), _("Places missing"), _("When"), _("Why"),
-            _("Extra people that close it"), _("Extra people"), _("Closed when solved again")],
-           [[g.school, g.need, g.sessions, g.places, g.when, g.why, g.extra, g.extra_count, yes if g.closed else no]
-            for g in found.gaps], first=True)
-    _sheet(workbook, _("By skill"),
-           [_("Needs"), _("Schools"), _("Sessions not staffed"), _("Places missing"), _("Extra people that close it"),
-            _("Extra people"), _("Closed when solved again")],
-           [[r.need, r.schools, r.sessions, r.places, r.extra, r.extra_count, yes if r.closed else no]
-            for r in found.by_skill])
-    _sheet(workbook, _("Plan rules"), [_("School"), _("Rule"), _("Rule code"), _("Class or session"), _("Date"),
-                                       _("Reason")],
-           [[r["school"], r["meaning"], r["rule"], r["where"], r["date"], r["reason"]] for r in found.plan_rules])
-    _sheet(workbook, _("Schools"), [_("School"), _("Sessions"), _("Staffed"), _("Problem")],
-           [[s["name"], s["sessions"], s["staffed"], school_problem_words(s)] for s in found.schools])
+    add_table(workbook, _("Gaps by school"),
+              [_("School"), _("Needs"), _("Sessions not staffed"), _("Places missing"), _("When"), _("Why"),
+               _("Extra people that close it"), _("Extra people"), _("Closed when solved again")],
+              [[g.school, g.need, g.sessions, g.places, g.when, g.why, g.extra, g.extra_count, yes if g.closed else no]
+               for g in found.gaps], first=True, widest=50)
+    add_table(workbook, _("By skill"),
+              [_("Needs"), _("Schools"), _("Sessions not staffed"), _("Places missing"),
+               _("Extra people that close it"), _("Extra people"), _("Closed when solved again")],
+              [[r.need, r.schools, r.sessions, r.places, r.extra, r.extra_count, yes if r.closed else no]
+               for r in found.by_skill], widest=50)
+    add_table(workbook, _("Plan rules"),
+              [_("School"), _("Rule"), _("Rule code"), _("Class or session"), _("Date"), _("Reason")],
+              [[r["school"], r["meaning"], r["rule"], r["where"], r["date"], r["reason"]] for r in found.plan_rules],
+              widest=50)
+    add_table(workbook, _("Schools"), [_("School"), _("Sessions"), _("Staffed"), _("Problem")],
+              [[s["name"], s["sessions"], s["staffed"], school_problem_words(s)] for s in found.schools], widest=50)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

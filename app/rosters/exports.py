@@ -1,39 +1,18 @@
 """Exports of published rosters: a person's week, the school's roster and workload, as XLSX (openpyxl); every row
 goes through app.spreadsheets.append_row, so no name or room becomes a formula."""
 
-import io
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 
 from app.extensions import db
 from app.rosters.expected import expected_by_session
 from app.rosters.models import Week, id_of
-from app.spreadsheets import append_row
+from app.spreadsheets import table_workbook
 from app.staff.models import StaffProfile
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    append_row(sheet, header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_row(sheet, row)
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.6))
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def my_week_xlsx(sessions, kind_label, activity_label) -> bytes:
@@ -42,7 +21,7 @@ def my_week_xlsx(sessions, kind_label, activity_label) -> bytes:
               _("Children expected"), _("Minutes")]
     rows = [[s.on_date.isoformat(), s.starts_at.strftime("%H:%M"), s.ends_at.strftime("%H:%M"), kind_label(s.kind),
              activity_label(s.activity), s.room, "、".join(s.classes), s.enrolled, s.minutes] for s in sessions]
-    return _workbook(_("My week"), header, rows)
+    return table_workbook(_("My week"), header, rows)
 
 
 def school_week(school_id: int, monday: date) -> Week | None:
@@ -79,7 +58,7 @@ def roster_xlsx(rows: list[dict], kind_label, activity_label, version: int | Non
     body = [[r["date"], r["start"], r["end"], kind_label(r["kind"]), activity_label(r["activity"]), r["series"],
              r["room"], "、".join(r["classes"]), r["enrolled"], "、".join(r["staff"]) or _("unstaffed")] for r in rows]
     title = _("Roster v%(number)s", number=version) if version else _("Roster")
-    return _workbook(title, header, body)
+    return table_workbook(title, header, body)
 
 
 def workload_rows(school_id: int, monday: date, tally, published_sessions) -> list[dict]:
@@ -105,4 +84,4 @@ def workload_xlsx(rows: list[dict], type_labels) -> bytes:
               _("Subsidy (yuan)")]
     body = [[r["name"], str(type_labels[r["type"]]), r["tally"].sessions, r["tally"].minutes, r["tally"].days,
              r["tally"].rest_minutes, round(r["tally"].subsidy_cents / 100, 2)] for r in rows]
-    return _workbook(_("Workload"), header, body)
+    return table_workbook(_("Workload"), header, body)
