@@ -64,9 +64,14 @@ def english() -> bool:
 
 
 def in_language(sentence: str) -> str:
-    """The half of the engine's "中文 / English" sentence (or "zh / en; zh / en" list) for the user's language."""
+    """The half of the engine's "中文 / English" sentence (or "zh / en; zh / en" list) for the user's language. One
+    " / " splits the whole sentence, whose English half may itself hold "; " (scheduling/explain.py)."""
+    sentence = sentence or ""
+    if sentence.count(" / ") == 1:
+        zh, _sep, en = sentence.partition(" / ")
+        return en if english() else zh
     parts = []
-    for piece in (sentence or "").split("; "):
+    for piece in sentence.split("; "):
         zh, sep, en = piece.partition(" / ")
         parts.append((en if english() else zh) if sep else piece)
     return ("; " if english() else "；").join(parts)

@@ -24,6 +24,7 @@ from app.accounts.models import User  # noqa: E402
 from app.enrolment.models import Application, ApplicationStatus  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models_base import school_zone  # noqa: E402
+from app.rosters.expected import expected_by_session  # noqa: E402
 from app.rosters.models import Assignment, PlannedSession, Week  # noqa: E402
 from app.rosters.services import monday_of, settings_for  # noqa: E402
 from app.schools.models import School  # noqa: E402
@@ -40,14 +41,14 @@ def _session(week: Week, day, school_class, starts: time, ends: time, series: st
     return session
 
 
-def _families(school_class, day, leave_out: set[int]) -> list[dict]:
-    """The class's children with an approved place and a guardian account (the link confirmed), by name."""
+def _families(session, leave_out: set[int]) -> list[dict]:
+    """The children the site expects in the session (app.rosters.expected: a place in an offering running that day)
+    who have a guardian account (the link confirmed), by name."""
+    expected = expected_by_session([session.id])[session.id]
     found = []
-    for student in sorted(school_class.students, key=lambda s: s.name):
+    for student in sorted((a.student for a in expected.children), key=lambda s: s.name):
         links = [link for link in student.guardian_links if link.verified]
-        placed = db.session.scalar(select(Application.id).where(
-            Application.student_id == student.id, Application.status == ApplicationStatus.APPROVED))
-        if student.id in leave_out or not links or placed is None:
+        if student.id in leave_out or not links:
             continue
         found.append({"id": student.id, "name": student.name, "guardian": links[0].guardian.mobile})
     return found
@@ -79,8 +80,8 @@ def arrange() -> dict:
             application.weekdays = sorted({*application.weekdays, day.weekday()})
     db.session.flush()
     child = next(s for s in first.students if s.name == CHILD)
-    others = _families(first, day, {child.id})
-    late = _families(second, day, set())
+    others = _families(running, {child.id})
+    late = _families(ended, set())
     db.session.commit()
     return {"running": running.id, "ended": ended.id, "child": child.id, "excused": others[0], "missing": others[1],
             "uncollected": late[0], "today": day.isoformat()}
