@@ -12,11 +12,12 @@ from scheduling.roster import Roster, roster_from_dict, roster_to_dict
 from scheduling.validate import validate  # noqa: E402
 
 
-def solve(problem, time_limit: float = 10.0, workers: int = 2, on_progress=None) -> Roster:
+def solve(problem, time_limit: float = 10.0, workers: int = 2, on_progress=None, *,
+          wall_clock: bool = False) -> Roster:
     """Solve a problem (Problem, dict or JSON text) into a Roster; see scheduling.solver.solve."""
     from scheduling.solver import solve as _solve
 
-    return _solve(problem, time_limit=time_limit, workers=workers, on_progress=on_progress)
+    return _solve(problem, time_limit=time_limit, workers=workers, on_progress=on_progress, wall_clock=wall_clock)
 
 
 __all__ = ["Problem", "ProblemError", "Roster", "parse_problem", "roster_from_dict", "roster_to_dict", "solve",

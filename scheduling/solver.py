@@ -632,11 +632,15 @@ def _components(problem, active, candidates, gds):
 
 
 def solve(problem, time_limit: float = 10.0, workers: int = 2,
-          on_progress: Callable[[Progress], None] | None = None) -> Roster:
-    """Solve a problem (Problem, dict or JSON text) into a roster within time_limit seconds."""
+          on_progress: Callable[[Progress], None] | None = None, *, wall_clock: bool = False) -> Roster:
+    """Solve a problem (Problem, dict or JSON text) into a roster within time_limit seconds.
+
+    With one worker the limit is the solver's deterministic time (the same roster every run, but the wall time may be
+    a few times the limit); `wall_clock` makes it wall seconds for one worker too (a batch that must end on time: the
+    county coverage plan)."""
     if not isinstance(problem, Problem):
         problem = parse_problem(problem)
-    clock = _Clock(deterministic=workers == 1)
+    clock = _Clock(deterministic=workers == 1 and not wall_clock)
     wall_start = time.monotonic()
 
     # Plan rules.

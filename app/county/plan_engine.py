@@ -85,7 +85,8 @@ def extra_people(problem: dict, needs: dict[tuple, int]) -> dict:
 
 
 def _solve(problem: dict, time_limit: float) -> dict:
-    return scheduling.roster_to_dict(scheduling.solve(problem, time_limit=time_limit, workers=1))
+    # One search worker per process (a process per core), bounded in wall seconds so the county's batch ends on time.
+    return scheduling.roster_to_dict(scheduling.solve(problem, time_limit=time_limit, workers=1, wall_clock=True))
 
 
 def _unstaffed_by_need(problem: dict, roster: dict, force_volunteer: set) -> dict[tuple, list[dict]]:
