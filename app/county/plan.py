@@ -172,9 +172,10 @@ def build_problems(county_id: int, monday: date) -> list[Built]:
     return out
 
 
-def tasks_of(built: list[Built], time_limit: float) -> list[tuple]:
-    """The worker processes' tasks: the schools that have sessions to plan."""
-    return [(b.school_id, b.problem, time_limit) for b in built if b.problem and not b.why]
+def tasks_of(built: list[Built], time_limit: float, *, wall_clock: bool = True) -> list[tuple]:
+    """The worker processes' tasks: the schools that have sessions to plan (each solve bounded in wall seconds, or in
+    the engine's deterministic time with wall_clock False)."""
+    return [(b.school_id, b.problem, time_limit, wall_clock) for b in built if b.problem and not b.why]
 
 
 def result_of(built: list[Built], solved: list[dict]) -> dict:

@@ -84,9 +84,11 @@ def extra_people(problem: dict, needs: dict[tuple, int]) -> dict:
     return out
 
 
-def _solve(problem: dict, time_limit: float) -> dict:
-    # One search worker per process (a process per core), bounded in wall seconds so the county's batch ends on time.
-    return scheduling.roster_to_dict(scheduling.solve(problem, time_limit=time_limit, workers=1, wall_clock=True))
+def _solve(problem: dict, time_limit: float, wall_clock: bool) -> dict:
+    # One search worker per process (a process per core); in wall seconds, so the county's batch ends on time, or in
+    # the engine's deterministic time (the same plan on any machine: the demo's).
+    return scheduling.roster_to_dict(scheduling.solve(problem, time_limit=time_limit, workers=1,
+                                                      wall_clock=wall_clock))
 
 
 def _unstaffed_by_need(problem: dict, roster: dict, force_volunteer: set) -> dict[tuple, list[dict]]:
@@ -100,10 +102,10 @@ def _unstaffed_by_need(problem: dict, roster: dict, force_volunteer: set) -> dic
     return groups
 
 
-def plan_school(problem: dict, time_limit: float) -> dict:
+def plan_school(problem: dict, time_limit: float, wall_clock: bool = True) -> dict:
     """One school's week: sessions, staffed, the gaps by need with the extra people that close them, plan errors
     and rejected sessions (plain data, kept in the plan's result)."""
-    roster = _solve(problem, time_limit)
+    roster = _solve(problem, time_limit, wall_clock)
     sessions = {s["id"]: s for s in problem["sessions"]}
     labels = {g["id"]: g.get("label") or g["id"] for g in problem.get("groups", [])}
     gaps = _unstaffed_by_need(problem, roster, set())
@@ -113,7 +115,7 @@ def plan_school(problem: dict, time_limit: float) -> dict:
     open_after: dict[tuple, int] = {}
     check = roster  # the last solve: with the extra people once there were gaps
     while gaps:
-        check = _solve(extra_people(problem, needs), time_limit)
+        check = _solve(extra_people(problem, needs), time_limit, wall_clock)
         solves += 1
         still = _unstaffed_by_need(problem, check, switched)
         open_after = {key: len(still.get(key, [])) for key in needs}
@@ -160,10 +162,11 @@ def plan_school(problem: dict, time_limit: float) -> dict:
 
 
 def plan_school_safely(args: tuple) -> dict:
-    """A worker process's task: (school id, problem, time limit) → the school's result, or what went wrong."""
-    school_id, problem, time_limit = args
+    """A worker process's task: (school id, problem, time limit, wall clock) → the school's result, or what went
+    wrong."""
+    school_id, problem, time_limit, wall_clock = args
     try:
-        return dict(plan_school(problem, time_limit), school_id=school_id, error="")
+        return dict(plan_school(problem, time_limit, wall_clock), school_id=school_id, error="")
     except Exception as error:  # one school's bad week must not lose the county's plan
         return {"school_id": school_id, "error": f"{type(error).__name__}: {error}", "sessions": 0, "staffed": 0,
                 "gaps": [], "plan_errors": [], "plan_errors_before": 0, "rejected": [], "solves": 0, "status": None}
