@@ -25,6 +25,7 @@ from app.county.models import (
 )
 from app.demo_calendar import DemoCalendar, local_moment
 from app.extensions import db
+from app.rosters.services import school_days_between
 from app.schools.models import County, School, SchoolType, Term
 from app.staff.models import StaffProfile
 from scheduling import policy
@@ -163,7 +164,7 @@ def _weeks(school: School, first: date, last: date, rng: random.Random, *, marks
     sports_class = classes[6] if school.school_type is SchoolType.PRIMARY and len(classes) > 6 else None
     monday = first - timedelta(days=first.weekday())
     while monday <= last:
-        days = facts.school_days(school, max(first, monday), min(last, monday + timedelta(days=6)))
+        days = school_days_between(school, max(first, monday), min(last, monday + timedelta(days=6)))
         if not days:
             monday += timedelta(days=7)
             continue

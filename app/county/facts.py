@@ -31,6 +31,7 @@ from app.extensions import db
 from app.models_base import utcnow
 from app.programs.models import Offering, OfferingKind
 from app.rosters.models import RosterSettings, Week, id_of, planned_session_class
+from app.rosters.services import roster_published, school_days_between
 from app.schools.models import County, School, SchoolClass, Term
 from app.staff.models import StaffProfile, StaffType
 from scheduling import policy
@@ -49,20 +50,6 @@ def _hhmm(text: str) -> time:
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def school_days(school: School, first: date, last: date) -> list[date]:
-    """The school's school days between two dates: the rosters' calendar (weekdays in a term, outside holidays)."""
-    from app.rosters.services import calendar_of
-
-    days: list[date] = []
-    monday = monday_of(first)
-    while monday <= last:
-        week = Week(monday=monday)
-        week.school = school
-        days += [d for d in map(date.fromisoformat, calendar_of(week)["school_days"]) if first <= d <= last]
-        monday += timedelta(days=7)
-    return days
 
 
 def exception_weekdays(offerings: list[Offering]) -> set[int]:
@@ -177,7 +164,7 @@ def class_day_coverage(school: School, first: date, last: date, *, weeks: list[W
     for term in terms:
         if term.id not in by_term:
             continue
-        days = school_days(school, max(first, term.starts_on), min(last, term.ends_on))
+        days = school_days_between(school, max(first, term.starts_on), min(last, term.ends_on))
         service = set(policy.service_days(days, exception_weekdays(by_term[term.id])))
         for day in days:
             work_end = _minutes(school.work_end_on(day))
@@ -327,3 +314,9 @@ def _settings(school_id: int) -> RosterSettings:
     from app.rosters.teacher_views import roster_settings
 
     return roster_settings(school_id)
+
+
+@roster_published.connect
+def _follow_published(week: Week, **_extra) -> None:
+    """A week was published: its school term's facts follow (rosters.services.publish sends it)."""
+    refresh_week(week)

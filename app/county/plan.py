@@ -246,6 +246,7 @@ def run_plan(plan_id: int) -> bool:
     return True
 
 
+@jobs.also_runs
 def run_next_plan() -> bool:
     """Run the oldest queued plan, if any (the roster worker calls this when no roster job waits)."""
     plan_id = db.session.scalar(select(CountyPlan.id).where(CountyPlan.status == RosterJobStatus.QUEUED)

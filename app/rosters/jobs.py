@@ -25,6 +25,7 @@ import os
 import socket
 import threading
 import time as time_module
+from collections.abc import Callable
 from datetime import timedelta
 
 import click
@@ -211,16 +212,25 @@ def next_queued() -> int | None:
         select(RosterJob.id).where(RosterJob.status == RosterJobStatus.QUEUED).order_by(RosterJob.id).limit(1))
 
 
+# Other queued work this worker runs when no roster job waits: each a function that runs the oldest of its kind and
+# says whether there was one (the county's coverage plans register theirs: app/county/plan.py run_next_plan).
+OTHER_QUEUES: list[Callable[[], bool]] = []
+
+
+def also_runs(runner: Callable[[], bool]) -> Callable[[], bool]:
+    """Register another queue's runner with the roster worker (a decorator)."""
+    if runner not in OTHER_QUEUES:
+        OTHER_QUEUES.append(runner)
+    return runner
+
+
 def run_queued(limit: int | None = None) -> int:
-    """Run queued jobs until none is left (or `limit` ran), then the county's queued coverage plans
-    (app/county/plan.py); the number run."""
+    """Run queued jobs until none is left (or `limit` ran), then the other queues' (OTHER_QUEUES); the number run."""
     ran = 0
     while limit is None or ran < limit:
         job_id = next_queued()
         if job_id is None:
-            from app.county.plan import run_next_plan  # the county's coverage plans share this worker
-
-            if not run_next_plan():
+            if not any(runner() for runner in OTHER_QUEUES):
                 break
             ran += 1
             continue

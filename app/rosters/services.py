@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -19,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 import scheduling
 from app.accounts.models import Role, User
-from app.county import facts as county_facts
 from app.extensions import db
 from app.models_base import utcnow
 from app.notifications.services import notify
@@ -62,6 +62,11 @@ PLAN_FIX_HINTS = {
     "EVERY_SCHOOL_DAY": _l("Add the class's after-school sessions on this day, or declare the weekday an exception "
                            "with its reason on the offering."),
 }
+
+
+# Sent with the week once a new version is stored (in the publishing transaction): who reads published rosters elsewhere
+# (the county board's facts) follows without this module knowing them.
+roster_published = Namespace().signal("roster-published")
 
 
 class ChangeRefused(Exception):
@@ -772,7 +777,7 @@ def publish(week: Week, actor: User, *, seen_number: int, note: str = "") -> Ros
     except IntegrityError as error:
         raise PublishConflict() from error
     db.session.refresh(week)
-    county_facts.refresh_week(week)  # the county board's figures follow the published roster
+    roster_published.send(week)  # the county board's figures follow the published roster (app/county/facts.py)
     for key, change in version_diff(previous, version).items():
         user = db.session.get(User, version.roster.get("staff", {}).get(key, {}).get("user_id")
                               or (previous.roster.get("staff", {}).get(key, {}).get("user_id") if previous else None)
