@@ -201,6 +201,9 @@ def test_the_demo_county_has_a_finished_plan_with_real_figures(app, client):
     client.post("/account/login", data={"mobile": officer.mobile, "password": DEMO_PASSWORD})
     page = client.get(f"/county/plans/{found.id}").get_data(as_text=True)
     assert "3名能承担自习的退休教师" in page
+    # The plan rules the extra people do not fix: one folded list per school, headed by how many of each rule.
+    broken = len(schools["第一初级中学"]["plan_errors"])
+    assert broken and f'data-school="第一初级中学" data-value="{broken}"' in page and page.count("<details") == 1
 
 
 @pytest.mark.settings(**QUICK)
