@@ -80,8 +80,27 @@ class Load:
     over_cap: int = 0
 
 
+class Rates:
+    """Participation, coverage and hours delivered from the counts a board line holds (placed, students, service and
+    covered days, minutes)."""
+
+    @property
+    def participation(self) -> float | None:
+        """Children placed ÷ students (None without students)."""
+        return self.placed / self.students if self.students else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Class-days covered ÷ service class-days (None without service days)."""
+        return self.covered_days / self.service_days if self.service_days else None
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
 @dataclass
-class Row:
+class Row(Rates):
     """One line of a board table: a school (or the county), or a class."""
 
     id: int
@@ -102,20 +121,6 @@ class Row:
     refunded_cents: int = 0
 
     @property
-    def participation(self) -> float | None:
-        """Children placed ÷ students (None without students)."""
-        return self.placed / self.students if self.students else None
-
-    @property
-    def coverage(self) -> float | None:
-        """Class-days covered ÷ service class-days (None without service days)."""
-        return self.covered_days / self.service_days if self.service_days else None
-
-    @property
-    def hours(self) -> float:
-        return round(self.minutes / 60, 1)
-
-    @property
     def register_hours(self) -> float:
         return round(self.register_minutes / 60, 1)
 
@@ -134,7 +139,7 @@ class ProviderLine:
 
 
 @dataclass(frozen=True)
-class TrendPoint:
+class TrendPoint(Rates):
     """A term of the trend: participation, school days covered and service hours delivered (so far)."""
 
     term: str
@@ -143,18 +148,6 @@ class TrendPoint:
     service_days: int
     covered_days: int
     minutes: int
-
-    @property
-    def participation(self) -> float | None:
-        return self.placed / self.students if self.students else None
-
-    @property
-    def coverage(self) -> float | None:
-        return self.covered_days / self.service_days if self.service_days else None
-
-    @property
-    def hours(self) -> float:
-        return round(self.minutes / 60, 1)
 
 
 # --- Scopes and periods ---
