@@ -31,7 +31,7 @@ from app.extensions import db
 from app.models_base import utcnow
 from app.programs.models import Offering, OfferingKind
 from app.rosters.models import RosterSettings, Week, id_of, planned_session_class
-from app.rosters.services import roster_published, school_days_between
+from app.rosters.services import exception_weekdays, monday_of, roster_published, school_days_between
 from app.schools.models import County, School, SchoolClass, Term
 from app.staff.models import StaffProfile, StaffType
 from scheduling import policy
@@ -46,16 +46,6 @@ def _minutes(at: time) -> int:
 def _hhmm(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def exception_weekdays(offerings: list[Offering]) -> set[int]:
-    """The weekly exception days the term's after-school offerings declare (a day every one of them skips)."""
-    declared = [set(o.exception_weekdays or ()) for o in offerings]
-    return set.intersection(*declared) if declared else set()
 
 
 def _published_sessions(week: Week) -> dict[int, dict]:
@@ -165,7 +155,7 @@ def class_day_coverage(school: School, first: date, last: date, *, weeks: list[W
         if term.id not in by_term:
             continue
         days = school_days_between(school, max(first, term.starts_on), min(last, term.ends_on))
-        service = set(policy.service_days(days, exception_weekdays(by_term[term.id])))
+        service = set(policy.service_days(days, exception_weekdays(by_term[term.id], term.starts_on, term.ends_on)))
         for day in days:
             work_end = _minutes(school.work_end_on(day))
             for class_id in class_ids:
