@@ -148,6 +148,24 @@ def parse_time(text: str) -> int:
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
+def minutes_of(at: dt.time) -> int:
+    """Minutes after midnight of a time of day."""
+    return at.hour * 60 + at.minute
+
+
+def clock(text: str) -> dt.time:
+    """Turn "HH:MM" into a time of day (ValueError if malformed)."""
+    minutes = parse_time(text)
+    return dt.time(minutes // 60, minutes % 60)
+
+
+def span_minutes(start: dt.time | str, end: dt.time | str) -> int:
+    """Minutes from start to end, each a time of day or "HH:MM"."""
+    def value(at):
+        return parse_time(at) if isinstance(at, str) else minutes_of(at)
+    return value(end) - value(start)
+
+
 def format_time(minutes: int) -> str:
     """Turn minutes after midnight into "HH:MM"."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -42,6 +42,7 @@ from app.schools.models import HolidayKind, School, SchoolClass
 from app.staff.models import StaffProfile, StaffType
 from scheduling import plan as scheduling_plan
 from scheduling import policy
+from scheduling.problem import week_of
 
 # scheduling.validate the function is shadowed by its submodule once that is imported: use the module's function.
 from scheduling.validate import validate as validate_roster
@@ -84,9 +85,7 @@ class PublishConflict(Exception):
 # --- Weeks, settings, calendar -----------------------------------------------------------------
 
 
-def monday_of(day: date) -> date:
-    """The Monday of a date's week."""
-    return day - timedelta(days=day.weekday())
+monday_of = week_of  # the Monday of a date's week: the engine's reading (weekly limits count per such week)
 
 
 def week_dates(week: Week) -> list[date]:
