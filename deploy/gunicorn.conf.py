@@ -9,6 +9,7 @@ for /metrics: emptied when gunicorn starts, a dead worker's figures merged away 
 
 import glob
 import os
+import shutil
 import tempfile
 
 bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -22,8 +23,12 @@ accesslog = None  # each request is logged by the app (app/ops/logs.py), without
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 
+made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="kehou-metrics-")
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before any worker imports prometheus_client
+# gunicorn's control socket defaults to one path per user (~/.gunicorn): two servers on one machine (two nodes, or a
+# test beside a benchmark) would share it. Each keeps its own beside its metrics.
+control_socket = os.path.join(metrics_dir, "gunicorn.ctl")
 
 if os.environ.get("LOG_FORMAT") == "json":  # gunicorn's own lines as JSON too, like the app's
     logconfig_dict = {
@@ -43,6 +48,11 @@ def on_starting(server) -> None:
     os.makedirs(metrics_dir, exist_ok=True)
     for path in glob.glob(os.path.join(metrics_dir, "*.db")):
         os.remove(path)
+
+
+def on_exit(server) -> None:
+    if made_metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def child_exit(server, worker) -> None:
