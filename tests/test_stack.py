@@ -15,12 +15,14 @@ import re
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlparse
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode, urljoin, urlparse
 
 import psycopg
 import pytest
-import requests
 
 from app.demo import DEMO_PASSWORD
 from tests.conftest import unavailable
@@ -84,17 +86,32 @@ class Forms(HTMLParser):
             self.button = None
 
 
+class Answer:
+    def __init__(self, status: int, url: str, body: bytes, headers) -> None:
+        self.status, self.url, self.text, self.headers = status, url, body.decode(errors="replace"), headers
+
+
+def fetch(url: str, *, data: bytes | None = None, headers: dict | None = None, opener=None) -> Answer:
+    """One request (redirects followed); an error status is an answer too."""
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with (opener or urllib.request.build_opener()).open(request, timeout=60) as response:
+            return Answer(response.status, response.geturl(), response.read(), response.headers)
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, url, error.read(), error.headers)
+
+
 class Person:
-    """One person's browser: a cookie session that reads forms and sends them as the page would."""
+    """One person's browser: cookies, and forms read and sent as the page would send them."""
 
     def __init__(self, base: str, who: str) -> None:
         self.base, self.who = base, who
-        self.session = requests.Session()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         self.url, self.page = "", ""
 
     def get(self, path: str) -> str:
-        response = self.session.get(urljoin(self.base, path), timeout=60)
-        assert response.status_code == 200, f"{self.who}: GET {path} answered {response.status_code}"
+        response = fetch(urljoin(self.base, path), opener=self.opener)
+        assert response.status == 200, f"{self.who}: GET {path} answered {response.status}"
         self.url, self.page = response.url, response.text
         return self.page
 
@@ -116,8 +133,8 @@ class Person:
             data = [(key, old) for key, old in data if key != name]
             data += [(name, item) for item in (value if isinstance(value, list) else [value])]
         target = form["action"]
-        response = self.session.post(target, data=data, timeout=60)
-        assert response.status_code == 200, f"{self.who}: POST {target} answered {response.status_code}"
+        response = fetch(target, data=urlencode(data).encode(), opener=self.opener)
+        assert response.status == 200, f"{self.who}: POST {target} answered {response.status}"
         self.url, self.page = response.url, response.text
         return self.page
 
@@ -152,10 +169,10 @@ class Stack:
         deadline = time.monotonic() + START_LIMIT
         while True:  # not a timed assertion: a stack that never gets ready fails here, with its log
             try:
-                response = requests.get(f"{self.base}/readyz", timeout=10)
-                if response.status_code == 200:
-                    return response.json()
-            except requests.RequestException:
+                response = fetch(f"{self.base}/readyz")
+                if response.status == 200:
+                    return json.loads(response.text)
+            except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the stack did not get ready; the end of its log:\n{self.log()[-6000:]}")
@@ -263,7 +280,7 @@ def test_the_stack_signs_up_approves_solves_through_the_worker_and_publishes(sta
     assert re.fullmatch(r"/rosters/jobs/\d+", job_path), f"generating did not start a job: {coordinator.url}"
     deadline = time.monotonic() + JOB_LIMIT
     while True:
-        status = coordinator.session.get(f"{stack.base}{job_path}.json", timeout=30).json()
+        status = json.loads(fetch(f"{stack.base}{job_path}.json", opener=coordinator.opener).text)
         if status["finished"] or time.monotonic() > deadline:
             break
         time.sleep(1)
@@ -278,14 +295,15 @@ def test_the_stack_signs_up_approves_solves_through_the_worker_and_publishes(sta
     assert query(database, "SELECT count(*) FROM roster_version WHERE week_id = %s", week_id)[0] == 1
 
     # 5. What the operators see: ready, metrics that counted it, one JSON line per request with nothing personal.
-    assert requests.get(f"{stack.base}/readyz", timeout=30).status_code == 200
-    assert requests.get(f"{stack.base}/metrics", timeout=30).status_code == 401
-    scrape = requests.get(f"{stack.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    assert fetch(f"{stack.base}/readyz").status == 200
+    assert fetch(f"{stack.base}/metrics").status == 401
+    scrape = fetch(f"{stack.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert scrape.status == 200
     figures = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
                for line in scrape.text.splitlines() if line and not line.startswith("#")}
     assert figures['kehou_roster_jobs{status="done"}'] >= 1
     assert figures['kehou_request_seconds_count{endpoint="accounts.register_verify",status="302"}'] == 1
-    sent = requests.get(f"{stack.base}/healthz", headers={"X-Request-ID": "stack-test-1"}, timeout=30)
+    sent = fetch(f"{stack.base}/healthz", headers={"X-Request-ID": "stack-test-1"})
     assert sent.headers["X-Request-ID"] == "stack-test-1"
     time.sleep(1)  # the web process's last line reaches the log through honcho
     requests_logged = [json.loads(line.split("| ", 1)[1]) for line in stack.log().splitlines()
