@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,7 +56,8 @@ def main() -> int:
             started.append(redis)
             env["REDIS_URL"] = redis.url
             say(f"Redis (throwaway, deleted at the end): REDIS_URL={env['REDIS_URL']}")
-        env.setdefault("RATELIMIT_STORAGE_URI", env["REDIS_URL"].rsplit("/", 1)[0] + "/1")
+        # The login limits count in the same Redis, database 1 (roster jobs use the URL's own).
+        env.setdefault("RATELIMIT_STORAGE_URI", urlsplit(env["REDIS_URL"])._replace(path="/1").geturl())
         say("upgrading the database")
         flask(env, "db", "upgrade")
         say("loading the demo county")
