@@ -139,6 +139,17 @@ def test_readyz_names_redis_when_it_does_not_answer(backend):
     assert {"redis", "roster_worker"} <= failing(response.get_json())
 
 
+def test_readyz_names_the_limiters_redis_when_it_does_not_answer(app, client, redis_server):
+    ready_site()
+    app.config["RATELIMIT_STORAGE_URI"] = redis_server.url
+    status, report = readiness(client)
+    assert status == 200 and report["checks"]["limiter_store"]["ok"]
+    app.config["RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{free_port()}/1"
+    status, report = readiness(client)
+    assert status == 503
+    assert failing(report) == {"limiter_store"}
+
+
 def test_metrics_is_not_there_without_a_token(client):
     assert client.get("/metrics").status_code == 404
 
