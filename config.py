@@ -96,6 +96,10 @@ class Config:
     PASSWORD_ARGON2 = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
     # `flask demo` (one published password for every login) loads or resets only where this is true.
     DEMO_ALLOWED = True
+    # Logs (app/ops/logs.py): "json" writes one JSON object per line, one line per request; anything else: plain text.
+    LOG_FORMAT = "text"
+    # /metrics answers only a scraper sending "Authorization: Bearer <METRICS_TOKEN>"; unset, there is no /metrics.
+    METRICS_TOKEN = ""
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
@@ -122,6 +126,8 @@ class Config:
                      "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_SENDER_NAME", "SITE_URL"):
             setattr(self, name, os.environ.get(name) or getattr(Config, name))
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT") or Config.MAIL_PORT)
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT") or Config.LOG_FORMAT
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or Config.METRICS_TOKEN
         self.MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
         self.MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes")
 

@@ -19,6 +19,7 @@ def create_app(config: type[Config] | str = "development") -> Flask:
 
     register_proxy(app)
     register_extensions(app)
+    register_ops(app)
     register_url_params(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -93,6 +94,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+def register_ops(app: Flask) -> None:
+    """Request ids, timing, metrics and (LOG_FORMAT=json) JSON log lines; before the blueprints' own hooks."""
+    from app.ops import logs
+
+    logs.register(app)
+
+
 def register_url_params(app: Flask) -> None:
     """Ids in URLs within the integer range (404 beyond): the `int` converter every route uses."""
     from app import params
@@ -112,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
     from app.notifications import sender as notification_sender
+    from app.ops import bp as ops_bp
     from app.privacy import bp as privacy_bp
     from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
@@ -122,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from app.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(schools_bp)
     app.register_blueprint(staff_bp)

@@ -40,6 +40,7 @@ from app.enrolment.models import (
     Seat,
 )
 from app.notifications.models import Delivery, DeliveryStatus, Notification, NotificationPreference
+from app.ops.models import ProcessHeartbeat
 from app.privacy.models import NoticeAcceptance, PrivacyNotice, SensitiveConsent
 from app.programs.models import Activity, AgreementText, FeePeriod, NoticeVersion, Offering, OfferingKind, PriorityGroup
 from app.providers.models import Provider, ProviderEvaluation, ProviderStatus, ProviderStatusChange
@@ -79,4 +80,5 @@ __all__ = [
     "Delivery", "DeliveryStatus", "NotificationPreference",
     "ActivityRating", "GuardianAnswer", "StaffAnswer", "Survey",
     "CountyPlan",
+    "ProcessHeartbeat",
 ]

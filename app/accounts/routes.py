@@ -60,8 +60,8 @@ def _start_session(user, *, remember: bool = False) -> None:
 
 
 # Pages an account that must change its password may still open.
-OPEN_DURING_PASSWORD_CHANGE = {"accounts.change_password", "accounts.logout", "main.set_language", "main.healthz",
-                               "static"}
+OPEN_DURING_PASSWORD_CHANGE = {"accounts.change_password", "accounts.logout", "main.set_language", "ops.healthz",
+                               "ops.readyz", "ops.metrics_page", "static"}
 
 
 @bp.before_app_request

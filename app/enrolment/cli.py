@@ -18,6 +18,7 @@ from app.enrolment import allocation
 from app.extensions import db
 from app.models_base import local_today
 from app.notifications.services import send_due
+from app.ops import heartbeat
 from app.surveys.services import send_due_opening_notices
 
 logger = logging.getLogger(__name__)
@@ -29,17 +30,22 @@ cli = AppGroup("enrolment", help="Enrolment: draws at the close of application w
 @click.option("--every", type=float, default=None, help="Keep running, looking again every this many seconds.")
 def run_due_command(every: float | None) -> None:
     """Draw the closed windows and pass on the expired offers (once, or every N seconds)."""
-    while True:
-        allocation.run_due()
-        retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
-        alerts.check_due()  # children missing from a register or not collected: the family is told at once
-        complaints.escalate_due(local_today())  # complaints the school left unanswered past their day go to the county
-        send_due_opening_notices(local_today())  # a quality survey opening today: its families and staff are told
-        db.session.commit()
-        send_due()  # e-mails and SMS due (a site without the sender process still gets them out)
-        db.session.remove()
-        if every is None:
-            click.echo("Due draws, expired offers, data past retention, school-day alerts, overdue complaints and due "
-                       "messages handled.")
-            return
-        time.sleep(every)
+    try:
+        while True:
+            with heartbeat.scheduler_pass(every):  # readiness (/readyz) tells a stopped scheduler and undone work
+                allocation.run_due()
+                retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
+                alerts.check_due()  # children missing from a register or not collected: the family is told at once
+                complaints.escalate_due(local_today())  # unanswered past their day: the county is told
+                send_due_opening_notices(local_today())  # a quality survey opening today: its families and staff
+                db.session.commit()
+                send_due()  # e-mails and SMS due (a site without the sender process still gets them out)
+            db.session.remove()
+            if every is None:
+                click.echo("Due draws, expired offers, data past retention, school-day alerts, overdue complaints and "
+                           "due messages handled.")
+                return
+            time.sleep(every)
+    finally:
+        if every is not None:
+            heartbeat.forget(heartbeat.SCHEDULER)

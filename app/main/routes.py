@@ -1,4 +1,4 @@
-"""Home, dashboard, language, health."""
+"""Home, dashboard, language (health and readiness: app/ops)."""
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
@@ -44,9 +44,3 @@ def set_language():
     if not target.startswith(request.host_url):
         target = url_for("main.index")
     return redirect(target)
-
-
-@bp.route("/healthz")
-def healthz():
-    db.session.execute(db.text("SELECT 1"))
-    return {"status": "ok"}
