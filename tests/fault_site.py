@@ -42,10 +42,15 @@ def seed(url: str, guardians: int) -> dict:
     return plan
 
 
+def site_env(url: str, **extra: str) -> dict:
+    """The environment of the served site and its commands: production, this database, the shared secret."""
+    return harness.serving_env(url, "100000 per minute", secret_key=SECRET_KEY, **extra)
+
+
 def serve(url: str, log: Path, workers: int = 2, **extra: str):
     """gunicorn wsgi:app (production settings, this database) on a free port; (process, base URL)."""
     port = harness.free_port()
-    env = harness.serving_env(url, "100000 per minute", secret_key=SECRET_KEY, **extra)
+    env = site_env(url, **extra)
     process = harness.start_gunicorn(env, port, Namespace(workers=workers, worker_class="sync", threads=1), log)
     return process, f"http://127.0.0.1:{port}"
 
