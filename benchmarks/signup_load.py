@@ -17,6 +17,10 @@ The login limit is per address and every virtual guardian comes from 127.0.0.1, 
 environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production. Everything stops by itself:
 locust at the end of the window, the whole run at --timeout, gunicorn and PostgreSQL on exit, error or Ctrl-C.
 
+Several web nodes (--nodes N): N gunicorn servers on their own ports (each with --workers workers), sharing the one
+PostgreSQL and a throwaway Redis (tests/redis_server.py) for the login limiter; the guardians take the nodes in turn.
+Figures per node and in total; the database check is the same.
+
 Figures: a table on stdout and benchmarks/signup_last_run.json (a run with other sizes writes into its work folder).
 """
 
@@ -221,11 +225,12 @@ def check_database(offering_id: int, outcomes: list[dict]) -> dict:
 # --- What each step costs ---
 
 
-def run_locust(plan_file: Path, results: Path, url: str, args, log: Path) -> tuple[dict, float]:
-    """Run the locustfile headless; its results and its CPU seconds."""
-    return _run_locust(LOCUSTFILE, url, users=args.guardians, spawn_rate=args.guardians / args.ramp,
+def run_locust(plan_file: Path, results: Path, urls: list[str], args, log: Path) -> tuple[dict, float]:
+    """Run the locustfile headless (the guardians take the nodes' URLs in turn); its results and its CPU seconds."""
+    return _run_locust(LOCUSTFILE, urls[0], users=args.guardians, spawn_rate=args.guardians / args.ramp,
                        run_time_s=args.window, results=results, log=log,
-                       env={"SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think})
+                       env={"SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think,
+                            "SIGNUP_NODES": ",".join(urls)})
 
 
 def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
@@ -297,6 +302,17 @@ def summarise(results: dict, guardians: int) -> dict:
     }
 
 
+def per_node(results: dict, urls: list[str], servers_cpu: list[float]) -> list[dict]:
+    """Each node's share: its requests' latency, its journeys, its gunicorn's CPU seconds."""
+    nodes = []
+    for n, url in enumerate(urls):
+        outcomes = [o for o in results["outcomes"] if o.get("node", 0) == n]
+        nodes.append({"url": url, "overall": latency([s for s in results["samples"] if (s[5:] or [0])[0] == n]),
+                      "journeys": len(outcomes), "completed": sum(1 for o in outcomes if not o["failed"]),
+                      "applied": sum(1 for o in outcomes if o["applied"]), "gunicorn_cpu_s": servers_cpu[n]})
+    return nodes
+
+
 def shared_password_hash() -> tuple[str, dict]:
     """The benchmark password hashed once by the app (inside an app context), and what one check of it costs."""
     return _shared_password_hash(PASSWORD)
@@ -323,6 +339,12 @@ def print_table(figures: dict) -> None:
               f"{d['stored_but_reported_failed']:>10} {c['gunicorn']:>10.0f} {c['database']:>5.0f} "
               f"{c['locust']:>6.0f} {c['other_processes']:>5.0f}  {run['verdict']}")
     for name, run in figures.items():
+        for n, node in enumerate(run.get("nodes", [])):
+            o = node["overall"]
+            print(f"  {name} node {n + 1} ({node['url']}): {o['requests']} requests, {o['errors']} errors, p50 "
+                  f"{o['p50_ms']:.0f} ms, p95 {o['p95_ms']:.0f} ms; journeys {node['completed']}/{node['journeys']}, "
+                  f"applied {node['applied']}; gunicorn CPU {node['gunicorn_cpu_s']:.0f} s")
+    for name, run in figures.items():
         for reason, count in run["journeys"]["failures"].items():
             print(f"  {name}: {count} × {reason}")
     print("\nwhere the time goes — each step alone on the idle server (median latency / mean server CPU, ms):")
@@ -339,16 +361,23 @@ def print_table(figures: dict) -> None:
 
 
 def run_database(kind: str, args, workdir: Path) -> dict:
-    """Build, seed, serve and load one database; the figures."""
+    """Build, seed, serve (on args.nodes gunicorn servers) and load one database; the figures."""
     from app import create_app
     from app.extensions import db
 
     folder = workdir / kind
     folder.mkdir()
-    pg = server = None
+    pg = redis = None
+    servers: list = []
     try:
         pg, url = fresh_database(kind, folder, "signup")
-        env = serving_env(url, LOGIN_RATE_LIMIT)
+        extra = {}
+        if args.nodes > 1:  # the nodes share the login limiter's counts, as production's do
+            from tests.redis_server import RedisServer
+
+            redis = RedisServer().start()
+            extra["RATELIMIT_STORAGE_URI"] = redis.url
+        env = serving_env(url, LOGIN_RATE_LIMIT, **extra)
         upgrade(env)
         use_in_this_process(env)
         app = create_app("production")
@@ -363,41 +392,57 @@ def run_database(kind: str, args, workdir: Path) -> dict:
         plan_file = folder / "plan.json"
         plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         print(f"[{kind}] seeded {len(plan['guardians'])} guardians, {plan['classes']} classes, "
-              f"{plan['activities']} activities in {seeding:.1f} s; serving with gunicorn", flush=True)
+              f"{plan['activities']} activities in {seeding:.1f} s; serving with gunicorn"
+              + (f" on {args.nodes} nodes" if args.nodes > 1 else ""), flush=True)
 
-        port = free_port()
-        server = start_gunicorn(env, port, args, folder / "gunicorn.log")
+        urls, logs = [], []
+        for n in range(args.nodes):
+            port = free_port()
+            logs.append(folder / ("gunicorn.log" if args.nodes == 1 else f"gunicorn-node{n + 1}.log"))
+            servers.append(start_gunicorn(env, port, args, logs[-1]))
+            urls.append(f"http://127.0.0.1:{port}")
+        web_pids = [server.pid for server in servers]
         postmaster = postmaster_pid(pg)
+        redis_pids = [redis.process.pid] if redis else []
         time.sleep(3)  # every worker booted, so its import is not counted as serving
-        web_cpu, db_cpu = cpu_seconds([server.pid]), cpu_seconds([postmaster] if postmaster else [])
+        web_cpu = [cpu_seconds([pid]) for pid in web_pids]
+        db_cpu, redis_cpu = cpu_seconds([postmaster] if postmaster else []), cpu_seconds(redis_pids)
         busy, load_before = machine_busy_seconds(), os.getloadavg()[0]
         print(f"[{kind}] locust: {args.guardians} guardians over {args.ramp} s, think {args.think} s, "
               f"window {args.window} s", flush=True)
-        results, locust_cpu = run_locust(plan_file, folder / "results.json", f"http://127.0.0.1:{port}", args,
-                                         folder / "locust.log")
-        cpu = {"gunicorn": round(cpu_seconds([server.pid]) - web_cpu, 1),
+        results, locust_cpu = run_locust(plan_file, folder / "results.json", urls, args, folder / "locust.log")
+        servers_cpu = [round(cpu_seconds([pid]) - before, 1) for pid, before in zip(web_pids, web_cpu, strict=True)]
+        cpu = {"gunicorn": round(sum(servers_cpu), 1),
                "database": round(cpu_seconds([postmaster]) - db_cpu, 1) if postmaster else 0.0,
                "locust": round(locust_cpu, 1)}
+        if redis:
+            cpu["redis"] = round(cpu_seconds(redis_pids) - redis_cpu, 1)
         # Whatever else ran on the machine meanwhile (other test suites...) took CPU from the site: say how much.
         cpu["other_processes"] = round(max(0.0, machine_busy_seconds() - busy - sum(cpu.values())), 1)
         cpu["load_average_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         figures = summarise(results, args.guardians)
+        if args.nodes > 1:
+            figures["nodes"] = per_node(results, urls, servers_cpu)
         with app.app_context():
             figures["database_check"] = check_database(plan["offering_id"], results["outcomes"])
             db.session.remove()
             db.engine.dispose()
-        wait_until_idle([server.pid, *([postmaster] if postmaster else [])])
-        figures["step_costs"] = step_costs(f"http://127.0.0.1:{port}", plan,
-                                           [server.pid, *([postmaster] if postmaster else [])])
-        stop_process(server)
-        server = None
+        served = [*web_pids, *([postmaster] if postmaster else []), *redis_pids]
+        wait_until_idle(served)
+        figures["step_costs"] = step_costs(urls[0], plan, served)
+        for server in servers:
+            stop_process(server)
+        servers = []
         figures["cpu_seconds"] = cpu
         figures["password"] = password
-        figures["gunicorn_log_lines"] = sum(1 for _ in (folder / "gunicorn.log").open())
+        figures["gunicorn_log_lines"] = sum(sum(1 for _ in log.open()) for log in logs)
         figures["verdict"] = verdict(kind, figures)
         return figures
     finally:
-        stop_process(server)
+        for server in servers:
+            stop_process(server)
+        if redis is not None:
+            redis.stop()
         if pg is not None:
             pg.stop()
 
@@ -428,7 +473,9 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=270, help="seconds over which the guardians arrive")
     parser.add_argument("--window", type=int, default=WINDOW_S, help="seconds locust runs at most")
     parser.add_argument("--think", default="1-2", help="seconds a guardian pauses between steps (min-max)")
-    gunicorn_arguments(parser)
+    gunicorn_arguments(parser, "gunicorn workers per node")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="gunicorn servers (web nodes) on their own ports, sharing the database and a Redis")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole benchmark, seconds")
     parser.add_argument("--out", type=Path, help="where the JSON goes (default: benchmarks/signup_last_run.json "
@@ -444,7 +491,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="signup-load-"))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"sign-up day: {args.guardians} guardians, {', '.join(kinds)}; nproc {os.cpu_count()}, load {load_at_start}; "
-          f"gunicorn {args.workers} × {args.worker_class} (threads {args.threads}); "
+          f"{args.nodes} × gunicorn {args.workers} × {args.worker_class} (threads {args.threads}); "
           f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r} for this run only (all guardians come from 127.0.0.1); "
           f"work folder {workdir}", flush=True)
     figures, ok, out = {}, False, None
@@ -462,6 +509,7 @@ def main() -> None:
                 "machine": {"nproc": os.cpu_count(), "load_average_at_start": load_at_start,
                             "python": platform.python_version()},
                 "gunicorn": {"app": "wsgi:app", "APP_CONFIG": "production", "bind": "127.0.0.1:<free port>",
+                             "nodes": args.nodes,
                              "workers": args.workers, "worker_class": args.worker_class, "threads": args.threads,
                              "timeout_s": 60, "access_log": False},
                 "rate_limit": f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r}: the per-address login limit, raised for the "
@@ -473,7 +521,8 @@ def main() -> None:
                 "complete": ok, "results": figures,
             }
             full = args.guardians == DEFAULT_GUARDIANS and args.window == WINDOW_S and ok
-            out = args.out or (LAST_RUN if full else workdir / "signup_run.json")
+            last_run = LAST_RUN if args.nodes == 1 else LAST_RUN.with_name(f"signup_{args.nodes}_nodes_last_run.json")
+            out = args.out or (last_run if full else workdir / "signup_run.json")
             out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             print(f"\nfigures written to {out}")
         if ok and not args.keep and not (figures and out.parent == workdir):

@@ -148,6 +148,7 @@ def test_database_worker_killed_mid_job(app, school_week, client, login, tmp_pat
     again.created_at = utcnow() - timedelta(seconds=jobs.QUEUED_WARNING_SECONDS + 5)
     db.session.commit()
     assert jobs.WORKER_COMMAND in client.get(f"/rosters/jobs/{again.id}").get_data(as_text=True)
+    assert jobs.waiting_without_worker() == 1  # what the readiness check reports
 
     # A worker back: it runs the queued job, and the killed one stays failed (not run twice).
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "rosters", "run-once"], cwd=ROOT,
@@ -155,6 +156,7 @@ def test_database_worker_killed_mid_job(app, school_week, client, login, tmp_pat
     assert "Ran 1 roster job" in result.stdout, result.stdout + result.stderr
     assert fresh(again.id).status is RosterJobStatus.DONE and fresh(job.id).status is RosterJobStatus.FAILED
     assert len(draft_of(week)) == 10
+    assert jobs.waiting_without_worker() == 0
 
 
 def test_rq_worker_killed_mid_job(app, redis_server, school_week, client, login, tmp_path):
@@ -189,6 +191,7 @@ def test_rq_worker_killed_mid_job(app, redis_server, school_week, client, login,
         for worker in Worker.all(connection=connection):
             connection.delete(worker.key)
     assert jobs.RQ_WORKER_COMMAND in client.get(f"/rosters/jobs/{again.id}").get_data(as_text=True)
+    assert jobs.waiting_without_worker() == 1
 
     result = subprocess.run([str(Path(sys.executable).with_name("rq")), "worker", "--burst", "--url",
                              redis_server.url, "--path", str(ROOT), jobs.RQ_QUEUE], cwd=ROOT, env=env,

@@ -42,7 +42,7 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 import scheduling
 from app.extensions import db
@@ -336,6 +336,21 @@ def queued_warning(job: RosterJob) -> str | None:
         return _("This job has not started: the web server that should run it was probably restarted. "
                  "Start the roster run again.")
     return None
+
+
+def waiting_without_worker() -> int:
+    """How many jobs have been queued longer than QUEUED_WARNING_SECONDS with no live worker to run them (what a
+    readiness check reports: 0 when a worker of this app's kind is alive, or when nothing waits that long)."""
+    since = utcnow() - timedelta(seconds=QUEUED_WARNING_SECONDS)
+    waiting = db.session.scalar(select(func.count(RosterJob.id)).where(
+        RosterJob.status == RosterJobStatus.QUEUED, RosterJob.created_at <= since)) or 0
+    if not waiting:
+        return 0
+    app = current_app._get_current_object()
+    mode = runner_mode(app)
+    alive = (database_worker_alive() if mode == "worker" else rq_worker_alive(app) if mode == "rq"
+             else mode == "inline")
+    return 0 if alive else waiting
 
 
 cli = AppGroup("rosters", help="Roster jobs: run the background worker.")
