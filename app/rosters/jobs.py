@@ -311,7 +311,8 @@ def rq_worker_alive(app: Flask) -> bool:
     from rq import Queue, Worker
 
     try:
-        with Redis.from_url(redis_url(app)) as connection:
+        with Redis.from_url(redis_url(app), socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                            socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
             return bool(Worker.all(queue=Queue(RQ_QUEUE, connection=connection)))
     except RedisError:
         logger.warning("roster jobs: Redis at REDIS_URL does not answer")
