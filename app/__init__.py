@@ -192,6 +192,21 @@ def register_database_outage(app: Flask) -> None:
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(DisconnectionError, database_unavailable)
 
+    @app.teardown_appcontext
+    def close_session_though_the_database_went_away(_exc) -> None:
+        """A response already made is not turned into a 500 because the database went away before the request's
+        session could roll back. (Registered after Flask-SQLAlchemy's own teardown, so it runs first.)"""
+        try:
+            db.session.remove()
+        except (OperationalError, DisconnectionError) as error:
+            logger.warning("database went away before the end of %s %s: %s", request.method if request else "-",
+                           request.path if request else "-", str(getattr(error, "orig", None) or error).strip()
+                           .splitlines()[0][:200])
+            try:
+                db.session().invalidate()
+            finally:
+                db.session.registry.clear()
+
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

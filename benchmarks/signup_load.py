@@ -21,6 +21,11 @@ Several web nodes (--nodes N): N gunicorn servers on their own ports (each with 
 PostgreSQL and a throwaway Redis (tests/redis_server.py) for the login limiter; the guardians take the nodes in turn.
 Figures per node and in total; the database check is the same.
 
+A database restart (--restart-db-at S, PostgreSQL): S seconds into the load the server is stopped (as a restart does:
+every session ended) and started again --outage seconds later on the same data and port. Requests meanwhile are
+answered 503; the guardians send them again after a short wait, as the page asks (benchmarks/journey.py), and the
+database check is the same: nothing lost or doubled.
+
 Figures: a table on stdout and benchmarks/signup_last_run.json (a run with other sizes writes into its work folder).
 """
 
@@ -35,6 +40,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -291,6 +297,7 @@ def summarise(results: dict, guardians: int) -> dict:
     journeys = [o["ended"] - o["started"] for o in outcomes if not o["failed"]]
     return {
         "overall": latency(samples) | {"duration_s": round(duration, 1), "rps": round(len(samples) / duration, 1),
+                                       "answered_503": sum(1 for s in samples if s[4] == 503),
                                        "peak_10s_rps": round(max(per_10s.values(), default=0) / 10, 1)},
         "steps": {step: latency([s for s in samples if s[0] == step]) for step in STEPS},
         "journeys": {"guardians": guardians, "started": len(outcomes), "never_started": guardians - len(outcomes),
@@ -339,6 +346,11 @@ def print_table(figures: dict) -> None:
               f"{d['stored_but_reported_failed']:>10} {c['gunicorn']:>10.0f} {c['database']:>5.0f} "
               f"{c['locust']:>6.0f} {c['other_processes']:>5.0f}  {run['verdict']}")
     for name, run in figures.items():
+        if run.get("database_restart"):
+            r = run["database_restart"]
+            print(f"  {name}: database restarted {r['at_s']:.0f} s into the load, down {r['down_s']} s; "
+                  f"{run['overall']['answered_503']} requests answered 503 and sent again")
+    for name, run in figures.items():
         for n, node in enumerate(run.get("nodes", [])):
             o = node["overall"]
             print(f"  {name} node {n + 1} ({node['url']}): {o['requests']} requests, {o['errors']} errors, p50 "
@@ -358,6 +370,28 @@ def print_table(figures: dict) -> None:
 
 
 # --- One run ---
+
+
+class DatabaseRestart(threading.Thread):
+    """Stop the PostgreSQL server `at` seconds from now and start it again `outage` seconds later (same data, same
+    port); what happened, and the CPU its old server had used, in .report."""
+
+    def __init__(self, pg, at: float, outage: float) -> None:
+        super().__init__(daemon=True, name="database-restart")
+        self.pg, self.at, self.outage, self.report = pg, at, outage, {}
+
+    def run(self) -> None:
+        time.sleep(self.at)
+        old = postmaster_pid(self.pg)
+        self.report["old_server_cpu_s"] = cpu_seconds([old])
+        stopping = time.monotonic()
+        self.pg.stop_server("fast")
+        stopped = time.monotonic()
+        time.sleep(self.outage)
+        self.pg.start_server()
+        self.report.update(at_s=self.at, stop_s=round(stopped - stopping, 2),
+                           down_s=round(time.monotonic() - stopped, 2))
+        print(f"[postgresql] database restarted: down {self.report['down_s']} s", flush=True)
 
 
 def run_database(kind: str, args, workdir: Path) -> dict:
@@ -410,7 +444,14 @@ def run_database(kind: str, args, workdir: Path) -> dict:
         busy, load_before = machine_busy_seconds(), os.getloadavg()[0]
         print(f"[{kind}] locust: {args.guardians} guardians over {args.ramp} s, think {args.think} s, "
               f"window {args.window} s", flush=True)
+        restart = DatabaseRestart(pg, args.restart_db_at, args.outage) if pg and args.restart_db_at else None
+        if restart:
+            restart.start()
         results, locust_cpu = run_locust(plan_file, folder / "results.json", urls, args, folder / "locust.log")
+        if restart:
+            restart.join()
+            db_cpu -= restart.report.pop("old_server_cpu_s", 0.0)  # the first server's share, then the new one's
+            postmaster = postmaster_pid(pg)
         servers_cpu = [round(cpu_seconds([pid]) - before, 1) for pid, before in zip(web_pids, web_cpu, strict=True)]
         cpu = {"gunicorn": round(sum(servers_cpu), 1),
                "database": round(cpu_seconds([postmaster]) - db_cpu, 1) if postmaster else 0.0,
@@ -421,6 +462,8 @@ def run_database(kind: str, args, workdir: Path) -> dict:
         cpu["other_processes"] = round(max(0.0, machine_busy_seconds() - busy - sum(cpu.values())), 1)
         cpu["load_average_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         figures = summarise(results, args.guardians)
+        if restart:
+            figures["database_restart"] = restart.report
         if args.nodes > 1:
             figures["nodes"] = per_node(results, urls, servers_cpu)
         with app.app_context():
@@ -456,8 +499,9 @@ def verdict(kind: str, figures: dict) -> str:
         problems.append(f"{check['children_with_two_or_more']} children with two applications")
     if check["stored_but_reported_failed"]:
         problems.append(f"{check['stored_but_reported_failed']} applications stored without the guardian being told")
-    if overall["errors"]:
-        problems.append(f"{overall['errors']} failed requests")
+    outage = overall.get("answered_503", 0) if figures.get("database_restart") else 0  # expected, and sent again
+    if overall["errors"] - outage:
+        problems.append(f"{overall['errors'] - outage} failed requests")
     if journeys["completed"] < journeys["guardians"]:
         problems.append(f"{journeys['guardians'] - journeys['completed']} journeys not completed in the window")
     if kind == "postgresql" and overall["p95_ms"] >= TARGET_P95_MS:
@@ -476,12 +520,17 @@ def main() -> None:
     gunicorn_arguments(parser, "gunicorn workers per node")
     parser.add_argument("--nodes", type=int, default=1,
                         help="gunicorn servers (web nodes) on their own ports, sharing the database and a Redis")
+    parser.add_argument("--restart-db-at", type=float, metavar="SECONDS",
+                        help="PostgreSQL: stop the server this long into the load and start it again --outage later")
+    parser.add_argument("--outage", type=float, default=5.0, help="seconds the database stays down (--restart-db-at)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole benchmark, seconds")
     parser.add_argument("--out", type=Path, help="where the JSON goes (default: benchmarks/signup_last_run.json "
                                                  "for a full-size run, else the work folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, plan, raw samples)")
     args = parser.parse_args()
+    if args.restart_db_at and args.db != "postgresql":
+        parser.error("--restart-db-at restarts the throwaway PostgreSQL: use it with --db postgresql")
     if args.ramp + 30 > args.window:
         parser.error("the ramp must leave at least 30 s of the window for the last guardians' journeys")
 

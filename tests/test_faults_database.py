@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import build_app, unavailable
+from tests.conftest import build_app, dispose_engines, unavailable
 from tests.fault_site import Guardian, applications_per_child, seed, serve
 from tests.pg import PostgresServer, PostgresUnavailable, free_port
 from tests.serving import stop_group
@@ -46,6 +46,34 @@ def test_a_database_that_does_not_answer_gives_a_503_page_with_retry_advice_in_c
     assert OUTAGE_WORDS in page and "30" in page and "Traceback" not in page
     response = client.post("/account/login", data={"mobile": "15000000001", "password": "x"})
     assert response.status_code == 503 and OUTAGE_WORDS in response.get_data(as_text=True)
+
+
+def test_a_page_already_made_is_sent_though_the_database_goes_away_before_the_request_ends(own_postgres):
+    """The server ends the request's connection after the page is made (a restart's timing): the page is sent, not a
+    500 from rolling back on a dead connection at the end of the request."""
+    import psycopg
+
+    from app.extensions import db
+
+    url = own_postgres.create_database("teardown")
+    app = build_app(url)
+    with app.app_context():
+        db.create_all()
+
+    @app.after_request
+    def the_server_ends_every_connection(response):
+        with psycopg.connect(host="127.0.0.1", port=own_postgres.port, user="kehou", dbname="postgres",
+                             autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'teardown'")
+            while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'teardown'").fetchone()[0]:
+                time.sleep(0.05)
+        return response
+
+    client = app.test_client()
+    assert client.get("/programs/notice/offering/1/v1").status_code == 404  # it asked the database
+    assert client.get("/programs/notice/offering/1/v1").status_code == 404  # and the next request works too
+    with app.app_context():
+        dispose_engines()
 
 
 def test_postgresql_restarted_during_sign_up_loses_and_doubles_nothing(own_postgres, tmp_path):
