@@ -33,6 +33,11 @@ def _database_url(default_name: str) -> str:
     return f"sqlite:///{INSTANCE_DIR / default_name}"
 
 
+def limiter_storage_options(uri: str) -> dict:
+    """A Redis store that hangs must not hang the login: give up on it after a second (then the fallback counts)."""
+    return {"socket_connect_timeout": 1, "socket_timeout": 1} if uri.startswith(("redis", "rediss")) else {}
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -44,6 +49,16 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # A pooled connection is tested (a cheap round trip) before each use, so connections the database dropped while
+    # it restarted are replaced quietly instead of failing the next request (app/__init__.py: database_unavailable).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    DATABASE_RETRY_AFTER_SECONDS = 30  # the 503 page's advice and Retry-After header while the database is away
+    # When the limiter's shared store (Redis) does not answer, each process counts in its own memory until the store
+    # is back (flask-limiter logs "falling back to in-memory storage" and, later, "recovered"): logins stay limited,
+    # per process rather than per site. Should even that fail, the request goes through and the error is logged,
+    # rather than nobody being able to log in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     # "Keep me logged in" (guardians only): a month at most, and not sent along with other sites' requests.
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     REMEMBER_COOKIE_SAMESITE = "Lax"
@@ -105,6 +120,7 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
         self.SQLALCHEMY_DATABASE_URI = _database_url("kehou.sqlite")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_STORAGE_OPTIONS = limiter_storage_options(self.RATELIMIT_STORAGE_URI)
         # Per-address limit on login attempts; a load test whose guardians all come from 127.0.0.1 raises it here.
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or Config.LOGIN_RATE_LIMIT
         self.LOGIN_MOBILE_RATE_LIMIT = os.environ.get("LOGIN_MOBILE_RATE_LIMIT") or Config.LOGIN_MOBILE_RATE_LIMIT

@@ -175,6 +175,47 @@ def register_error_handlers(app: Flask) -> None:
     for code in (400, 404, 405, 413, 429, 500):
         app.register_error_handler(code, lambda e, code=code: render_error(e, code))
     app.register_error_handler(CSRFError, lambda e: render_error(e, 400))
+    register_database_outage(app)
+
+
+def register_database_outage(app: Flask) -> None:
+    """The database not answering (restarting, unreachable, a dropped connection) is a 503 that asks to try again
+    shortly, not a 500: nothing half-done is kept (the request's transaction never committed, or committed whole),
+    and the pool replaces dead connections by itself (pool_pre_ping), so the next try works once it is back."""
+    from flask import g, make_response, render_template
+    from sqlalchemy.exc import DisconnectionError, OperationalError
+
+    def database_unavailable(error):
+        logger.warning("database unavailable during %s %s: %s", request.method, request.path,
+                       str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200])
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is dropped at the end of the request anyway
+            logger.debug("rollback after a database outage failed", exc_info=True)
+        g._login_user = login_manager.anonymous_user()  # the page must not ask the database who is logged in
+        seconds = app.config["DATABASE_RETRY_AFTER_SECONDS"]
+        response = make_response(render_template("errors/503.html", retry_after=seconds), 503)
+        response.headers["Retry-After"] = str(seconds)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(DisconnectionError, database_unavailable)
+
+    @app.teardown_appcontext
+    def close_session_though_the_database_went_away(_exc) -> None:
+        """A response already made is not turned into a 500 because the database went away before the request's
+        session could roll back. (Registered after Flask-SQLAlchemy's own teardown, so it runs first.)"""
+        try:
+            db.session.remove()
+        except (OperationalError, DisconnectionError) as error:
+            logger.warning("database went away before the end of %s %s: %s", request.method if request else "-",
+                           request.path if request else "-", str(getattr(error, "orig", None) or error).strip()
+                           .splitlines()[0][:200])
+            try:
+                db.session().invalidate()
+            finally:
+                db.session.registry.clear()
 
 
 CONTENT_SECURITY_POLICY = (

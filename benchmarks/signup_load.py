@@ -17,6 +17,15 @@ The login limit is per address and every virtual guardian comes from 127.0.0.1, 
 environment (LOGIN_RATE_LIMIT, read by config.py); nothing else differs from production. Everything stops by itself:
 locust at the end of the window, the whole run at --timeout, gunicorn and PostgreSQL on exit, error or Ctrl-C.
 
+Several web nodes (--nodes N): N gunicorn servers on their own ports (each with --workers workers), sharing the one
+PostgreSQL and a throwaway Redis (tests/redis_server.py) for the login limiter; the guardians take the nodes in turn.
+Figures per node and in total; the database check is the same.
+
+A database restart (--restart-db-at S, PostgreSQL): S seconds into the load the server is stopped (as a restart does:
+every session ended) and started again --outage seconds later on the same data and port. Requests meanwhile are
+answered 503; the guardians send them again after a short wait, as the page asks (benchmarks/journey.py), and the
+database check is the same: nothing lost or doubled.
+
 Figures: a table on stdout and benchmarks/signup_last_run.json (a run with other sizes writes into its work folder).
 """
 
@@ -31,6 +40,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -221,11 +231,12 @@ def check_database(offering_id: int, outcomes: list[dict]) -> dict:
 # --- What each step costs ---
 
 
-def run_locust(plan_file: Path, results: Path, url: str, args, log: Path) -> tuple[dict, float]:
-    """Run the locustfile headless; its results and its CPU seconds."""
-    return _run_locust(LOCUSTFILE, url, users=args.guardians, spawn_rate=args.guardians / args.ramp,
+def run_locust(plan_file: Path, results: Path, urls: list[str], args, log: Path) -> tuple[dict, float]:
+    """Run the locustfile headless (the guardians take the nodes' URLs in turn); its results and its CPU seconds."""
+    return _run_locust(LOCUSTFILE, urls[0], users=args.guardians, spawn_rate=args.guardians / args.ramp,
                        run_time_s=args.window, results=results, log=log,
-                       env={"SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think})
+                       env={"SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think,
+                            "SIGNUP_NODES": ",".join(urls)})
 
 
 def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
@@ -286,6 +297,7 @@ def summarise(results: dict, guardians: int) -> dict:
     journeys = [o["ended"] - o["started"] for o in outcomes if not o["failed"]]
     return {
         "overall": latency(samples) | {"duration_s": round(duration, 1), "rps": round(len(samples) / duration, 1),
+                                       "answered_503": sum(1 for s in samples if s[4] == 503),
                                        "peak_10s_rps": round(max(per_10s.values(), default=0) / 10, 1)},
         "steps": {step: latency([s for s in samples if s[0] == step]) for step in STEPS},
         "journeys": {"guardians": guardians, "started": len(outcomes), "never_started": guardians - len(outcomes),
@@ -295,6 +307,17 @@ def summarise(results: dict, guardians: int) -> dict:
                      "median_journey_s": round(sorted(journeys)[len(journeys) // 2], 1) if journeys else None,
                      "failures": dict(failures.most_common(8))},
     }
+
+
+def per_node(results: dict, urls: list[str], servers_cpu: list[float]) -> list[dict]:
+    """Each node's share: its requests' latency, its journeys, its gunicorn's CPU seconds."""
+    nodes = []
+    for n, url in enumerate(urls):
+        outcomes = [o for o in results["outcomes"] if o.get("node", 0) == n]
+        nodes.append({"url": url, "overall": latency([s for s in results["samples"] if (s[5:] or [0])[0] == n]),
+                      "journeys": len(outcomes), "completed": sum(1 for o in outcomes if not o["failed"]),
+                      "applied": sum(1 for o in outcomes if o["applied"]), "gunicorn_cpu_s": servers_cpu[n]})
+    return nodes
 
 
 def shared_password_hash() -> tuple[str, dict]:
@@ -323,6 +346,17 @@ def print_table(figures: dict) -> None:
               f"{d['stored_but_reported_failed']:>10} {c['gunicorn']:>10.0f} {c['database']:>5.0f} "
               f"{c['locust']:>6.0f} {c['other_processes']:>5.0f}  {run['verdict']}")
     for name, run in figures.items():
+        if run.get("database_restart"):
+            r = run["database_restart"]
+            print(f"  {name}: database restarted {r['at_s']:.0f} s into the load, down {r['down_s']} s; "
+                  f"{run['overall']['answered_503']} requests answered 503 and sent again")
+    for name, run in figures.items():
+        for n, node in enumerate(run.get("nodes", [])):
+            o = node["overall"]
+            print(f"  {name} node {n + 1} ({node['url']}): {o['requests']} requests, {o['errors']} errors, p50 "
+                  f"{o['p50_ms']:.0f} ms, p95 {o['p95_ms']:.0f} ms; journeys {node['completed']}/{node['journeys']}, "
+                  f"applied {node['applied']}; gunicorn CPU {node['gunicorn_cpu_s']:.0f} s")
+    for name, run in figures.items():
         for reason, count in run["journeys"]["failures"].items():
             print(f"  {name}: {count} × {reason}")
     print("\nwhere the time goes — each step alone on the idle server (median latency / mean server CPU, ms):")
@@ -338,17 +372,46 @@ def print_table(figures: dict) -> None:
 # --- One run ---
 
 
+class DatabaseRestart(threading.Thread):
+    """Stop the PostgreSQL server `at` seconds from now and start it again `outage` seconds later (same data, same
+    port); what happened, and the CPU its old server had used, in .report."""
+
+    def __init__(self, pg, at: float, outage: float) -> None:
+        super().__init__(daemon=True, name="database-restart")
+        self.pg, self.at, self.outage, self.report = pg, at, outage, {}
+
+    def run(self) -> None:
+        time.sleep(self.at)
+        old = postmaster_pid(self.pg)
+        self.report["old_server_cpu_s"] = cpu_seconds([old])
+        stopping = time.monotonic()
+        self.pg.stop_server("fast")
+        stopped = time.monotonic()
+        time.sleep(self.outage)
+        self.pg.start_server()
+        self.report.update(at_s=self.at, stop_s=round(stopped - stopping, 2),
+                           down_s=round(time.monotonic() - stopped, 2))
+        print(f"[postgresql] database restarted: down {self.report['down_s']} s", flush=True)
+
+
 def run_database(kind: str, args, workdir: Path) -> dict:
-    """Build, seed, serve and load one database; the figures."""
+    """Build, seed, serve (on args.nodes gunicorn servers) and load one database; the figures."""
     from app import create_app
     from app.extensions import db
 
     folder = workdir / kind
     folder.mkdir()
-    pg = server = None
+    pg = redis = None
+    servers: list = []
     try:
         pg, url = fresh_database(kind, folder, "signup")
-        env = serving_env(url, LOGIN_RATE_LIMIT)
+        extra = {}
+        if args.nodes > 1:  # the nodes share the login limiter's counts, as production's do
+            from tests.redis_server import RedisServer
+
+            redis = RedisServer().start()
+            extra["RATELIMIT_STORAGE_URI"] = redis.url
+        env = serving_env(url, LOGIN_RATE_LIMIT, **extra)
         upgrade(env)
         use_in_this_process(env)
         app = create_app("production")
@@ -363,41 +426,66 @@ def run_database(kind: str, args, workdir: Path) -> dict:
         plan_file = folder / "plan.json"
         plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         print(f"[{kind}] seeded {len(plan['guardians'])} guardians, {plan['classes']} classes, "
-              f"{plan['activities']} activities in {seeding:.1f} s; serving with gunicorn", flush=True)
+              f"{plan['activities']} activities in {seeding:.1f} s; serving with gunicorn"
+              + (f" on {args.nodes} nodes" if args.nodes > 1 else ""), flush=True)
 
-        port = free_port()
-        server = start_gunicorn(env, port, args, folder / "gunicorn.log")
+        urls, logs = [], []
+        for n in range(args.nodes):
+            port = free_port()
+            logs.append(folder / ("gunicorn.log" if args.nodes == 1 else f"gunicorn-node{n + 1}.log"))
+            servers.append(start_gunicorn(env, port, args, logs[-1]))
+            urls.append(f"http://127.0.0.1:{port}")
+        web_pids = [server.pid for server in servers]
         postmaster = postmaster_pid(pg)
+        redis_pids = [redis.process.pid] if redis else []
         time.sleep(3)  # every worker booted, so its import is not counted as serving
-        web_cpu, db_cpu = cpu_seconds([server.pid]), cpu_seconds([postmaster] if postmaster else [])
+        web_cpu = [cpu_seconds([pid]) for pid in web_pids]
+        db_cpu, redis_cpu = cpu_seconds([postmaster] if postmaster else []), cpu_seconds(redis_pids)
         busy, load_before = machine_busy_seconds(), os.getloadavg()[0]
         print(f"[{kind}] locust: {args.guardians} guardians over {args.ramp} s, think {args.think} s, "
               f"window {args.window} s", flush=True)
-        results, locust_cpu = run_locust(plan_file, folder / "results.json", f"http://127.0.0.1:{port}", args,
-                                         folder / "locust.log")
-        cpu = {"gunicorn": round(cpu_seconds([server.pid]) - web_cpu, 1),
+        restart = DatabaseRestart(pg, args.restart_db_at, args.outage) if pg and args.restart_db_at else None
+        if restart:
+            restart.start()
+        results, locust_cpu = run_locust(plan_file, folder / "results.json", urls, args, folder / "locust.log")
+        if restart:
+            restart.join()
+            db_cpu -= restart.report.pop("old_server_cpu_s", 0.0)  # the first server's share, then the new one's
+            postmaster = postmaster_pid(pg)
+        servers_cpu = [round(cpu_seconds([pid]) - before, 1) for pid, before in zip(web_pids, web_cpu, strict=True)]
+        cpu = {"gunicorn": round(sum(servers_cpu), 1),
                "database": round(cpu_seconds([postmaster]) - db_cpu, 1) if postmaster else 0.0,
                "locust": round(locust_cpu, 1)}
+        if redis:
+            cpu["redis"] = round(cpu_seconds(redis_pids) - redis_cpu, 1)
         # Whatever else ran on the machine meanwhile (other test suites...) took CPU from the site: say how much.
         cpu["other_processes"] = round(max(0.0, machine_busy_seconds() - busy - sum(cpu.values())), 1)
         cpu["load_average_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         figures = summarise(results, args.guardians)
+        if restart:
+            figures["database_restart"] = restart.report
+        if args.nodes > 1:
+            figures["nodes"] = per_node(results, urls, servers_cpu)
         with app.app_context():
             figures["database_check"] = check_database(plan["offering_id"], results["outcomes"])
             db.session.remove()
             db.engine.dispose()
-        wait_until_idle([server.pid, *([postmaster] if postmaster else [])])
-        figures["step_costs"] = step_costs(f"http://127.0.0.1:{port}", plan,
-                                           [server.pid, *([postmaster] if postmaster else [])])
-        stop_process(server)
-        server = None
+        served = [*web_pids, *([postmaster] if postmaster else []), *redis_pids]
+        wait_until_idle(served)
+        figures["step_costs"] = step_costs(urls[0], plan, served)
+        for server in servers:
+            stop_process(server)
+        servers = []
         figures["cpu_seconds"] = cpu
         figures["password"] = password
-        figures["gunicorn_log_lines"] = sum(1 for _ in (folder / "gunicorn.log").open())
+        figures["gunicorn_log_lines"] = sum(sum(1 for _ in log.open()) for log in logs)
         figures["verdict"] = verdict(kind, figures)
         return figures
     finally:
-        stop_process(server)
+        for server in servers:
+            stop_process(server)
+        if redis is not None:
+            redis.stop()
         if pg is not None:
             pg.stop()
 
@@ -411,8 +499,9 @@ def verdict(kind: str, figures: dict) -> str:
         problems.append(f"{check['children_with_two_or_more']} children with two applications")
     if check["stored_but_reported_failed"]:
         problems.append(f"{check['stored_but_reported_failed']} applications stored without the guardian being told")
-    if overall["errors"]:
-        problems.append(f"{overall['errors']} failed requests")
+    outage = overall.get("answered_503", 0) if figures.get("database_restart") else 0  # expected, and sent again
+    if overall["errors"] - outage:
+        problems.append(f"{overall['errors'] - outage} failed requests")
     if journeys["completed"] < journeys["guardians"]:
         problems.append(f"{journeys['guardians'] - journeys['completed']} journeys not completed in the window")
     if kind == "postgresql" and overall["p95_ms"] >= TARGET_P95_MS:
@@ -428,13 +517,20 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=270, help="seconds over which the guardians arrive")
     parser.add_argument("--window", type=int, default=WINDOW_S, help="seconds locust runs at most")
     parser.add_argument("--think", default="1-2", help="seconds a guardian pauses between steps (min-max)")
-    gunicorn_arguments(parser)
+    gunicorn_arguments(parser, "gunicorn workers per node")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="gunicorn servers (web nodes) on their own ports, sharing the database and a Redis")
+    parser.add_argument("--restart-db-at", type=float, metavar="SECONDS",
+                        help="PostgreSQL: stop the server this long into the load and start it again --outage later")
+    parser.add_argument("--outage", type=float, default=5.0, help="seconds the database stays down (--restart-db-at)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole benchmark, seconds")
     parser.add_argument("--out", type=Path, help="where the JSON goes (default: benchmarks/signup_last_run.json "
                                                  "for a full-size run, else the work folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, plan, raw samples)")
     args = parser.parse_args()
+    if args.restart_db_at and args.db != "postgresql":
+        parser.error("--restart-db-at restarts the throwaway PostgreSQL: use it with --db postgresql")
     if args.ramp + 30 > args.window:
         parser.error("the ramp must leave at least 30 s of the window for the last guardians' journeys")
 
@@ -444,7 +540,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="signup-load-"))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"sign-up day: {args.guardians} guardians, {', '.join(kinds)}; nproc {os.cpu_count()}, load {load_at_start}; "
-          f"gunicorn {args.workers} × {args.worker_class} (threads {args.threads}); "
+          f"{args.nodes} × gunicorn {args.workers} × {args.worker_class} (threads {args.threads}); "
           f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r} for this run only (all guardians come from 127.0.0.1); "
           f"work folder {workdir}", flush=True)
     figures, ok, out = {}, False, None
@@ -462,6 +558,7 @@ def main() -> None:
                 "machine": {"nproc": os.cpu_count(), "load_average_at_start": load_at_start,
                             "python": platform.python_version()},
                 "gunicorn": {"app": "wsgi:app", "APP_CONFIG": "production", "bind": "127.0.0.1:<free port>",
+                             "nodes": args.nodes,
                              "workers": args.workers, "worker_class": args.worker_class, "threads": args.threads,
                              "timeout_s": 60, "access_log": False},
                 "rate_limit": f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r}: the per-address login limit, raised for the "
@@ -473,7 +570,8 @@ def main() -> None:
                 "complete": ok, "results": figures,
             }
             full = args.guardians == DEFAULT_GUARDIANS and args.window == WINDOW_S and ok
-            out = args.out or (LAST_RUN if full else workdir / "signup_run.json")
+            last_run = LAST_RUN if args.nodes == 1 else LAST_RUN.with_name(f"signup_{args.nodes}_nodes_last_run.json")
+            out = args.out or (last_run if full else workdir / "signup_run.json")
             out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             print(f"\nfigures written to {out}")
         if ok and not args.keep and not (figures and out.parent == workdir):

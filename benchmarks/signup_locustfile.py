@@ -29,12 +29,13 @@ from journey import LoopbackTLSPolicy, Steps, location_path  # noqa: E402
 PLAN = json.loads(Path(os.environ["SIGNUP_PLAN"]).read_text(encoding="utf-8"))
 RESULTS = Path(os.environ["SIGNUP_RESULTS"])
 THINK = tuple(float(x) for x in os.environ.get("SIGNUP_THINK", "1-2").split("-"))
+NODES = [url for url in os.environ.get("SIGNUP_NODES", "").split(",") if url]  # base URLs of the nodes, if several
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 ERROR_RE = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)  # a field's error (_macros.html)
 FLASH_RE = re.compile(r'<li class="flash flash-\w+">(.*?)</li>', re.S)  # a flashed message (base.html)
 
 pending = list(reversed(PLAN["guardians"]))  # popped one per user: each guardian exactly once
-samples: list[list] = []  # [name, start (epoch s), response time (ms), ok, status]
+samples: list[list] = []  # [name, start (epoch s), response time (ms), ok, status, node]
 outcomes: list[dict] = []
 
 
@@ -108,7 +109,7 @@ class PostForm(HTMLParser):
 def record(request_type, name, response_time, response_length, response=None, context=None, exception=None,
            start_time=None, **kwargs):
     status = getattr(response, "status_code", 0) if response is not None else 0
-    samples.append([name, start_time, response_time, exception is None, status])
+    samples.append([name, start_time, response_time, exception is None, status, (context or {}).get("node", 0)])
 
 
 def write_results(**kwargs) -> None:
@@ -131,7 +132,14 @@ class Guardian(Steps, FastHttpUser):
     def on_start(self) -> None:
         self.client.cookiejar.set_policy(LoopbackTLSPolicy())
         self.guardian = pending.pop() if pending else None
+        # Several nodes ($SIGNUP_NODES, --nodes): the guardians take them in turn, in the order they arrive.
+        self.node = (len(PLAN["guardians"]) - len(pending) - 1) % len(NODES) if NODES else 0
+        if NODES:
+            self.client.base_url = NODES[self.node]
         self.rng = random.Random(f"{PLAN['seed']}:{self.guardian['mobile']}" if self.guardian else 0)
+
+    def context(self) -> dict:
+        return {"node": self.node}
 
     def think(self) -> None:
         gevent.sleep(self.rng.uniform(*THINK))
@@ -142,8 +150,8 @@ class Guardian(Steps, FastHttpUser):
             gevent.sleep(3600)  # done (or nobody left): stay, so no replacement user is spawned
             return
         g = self.guardian
-        outcome = {"mobile": g["mobile"], "student_id": g["student_id"], "started": time.time(), "login": False,
-                   "applied": False, "application_id": None, "failed": None}
+        outcome = {"mobile": g["mobile"], "student_id": g["student_id"], "node": self.node, "started": time.time(),
+                   "login": False, "applied": False, "application_id": None, "failed": None}
         self.run_journey(g, outcome, outcomes, len(PLAN["guardians"]))
 
     def journey(self, g: dict, outcome: dict) -> None:

@@ -93,17 +93,27 @@ class PostgresServer:
         for attempt in range(3):
             self.port = free_port()
             # Durability is pointless for a throwaway test database; turning it off makes commits cheap.
-            options = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
             try:
-                self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file),
-                          "-o", options)
+                self.start_server()
                 self._start_watchdog()
                 return self
             except RuntimeError:
                 if attempt == 2:
                     raise
         return self
+
+    def start_server(self) -> None:
+        """Start the server on this cluster's data directory and port (again, after stop_server)."""
+        # Durability is pointless for a throwaway test database; turning it off makes commits cheap.
+        options = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file),
+                  "-o", options)
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data (start_server brings the same databases back on the same port): an
+        outage. 'fast' ends every session as a restart does; 'immediate' is a crash."""
+        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", mode, "-D", str(self.data_dir))
 
     def _start_watchdog(self) -> None:
         """A detached shell that stops the server if this process dies without its teardown (killed, timed out)."""

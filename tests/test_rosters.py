@@ -496,7 +496,7 @@ def test_a_job_waiting_without_a_worker_says_what_to_run(school_week, client, lo
 def test_the_worker_says_it_is_alive_while_it_runs_and_not_after(school_week, runner, monkeypatch):
     seen = []
 
-    def run_queued_then_stop():
+    def run_queued_then_stop(**_):
         seen.append(jobs.database_worker_alive())
         raise KeyboardInterrupt  # Ctrl-C
 

@@ -10,9 +10,19 @@ How a job runs, by setting:
 
 Claiming is atomic (``UPDATE … WHERE status = 'queued'``), so two workers never run one job.
 Progress is written to the job row in its own short transactions while the solver runs.
-A job left ``running`` by a worker that died (killed, out of memory, machine restarted) is marked failed once it
-has run ``ROSTER_JOB_STALE_MINUTES`` (default 5) past its time limit: checked when its page polls and when a
-worker starts.
+
+Faults:
+- A worker killed mid-solve (``kill -9``, out of memory, machine restarted): the job's roster is stored in the same
+  transaction that marks it done, so a job that dies stores nothing and the week keeps the roster it had. The job is
+  marked failed, not retried (a second run is one click away for the coordinator, and a job that killed its worker,
+  by memory say, would kill the next one too), with a message the job page shows: as soon as the
+  ``flask rosters worker`` that claimed it (named in its progress) has not been heard from for
+  ``WORKER_SILENT_SECONDS``, or, whichever runner, once it has run ``ROSTER_JOB_STALE_MINUTES`` (default 5) past its
+  time limit; checked when its page polls and when a worker starts.
+- Redis unavailable when a job is started (REDIS_URL set): the job is marked failed at once, logged, and its page
+  tells the coordinator the roster was not started and to try again in a few minutes (``QueueUnavailable``). It is
+  not run another way behind the site's back: the web process is no place for a solve, and no database worker may
+  be running beside an RQ one.
 
 Workers say they are alive: ``flask rosters worker`` rewrites its ``roster_worker`` row every ``HEARTBEAT_SECONDS``
 (and deletes it when it stops); an RQ worker keeps its own heartbeat key in Redis. A job still queued
@@ -49,6 +59,7 @@ STALE_MINUTES = 5  # a running job this long past its time limit has lost its wo
 HEARTBEAT_SECONDS = 15  # how often `flask rosters worker` says it is alive
 WORKER_SILENT_SECONDS = 60  # a worker not heard from for this long is taken to be gone
 QUEUED_WARNING_SECONDS = 60  # a job queued this long with no live worker warns the coordinator
+REDIS_TIMEOUT_SECONDS = 2  # a Redis that does not answer within this long is taken to be down
 WORKER_COMMAND = "flask --app wsgi rosters worker"
 RQ_WORKER_COMMAND = f"rq worker --url $REDIS_URL {RQ_QUEUE}"
 
@@ -88,19 +99,35 @@ def dispatch(job_id: int) -> str:
     mode = runner_mode(app)
     if mode == "rq":
         from redis import Redis  # optional: only when REDIS_URL is set
+        from redis.exceptions import RedisError
         from rq import Queue
 
         # The worker's own limit: the solver's time plus room to build and store, so RQ never kills a healthy job.
         with db.session.no_autoflush:
             limit = db.session.get(RosterJob, job_id).time_limit
-        with Redis.from_url(redis_url(app)) as connection:
-            Queue(RQ_QUEUE, connection=connection).enqueue(
-                run_job_standalone, job_id, job_timeout=int(limit) + 300, description=f"roster job {job_id}")
+        try:
+            with Redis.from_url(redis_url(app), socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
+                Queue(RQ_QUEUE, connection=connection).enqueue(
+                    run_job_standalone, job_id, job_timeout=int(limit) + 300, description=f"roster job {job_id}")
+        except RedisError as error:
+            queue_unavailable(job_id, error)
     elif mode == "thread":
         threading.Thread(target=_run_in_app, args=(app, job_id), daemon=True, name=f"roster-job-{job_id}").start()
     elif mode == "inline":
         run_job(job_id)
     return mode
+
+
+def queue_unavailable(job_id: int, error: Exception) -> None:
+    """The job could not be put on the Redis queue: it fails now, saying so, rather than wait for nobody."""
+    logger.error("roster job %s: Redis at REDIS_URL does not answer (%s): job marked failed", job_id, error)
+    db.session.rollback()
+    db.session.execute(
+        update(RosterJob).where(RosterJob.id == job_id, RosterJob.status == RosterJobStatus.QUEUED)
+        .values(status=RosterJobStatus.FAILED, finished_at=utcnow(),
+                error=f"QueueUnavailable: the job queue (Redis) did not answer: {type(error).__name__}: {error}"))
+    db.session.commit()
 
 
 def _run_in_app(app: Flask, job_id: int) -> None:
@@ -140,13 +167,16 @@ def _write_progress(job_id: int, progress: dict, engine=None) -> None:
         connection.execute(update(RosterJob).where(RosterJob.id == job_id).values(progress=progress))
 
 
-def run_job(job_id: int) -> bool:
-    """Claim and run one job; True if this call ran it (done or failed)."""
+def run_job(job_id: int, worker: str | None = None) -> bool:
+    """Claim and run one job (`worker`: the `flask rosters worker` running it, whose heartbeat then vouches for it);
+    True if this call ran it (done or failed)."""
     if not claim(job_id):
         return False
     job = db.session.get(RosterJob, job_id)
     base = dict(job.progress or {})
     base.update(stage="running")
+    if worker:
+        base["worker"] = worker
     _write_progress(job_id, base)
     engine = db.engine  # the solver calls back from its own threads, outside the app context
 
@@ -185,22 +215,32 @@ def fail_stale(job_id: int | None = None) -> int:
     result.
     """
     grace = timedelta(minutes=current_app.config.get("ROSTER_JOB_STALE_MINUTES", STALE_MINUTES))
-    query = select(RosterJob.id, RosterJob.started_at, RosterJob.time_limit).where(
+    query = select(RosterJob.id, RosterJob.started_at, RosterJob.time_limit, RosterJob.progress).where(
         RosterJob.status == RosterJobStatus.RUNNING)
     if job_id is not None:
         query = query.where(RosterJob.id == job_id)
     now = utcnow()
-    stale = [row.id for row in db.session.execute(query)
-             if row.started_at is None or as_utc(row.started_at) + timedelta(seconds=row.time_limit) + grace < now]
+    running = db.session.execute(query).all()
+    named = {(row.progress or {}).get("worker") for row in running} - {None}
+    alive = set(db.session.scalars(select(RosterWorker.name).where(
+        RosterWorker.name.in_(named), RosterWorker.seen_at >= now - timedelta(seconds=WORKER_SILENT_SECONDS)))
+    ) if named else set()
+    stale = {}
+    for row in running:
+        worker = (row.progress or {}).get("worker")
+        if worker and worker not in alive:
+            stale[row.id] = (f"WorkerLost: the roster worker {worker} running this job has not been heard from for "
+                             f"{WORKER_SILENT_SECONDS} seconds (killed or restarted). Start the job again.")
+        elif row.started_at is None or as_utc(row.started_at) + timedelta(seconds=row.time_limit) + grace < now:
+            stale[row.id] = (f"WorkerLost: no result {int(grace.total_seconds() // 60)} minutes after the time "
+                             "limit; the worker running this job stopped (restarted or killed). Start the job again.")
     marked = 0
-    for stale_id in stale:
+    for stale_id, error in stale.items():
         marked += db.session.execute(
             update(RosterJob).where(RosterJob.id == stale_id, RosterJob.status == RosterJobStatus.RUNNING)
-            .values(status=RosterJobStatus.FAILED, finished_at=now,
-                    error=f"WorkerLost: no result {int(grace.total_seconds() // 60)} minutes after the time limit; "
-                          "the worker running this job stopped (restarted or killed). Start the job again.")
+            .values(status=RosterJobStatus.FAILED, finished_at=now, error=error)
         ).rowcount
-        logger.warning("roster job %s was still running long after its time limit: marked failed", stale_id)
+        logger.warning("roster job %s lost its worker: marked failed (%s)", stale_id, error)
     if stale:
         db.session.commit()
     return marked
@@ -224,8 +264,9 @@ def also_runs(runner: Callable[[], bool]) -> Callable[[], bool]:
     return runner
 
 
-def run_queued(limit: int | None = None) -> int:
-    """Run queued jobs until none is left (or `limit` ran), then the other queues' (OTHER_QUEUES); the number run."""
+def run_queued(limit: int | None = None, worker: str | None = None) -> int:
+    """Run queued jobs until none is left (or `limit` ran), then the other queues' (OTHER_QUEUES); the number run
+    (`worker`: the `flask rosters worker` running them)."""
     ran = 0
     while limit is None or ran < limit:
         job_id = next_queued()
@@ -234,7 +275,7 @@ def run_queued(limit: int | None = None) -> int:
                 break
             ran += 1
             continue
-        ran += run_job(job_id)
+        ran += run_job(job_id, worker)
     return ran
 
 
@@ -270,7 +311,8 @@ def rq_worker_alive(app: Flask) -> bool:
     from rq import Queue, Worker
 
     try:
-        with Redis.from_url(redis_url(app)) as connection:
+        with Redis.from_url(redis_url(app), socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                            socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
             return bool(Worker.all(queue=Queue(RQ_QUEUE, connection=connection)))
     except RedisError:
         logger.warning("roster jobs: Redis at REDIS_URL does not answer")
@@ -322,7 +364,7 @@ def worker_command(poll: float) -> None:
     click.echo("Roster worker: waiting for jobs.")
     try:
         while True:
-            if not run_queued():
+            if not run_queued(worker=name):
                 time_module.sleep(poll)
             db.session.remove()
     finally:

@@ -105,6 +105,9 @@ def job_error(error: str) -> str:
     if (error or "").startswith("WorkerLost"):
         return _("The worker running this job stopped (it was restarted or killed) without a result. "
                  "Start the roster run again.")
+    if (error or "").startswith("QueueUnavailable"):
+        return _("The roster run could not be started: the site's job queue is not answering. Nothing was "
+                 "changed. Try again in a few minutes; if it keeps happening, tell whoever runs the site.")
     return error or ""
 
 
