@@ -7,9 +7,10 @@ from flask_login import current_user
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import utcnow
 from app.programs import bp, services
-from app.programs.forms import ActivityForm, AgreementForm, ConfirmForm, GroupForm, OfferingForm, PublishForm
+from app.programs.forms import ActivityForm, AgreementForm, GroupForm, OfferingForm, PublishForm
 from app.programs.models import Activity, NoticeVersion, Offering
 from app.schools.models import School
 

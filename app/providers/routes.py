@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.access import get_for_county_or_404, roles_required
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_today
 from app.providers import bp, services
 from app.providers.forms import (
@@ -17,7 +18,6 @@ from app.providers.forms import (
     STATUS_LABELS,
     VETTING_LABELS,
     ApproveForm,
-    ConfirmForm,
     EvaluationForm,
     ExitForm,
     ProviderForm,
