@@ -70,7 +70,7 @@ def new_offering():
 def offering(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
     return render_template("programs/offering.html", offering=offering, publish_form=PublishForm(),
-                           confirm_form=ConfirmForm(), days=services.service_days(offering),
+                           days=services.service_days(offering),
                            agreement=services.current_agreement(offering.school),
                            window=services.window_summary(offering))
 

@@ -116,8 +116,7 @@ def _render_detail(provider: Provider, **forms):
     if offer_suspension and not suspend_submitted:
         suspend_form.reason_category.data = ReasonCategory.EVALUATION.value
         suspend_form.reason.data = _("Unsatisfactory evaluation for %(term)s", term=latest.term_name)
-    return render_template("providers/detail.html", provider=provider, offer_suspension=offer_suspension,
-                           confirm_form=ConfirmForm(), **forms)
+    return render_template("providers/detail.html", provider=provider, offer_suspension=offer_suspension, **forms)
 
 
 @bp.route("/<int:provider_id>")

@@ -391,7 +391,7 @@ def bind_child():
                   "success")
         return redirect(url_for("schools.bind_child"))
     return render_template("schools/bind_child.html", form=form, links=current_user.guardian_links,
-                           action_form=ConfirmForm(), relationship_labels=RELATIONSHIP_LABELS)
+                           relationship_labels=RELATIONSHIP_LABELS)
 
 
 @bp.route("/children/<int:link_id>/unbind", methods=["POST"])

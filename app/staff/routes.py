@@ -160,7 +160,7 @@ def _availability(profile: StaffProfile, *, member: User | None, page_url: str):
     return render_template("staff/availability.html", profile=profile, member=member, regular=regular,
                            one_off=one_off, teaching=teaching if teaching_allowed else None,
                            regular_windows=regular_windows, one_off_windows=one_off_windows,
-                           weekday_label=services.weekday_label, delete_form=WindowDeleteForm())
+                           weekday_label=services.weekday_label)
 
 
 def _remove_window(profile: StaffProfile) -> None:
