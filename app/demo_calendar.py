@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduling.problem import week_of
+
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 
 AFTER_SCHOOL_OPENS_DAYS = 11  # the window opens this many days before the term starts, 08:00
@@ -46,10 +48,6 @@ class SchoolTerm:
     @property
     def holiday_is_winter(self) -> bool:
         return self.holiday_name == "寒假"
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def _friday_on_or_before(day: date) -> date:
@@ -111,7 +109,7 @@ class DemoCalendar:
     @property
     def this_monday(self) -> date:
         """Monday of the current week; this week and the next are school weeks."""
-        return _monday(self.today)
+        return week_of(self.today)
 
     @property
     def next_monday(self) -> date:

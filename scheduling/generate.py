@@ -112,7 +112,7 @@ def _school_sessions(rng, groups, days, ids, prefix, providers):
         wd = day.weekday()
         # Basic service 15:40–16:40 per class: homework help (primary) or self-study / tutoring (junior).
         for g in groups:
-            if g["grade"] <= 6:
+            if g["grade"] in policy.PRIMARY_GRADES:
                 out.append(_session(ids, day, 940, 1000, "after_school", "homework_help", [g], 1, f"{g['id']}-basic",
                                     room=f"{g['grade']}0{g['id'][-1]}"))
             elif wd in (1, 3):
@@ -192,7 +192,7 @@ def _staff(rng, groups, days, ids, names, campus, providers, holiday, sessions):
     out = []
     needed = sum(s["staff_needed"] * _minutes(s) for s in sessions)
     n_teachers = max(6, round(needed / 225))
-    junior_share = sum(1 for g in groups if g["grade"] >= 7) / max(1, len(groups))
+    junior_share = sum(1 for g in groups if g["grade"] in policy.JUNIOR_GRADES) / max(1, len(groups))
     for _ in range(n_teachers):
         junior = rng.random() < junior_share
         if junior:

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from app.accounts import password_policy
 from app.accounts.models import User
+from app.forms_common import stripped
 
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 PASSWORD_MIN_LENGTH = 8
@@ -20,7 +21,7 @@ def mobile_field(label=None) -> StringField:
             DataRequired(message=_l("Please enter your mobile number.")),
             Regexp(MOBILE_PATTERN, message=_l("A mobile number is 11 digits starting with 1.")),
         ],
-        filters=[lambda value: value.strip() if value else value],
+        filters=[stripped],
         render_kw={"inputmode": "numeric", "autocomplete": "username", "maxlength": 11},
     )
 
@@ -62,7 +63,7 @@ class RegisterForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[
         DataRequired(message=_l("Please enter your name.")),
         Length(max=50, message=_l("At most %(max)d characters.")),
-    ], filters=[lambda value: value.strip() if value else value], render_kw={"autocomplete": "name"})
+    ], filters=[stripped], render_kw={"autocomplete": "name"})
     mobile = mobile_field()
     password = new_password_field(_l("Password"))
     confirm = PasswordField(_l("Password again"), validators=[
@@ -79,7 +80,7 @@ def code_field() -> StringField:
         _l("Code from the SMS"),
         validators=[DataRequired(message=_l("Please enter the code from the SMS.")),
                     Regexp(r"^\d{6}$", message=_l("The code has 6 digits."))],
-        filters=[lambda value: value.strip() if value else value],
+        filters=[stripped],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
     )
 

@@ -9,20 +9,17 @@ from app.accounts.forms import MOBILE_PATTERN, code_field, mobile_field
 from app.complaints.models import ComplaintCategory
 from app.complaints.words import CATEGORY_LABELS
 from app.extensions import db
+from app.forms_common import stripped
 from app.programs.services import published_offerings
 from app.providers.models import Provider
 from scheduling import policy
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _text(label, *, required: bool = True) -> TextAreaField:
     validators = [Length(max=policy.COMPLAINT_TEXT_MAX, message=_l("At most %(max)d characters."))]
     if required:
         validators.insert(0, DataRequired(message=_l("Please fill this in.")))
-    return TextAreaField(label, validators=validators, filters=[_strip],
+    return TextAreaField(label, validators=validators, filters=[stripped],
                          render_kw={"maxlength": policy.COMPLAINT_TEXT_MAX, "rows": 6})
 
 
@@ -37,7 +34,7 @@ class ComplaintForm(FlaskForm):
     offering_id = SelectField(_l("Which service (optional)"), coerce=int, default=0)
     provider_id = SelectField(_l("Which provider (optional)"), coerce=int, default=0)
     identity_shared = BooleanField(_l("The principal and the county may see my name and mobile number"))
-    name = StringField(_l("Your name (optional)"), filters=[_strip],
+    name = StringField(_l("Your name (optional)"), filters=[stripped],
                        validators=[Length(max=50, message=_l("At most %(max)d characters."))],
                        render_kw={"maxlength": 50, "autocomplete": "name"})
     code = code_field()
@@ -76,14 +73,10 @@ class CloseForm(FlaskForm):
     submit = SubmitField(_l("Answer and close"))
 
 
-class ActionForm(FlaskForm):
-    """A POST button carrying only the CSRF token."""
-
-
 class TrackForm(FlaskForm):
     """The tracking link's second half: the mobile number the complaint was filed from."""
 
-    mobile = StringField(_l("The mobile number you filed it from"), filters=[_strip], validators=[
+    mobile = StringField(_l("The mobile number you filed it from"), filters=[stripped], validators=[
         DataRequired(message=_l("Please enter your mobile number.")),
         Regexp(MOBILE_PATTERN, message=_l("A mobile number is 11 digits starting with 1."))],
         render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 11})
@@ -91,7 +84,7 @@ class TrackForm(FlaskForm):
 
 
 def _contact(label, max_length: int, *validators) -> StringField:
-    return StringField(label, filters=[_strip], render_kw={"maxlength": max_length},
+    return StringField(label, filters=[stripped], render_kw={"maxlength": max_length},
                        validators=[Optional(), Length(max=max_length, message=_l("At most %(max)d characters.")),
                                    *validators])
 

@@ -14,7 +14,6 @@ from app.accounts.models import CodePurpose, Role
 from app.accounts.routes import _code_limits, _sms_limits  # the same SMS limits as every other code page
 from app.complaints import bp, services
 from app.complaints.forms import (
-    ActionForm,
     AnswerForm,
     CloseForm,
     ComplaintForm,
@@ -26,6 +25,7 @@ from app.complaints.forms import (
 from app.complaints.models import Complaint, ComplaintCategory, ComplaintStatus
 from app.complaints.words import CATEGORY_LABELS, ESCALATION_LABELS, SHORT_STATUS_LABELS, STATUS_LABELS
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.messaging.sms import SmsError
 from app.params import bounded_int
 from app.schools.models import School
@@ -148,7 +148,7 @@ def _own_complaint_or_404(complaint_id: int) -> Complaint:
 @roles_required(Role.GUARDIAN)
 def my_case(complaint_id: int):
     complaint = _own_complaint_or_404(complaint_id)
-    return render_template("complaints/progress.html", complaint=complaint, escalate_form=ActionForm(),
+    return render_template("complaints/progress.html", complaint=complaint, escalate_form=ConfirmForm(),
                            escalate_url=url_for("complaints.my_escalate", complaint_id=complaint.id))
 
 
@@ -157,7 +157,7 @@ def my_case(complaint_id: int):
 def my_escalate(complaint_id: int):
     """Not satisfied with the school's answer: send it on to the county."""
     complaint = _own_complaint_or_404(complaint_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         _escalate_by_filer(complaint)
     return redirect(url_for("complaints.my_case", complaint_id=complaint.id))
 
@@ -223,7 +223,7 @@ def case(complaint_id: int):
 def _case_page(complaint: Complaint, *, identity=None, answer_form=None, close_form=None):
     return render_template(
         "complaints/case.html", complaint=complaint, identity=identity,
-        may_see_identity=services.may_see_identity(complaint, current_user), action_form=ActionForm(),
+        may_see_identity=services.may_see_identity(complaint, current_user), action_form=ConfirmForm(),
         answer_form=answer_form or AnswerForm(), close_form=close_form or CloseForm())
 
 
@@ -262,7 +262,7 @@ def close(complaint_id: int):
 def reveal(complaint_id: int):
     """Show the filer's name and mobile (when they allowed it), and log the look."""
     complaint = get_for_school_or_404(Complaint, complaint_id)
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         return redirect(url_for("complaints.case", complaint_id=complaint.id))
     identity = services.reveal_identity(complaint, current_user)
     if identity is None:

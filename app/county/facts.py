@@ -14,7 +14,7 @@ A session's register is copied as one bit, ``SessionFact.marked`` (a session wit
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import selectinload
@@ -35,17 +35,9 @@ from app.rosters.services import exception_weekdays, monday_of, roster_published
 from app.schools.models import County, School, SchoolClass, Term
 from app.staff.models import StaffProfile, StaffType
 from scheduling import policy
+from scheduling.problem import clock, minutes_of, parse_time, span_minutes
 
 logger = logging.getLogger(__name__)
-
-
-def _minutes(at: time) -> int:
-    return at.hour * 60 + at.minute
-
-
-def _hhmm(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
 
 
 def _published_sessions(week: Week) -> dict[int, dict]:
@@ -147,7 +139,7 @@ def class_day_coverage(school: School, first: date, last: date, *, weeks: list[W
             continue
         day = date.fromisoformat(entry["date"])
         for class_id in classes_of.get(sid, ()):
-            intervals[(class_id, day)].append((_minutes(_hhmm(entry["start"])), _minutes(_hhmm(entry["end"]))))
+            intervals[(class_id, day)].append((parse_time(entry["start"]), parse_time(entry["end"])))
     class_ids = db.session.scalars(select(SchoolClass.id).where(SchoolClass.school_id == school.id)
                                    .order_by(SchoolClass.id)).all()
     found: list[ClassDay] = []
@@ -157,7 +149,7 @@ def class_day_coverage(school: School, first: date, last: date, *, weeks: list[W
         days = school_days_between(school, max(first, term.starts_on), min(last, term.ends_on))
         service = set(policy.service_days(days, exception_weekdays(by_term[term.id], term.starts_on, term.ends_on)))
         for day in days:
-            work_end = _minutes(school.work_end_on(day))
+            work_end = minutes_of(school.work_end_on(day))
             for class_id in class_ids:
                 blocks = intervals.get((class_id, day), [])
                 found.append(ClassDay(
@@ -227,11 +219,11 @@ def refresh_term(school: School, term: Term) -> None:
             day = date.fromisoformat(entry["date"])
             if not term.starts_on <= day <= term.ends_on:
                 continue
-            start, end = _hhmm(entry["start"]), _hhmm(entry["end"])
+            start, end = clock(entry["start"]), clock(entry["end"])
             people = [profiles[id_of(key)] for key in entry["staff"] if id_of(key) in profiles]
             provider = next((p.user.provider_id for p in people if p.staff_type is StaffType.PROVIDER), None)
             session_rows.append({"school_id": school.id, "term_id": term.id, "monday": week.monday,
-                                 "session_id": sid, "on_date": day, "minutes": _minutes(end) - _minutes(start),
+                                 "session_id": sid, "on_date": day, "minutes": span_minutes(start, end),
                                  "kind": entry["kind"], "activity": entry["activity"], "staff": len(people),
                                  "marked": sid in marked, "provider_id": provider})
             class_rows += [{"school_id": school.id, "term_id": term.id, "session_id": sid, "class_id": class_id}

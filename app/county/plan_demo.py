@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models_base import utcnow
 from app.rosters.models import RosterJobStatus, SessionTemplate
 from app.schools.models import County, School
+from scheduling.policy import JUNIOR_GRADES
 
 DEMO_TIME_LIMIT = 1.0  # per solve, in the engine's deterministic time (the same plan on every machine): the demo's
 # schools are small, and the demo loads in tests many times
@@ -44,7 +45,7 @@ def build_county_plan(county: County, calendar: DemoCalendar) -> CountyPlan:
     """A finished plan of the demo county for next week, as the county officer would get it (flushes)."""
     db.session.flush()
     for school in county.schools:
-        if school.grades and school.grades[0].number >= 7:
+        if school.grades and school.grades[0].number in JUNIOR_GRADES:
             junior_templates(school)
     started = time.monotonic()
     built = plan.build_problems(county.id, calendar.next_monday)

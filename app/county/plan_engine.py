@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 
 import scheduling
 from scheduling import policy
+from scheduling.problem import parse_time
 
 VERIFY_ROUNDS = 3  # solves with extra people after the first, at most
 VOLUNTEER, RETIRED_TEACHER, PROVIDER = "volunteer", "retired_teacher", "provider"
@@ -39,18 +40,13 @@ def remedy_for(session: dict, *, force_volunteer: bool = False) -> tuple[str, st
     return VOLUNTEER, activity, ""
 
 
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def peak_places(sessions: list[dict], per_session) -> int:
     """The most places needed at one moment by these sessions (per_session(s) places each)."""
     peak = 0
     by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for s in sessions:
-        by_day[s["date"]].append((_minutes(s["start"]), per_session(s)))
-        by_day[s["date"]].append((_minutes(s["end"]), -per_session(s)))
+        by_day[s["date"]].append((parse_time(s["start"]), per_session(s)))
+        by_day[s["date"]].append((parse_time(s["end"]), -per_session(s)))
     for events in by_day.values():
         running = 0
         for _moment, change in sorted(events):  # an end sorts before a start at the same minute (touching is free)

@@ -7,18 +7,17 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.accounts.forms import mobile_field
 from app.daily.models import IncidentCategory
-
-_strip = [lambda value: value.strip() if value else value]
+from app.forms_common import stripped
 
 
 class PickupAdultForm(FlaskForm):
     """An adult the family allows to collect the child."""
 
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Please enter the name.")), Length(max=50)],
-                       filters=_strip)
+                       filters=[stripped])
     relation = StringField(_l("Relation to the child (e.g. grandmother)"),
                            validators=[DataRequired(message=_l("Please say who they are to the child.")),
-                                       Length(max=20)], filters=_strip)
+                                       Length(max=20)], filters=[stripped])
     mobile = mobile_field()
 
 
@@ -43,10 +42,10 @@ class IncidentForm(FlaskForm):
                            choices=[SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()])
     occurred_at = TimeField(_l("Time (school time)"), validators=[DataRequired(message=_l("Enter the time."))])
     what_happened = TextAreaField(_l("What happened"), validators=[
-        DataRequired(message=_l("Say what happened.")), Length(max=4000)], filters=_strip)
-    action_taken = TextAreaField(_l("What was done"), validators=[Length(max=4000)], filters=_strip)
+        DataRequired(message=_l("Say what happened.")), Length(max=4000)], filters=[stripped])
+    action_taken = TextAreaField(_l("What was done"), validators=[Length(max=4000)], filters=[stripped])
     internal_note = TextAreaField(_l("Internal note (the school only; the family does not see it)"),
-                                  validators=[Length(max=4000)], filters=_strip)
+                                  validators=[Length(max=4000)], filters=[stripped])
 
     def __init__(self, *args, children=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,4 +56,5 @@ class IncidentForm(FlaskForm):
 class AcknowledgeForm(FlaskForm):
     """The family has read the incident record (a comment if they wish)."""
 
-    comment = TextAreaField(_l("Your comment (optional)"), validators=[Optional(), Length(max=2000)], filters=_strip)
+    comment = TextAreaField(_l("Your comment (optional)"), validators=[Optional(), Length(max=2000)],
+                            filters=[stripped])

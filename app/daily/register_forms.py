@@ -57,9 +57,3 @@ class ResolveForm(FlaskForm):
 
     note = TextAreaField(_l("What happened (required)"), validators=[DataRequired(), Length(max=1000)])
     submit = SubmitField(_l("Resolve"))
-
-
-class ConfirmForm(FlaskForm):
-    """A confirmed button (cancel an absence)."""
-
-    submit = SubmitField(_l("Confirm"))

@@ -12,8 +12,9 @@ from app.access import roles_required
 from app.accounts.models import Role
 from app.daily import access, alerts, bp, register, words
 from app.daily.models import AdvanceAbsence, Alert, Mark
-from app.daily.register_forms import AbsenceForm, ConfirmForm, ResolveForm
+from app.daily.register_forms import AbsenceForm, ResolveForm
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_time, local_today, utcnow
 from app.schools.models import SchoolClass
 from scheduling.policy import ADVANCE_ABSENCE_MAX_DAYS

@@ -22,9 +22,10 @@ from app.enrolment import services as fees
 from app.enrolment.allocation import accepts_applications, apply_by_text
 from app.enrolment.models import Pickup
 from app.enrolment.services import application_for
+from app.forms_common import MultiCheckboxField, stripped
 from app.models_base import utcnow
 from app.privacy.services import FAMILY_SITUATION, SENSITIVE_GROUPS, has_sensitive_data
-from app.programs.forms import MultiCheckboxField, as_choices, priority_group_choices, stripped, weekday_choices
+from app.programs.forms import as_choices, priority_group_choices, weekday_choices
 from app.programs.models import Offering
 from app.schools.models import Student
 from scheduling.policy import FEE_SPAN_MONTHS, evening_study_allowed_for, holiday_care_on
@@ -180,12 +181,6 @@ class ReturnForm(FlaskForm):
                          validators=[DataRequired(message=_l("Please give a reason.")), Length(max=500)],
                          filters=[stripped])
     submit = SubmitField(_l("Return to the guardian"))
-
-
-class ActionForm(FlaskForm):
-    """An empty form: a confirmed POST with a CSRF token."""
-
-    submit = SubmitField(_l("Confirm"))
 
 
 class ApproveForm(FlaskForm):

@@ -14,7 +14,6 @@ from app.audit import services as audit
 from app.enrolment import allocation, bp, need_to_know, records, services
 from app.enrolment.explain import explain_choice, may_see_draw
 from app.enrolment.forms import (
-    ActionForm,
     ApplicationForm,
     ApproveForm,
     ChargeForm,
@@ -34,6 +33,7 @@ from app.enrolment.models import (
     Lottery,
 )
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_time, local_today, utcnow
 from app.programs.models import Offering
 from app.programs.services import current_agreement
@@ -170,7 +170,7 @@ def application(application_id: int):
         audit.health_view("application", application.school_id, f"#{application.student_id} {application.student.name}")
         db.session.commit()
     return render_template("enrolment/application.html", application=application, return_form=ReturnForm(),
-                           action_form=ActionForm(), editable=services.may_edit(application, utcnow()),
+                           action_form=ConfirmForm(), editable=services.may_edit(application, utcnow()),
                            show_reasons=may_see_draw(current_user, application),
                            reasons={c.id: explain_choice(c, viewer=current_user) for c in application.choices},
                            history=records.review_history(application),
@@ -191,7 +191,7 @@ def _choice_of(choice_id: int) -> ActivityChoice:
 def _answer_offer(choice_id: int, answer, done: str):
     """Accept or decline an open offer (it may have expired or been taken away since the page was shown)."""
     choice = _choice_of(choice_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         bring_up_to_date(choice.application.offering)
         if choice.status is ChoiceStatus.OFFERED and answer(choice, current_user):
             flash(done % {"activity": choice.seat_activity.name}, "success")
@@ -253,7 +253,7 @@ def link_siblings(application_id: int):
 @guardian_only
 def unlink_siblings(application_id: int):
     application = application_or_404(application_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         if not allocation.before_draw(application.offering, utcnow()):
             flash(_("The draw has run; links can no longer change."), "error")
         else:
@@ -300,7 +300,7 @@ def withdraw(application_id: int):
     if application.status is ApplicationStatus.WITHDRAWN:
         flash(_("This application is already withdrawn."), "info")
         return redirect(url_for("enrolment.application", application_id=application.id))
-    form = ActionForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         refund = services.withdraw(application, current_user, local_today())
         db.session.commit()
@@ -338,14 +338,14 @@ def review():
     ), key=lambda a: REVIEW_ORDER.index(a.status))
     classes = db.session.scalars(db.select(SchoolClass).filter(SchoolClass.id.in_(class_ids))).all()
     return render_template("enrolment/review.html", applications=applications, classes=classes,
-                           action_form=ActionForm())
+                           action_form=ConfirmForm())
 
 
 @bp.route("/applications/<int:application_id>/confirm", methods=["POST"])
 @roles_required(class_teacher=True)
 def confirm(application_id: int):
     application = application_or_404(application_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         if application.status is not ApplicationStatus.SUBMITTED:
             flash(_("Only a submitted application can be confirmed."), "error")
         else:

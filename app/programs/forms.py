@@ -1,6 +1,6 @@
 """Forms for offerings, activities, publishing and the agreement. Every policy number comes from scheduling.policy."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,6 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -28,10 +27,10 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.forms_common import MultiCheckboxField, stripped
 from app.models_base import as_utc, school_zone
 from app.programs.models import Activity, AllocationMode, FeePeriod, Offering, OfferingKind, PriorityGroup
 from app.programs.services import activity_label, applications_end, care_holidays, weekday_label
@@ -53,25 +52,11 @@ from scheduling.policy import (
     holiday_care_on,
     provider_may_lead,
 )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def minutes(t: time) -> int:
-    return t.hour * 60 + t.minute
+from scheduling.problem import clock, span_minutes
 
 
 def to_cents(value: Decimal | None) -> int:
     return int((value or Decimal(0)) * 100)
-
-
-def policy_time(text: str) -> time:
-    return datetime.strptime(text, "%H:%M").time()
 
 
 def as_choices(pairs) -> list[SelectChoice]:
@@ -90,10 +75,6 @@ def priority_group_choices() -> list[SelectChoice]:
         PriorityGroup.LATE_WORKING: _l("Both guardians work late"),
     }
     return as_choices((g.value, labels[g]) for g in PriorityGroup)
-
-
-def stripped(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def same_minute(a: datetime | None, b: datetime | None) -> bool:
@@ -249,7 +230,7 @@ class OfferingForm(FlaskForm):
             return
         if field.data <= self.starts_at.data:
             raise ValidationError(_l("The end comes before the start."))
-        if not self.is_holiday and minutes(field.data) - minutes(self.starts_at.data) < MIN_DAILY_MINUTES:
+        if not self.is_holiday and span_minutes(self.starts_at.data, field.data) < MIN_DAILY_MINUTES:
             raise ValidationError(_l("After-school service lasts at least %(minutes)d minutes a day.",
                                      minutes=MIN_DAILY_MINUTES))
         days = self.service_days(*self._dates()) if self._dates() is not None else []
@@ -266,7 +247,7 @@ class OfferingForm(FlaskForm):
             raise ValidationError(_l("Evening self-study is for junior-high grades 7 to 9 in term time."))
         if field.data is None or self.evening_starts_at.data is None or field.data <= self.evening_starts_at.data:
             raise ValidationError(_l("Please give the evening self-study's start and an end after it."))
-        if field.data > policy_time(EVENING_END_LATEST):
+        if field.data > clock(EVENING_END_LATEST):
             raise ValidationError(_l("Evening self-study ends by %(time)s.", time=EVENING_END_LATEST))
 
     def validate_apply_deadline(self, field) -> None:
@@ -478,8 +459,3 @@ class AgreementForm(FlaskForm):
                                                            Length(max=10000)])
     submit = SubmitField(_l("Save as a new version"))
 
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a confirmed POST with a CSRF token."""
-
-    submit = SubmitField(_l("Confirm"))

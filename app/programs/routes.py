@@ -7,9 +7,10 @@ from flask_login import current_user
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import utcnow
 from app.programs import bp, services
-from app.programs.forms import ActivityForm, AgreementForm, ConfirmForm, GroupForm, OfferingForm, PublishForm
+from app.programs.forms import ActivityForm, AgreementForm, GroupForm, OfferingForm, PublishForm
 from app.programs.models import Activity, NoticeVersion, Offering
 from app.schools.models import School
 
@@ -69,7 +70,7 @@ def new_offering():
 def offering(offering_id: int):
     offering = get_for_school_or_404(Offering, offering_id)
     return render_template("programs/offering.html", offering=offering, publish_form=PublishForm(),
-                           confirm_form=ConfirmForm(), days=services.service_days(offering),
+                           days=services.service_days(offering),
                            agreement=services.current_agreement(offering.school),
                            window=services.window_summary(offering))
 

@@ -3,10 +3,10 @@
 import logging
 from datetime import date, datetime, timedelta
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.forms_common import chinese_page, in_locale
 from app.models_base import local_time
 from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering
 from app.schools.models import Holiday, HolidayKind, School
@@ -22,23 +22,19 @@ def _allocation():
     return allocation
 
 
-def _label(pair: tuple[str, str]) -> str:
-    return pair[0] if str(get_locale()).startswith("zh") else pair[1]
-
-
 def activity_label(code: str) -> str:
     """An activity code's name in the current language (from the policy module)."""
-    return _label(ACTIVITY_LABELS[code]) if code in ACTIVITY_LABELS else code
+    return in_locale(ACTIVITY_LABELS[code]) if code in ACTIVITY_LABELS else code
 
 
 def kind_label(code: str) -> str:
     """A session kind's name in the current language (from the policy module)."""
-    return _label(KIND_LABELS[code]) if code in KIND_LABELS else code
+    return in_locale(KIND_LABELS[code]) if code in KIND_LABELS else code
 
 
 def weekday_label(day: int) -> str:
     """Monday = 0, in the current language."""
-    return _label(WEEKDAY_LABELS[day])
+    return in_locale(WEEKDAY_LABELS[day])
 
 
 def public_holidays(school: School, starts_on: date, ends_on: date) -> set[date]:
@@ -96,7 +92,7 @@ def groups_of(activity: Activity) -> list[Activity]:
 def group_name(original: Activity) -> str:
     """A name for the next group of an activity: "足球（二组）", "Football (group 2)"."""
     number = len(groups_of(original)) + 2
-    if str(get_locale()).startswith("zh") and number <= 10:
+    if chinese_page() and number <= 10:
         number = "零一二三四五六七八九十"[number]
     return _("%(name)s (group %(number)s)", name=original.name, number=number)
 

@@ -5,13 +5,13 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.forms import MOBILE_PATTERN, PASSWORD_MIN_LENGTH
 from app.accounts.models import User
 from app.extensions import db
+from app.forms_common import MultiCheckboxField, stripped
 from app.models_base import local_today
 from app.providers.models import (
     PROVIDER_CATEGORIES,
@@ -77,10 +77,6 @@ def credit_code_is_valid(code: str) -> bool:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31] == code[17]
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
@@ -104,13 +100,6 @@ def category_refusal(code: str) -> str | None:
     return _("Unknown category: %(name)s.", name=code[:40])
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for a multiple choice; the choices are checked by the form's own validator."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def future_date_field(label) -> DateField:
     return DateField(label, validators=[InputRequired(message=_l("Please enter a date."))],
                      render_kw={"type": "date"})
@@ -128,18 +117,18 @@ class ProviderForm(FlaskForm):
     name = StringField(_l("Organisation name"), validators=[
         DataRequired(message=_l("Please enter the organisation's name.")),
         Length(max=100, message=_l("At most %(max)d characters.")),
-    ], filters=[_strip])
+    ], filters=[stripped])
     credit_code = StringField(_l("Unified social credit code"), validators=[
         DataRequired(message=_l("Please enter the unified social credit code.")),
     ], filters=[_upper], render_kw={"maxlength": 18, "autocapitalize": "characters", "spellcheck": "false"})
     contact_name = StringField(_l("Contact person"), validators=[
         DataRequired(message=_l("Please enter a contact person.")),
         Length(max=50, message=_l("At most %(max)d characters.")),
-    ], filters=[_strip])
+    ], filters=[stripped])
     contact_mobile = StringField(_l("Contact mobile"), validators=[
         DataRequired(message=_l("Please enter the contact's mobile number.")),
         Regexp(MOBILE_PATTERN, message=_l("A mobile number is 11 digits starting with 1.")),
-    ], filters=[_strip], render_kw={"inputmode": "numeric", "maxlength": 11})
+    ], filters=[stripped], render_kw={"inputmode": "numeric", "maxlength": 11})
     categories = MultiCheckboxField(_l("Activities offered"), validate_choice=False)
     submit = SubmitField(_l("Add application"))
 
@@ -222,7 +211,7 @@ class RemovalForm(VettingForm):
     reason = StringField(_l("Reason"), validators=[
         DataRequired(message=_l("Please give the reason.")),
         Length(max=500, message=_l("At most %(max)d characters.")),
-    ], filters=[_strip])
+    ], filters=[stripped])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -249,14 +238,14 @@ class EvaluationForm(FlaskForm):
     term_name = StringField(_l("Term"), validators=[
         DataRequired(message=_l("Please name the term.")),
         Length(max=60, message=_l("At most %(max)d characters.")),
-    ], filters=[_strip], render_kw={"placeholder": "2026—2027学年第一学期"})
+    ], filters=[stripped], render_kw={"placeholder": "2026—2027学年第一学期"})
     rating = SelectField(_l("Rating"), choices=[], validate_choice=False)
     score = IntegerField(_l("Score (0–100)"), validators=[
         Optional(),
         NumberRange(min=0, max=100, message=_l("A score is between %(min)s and %(max)s.")),
     ], render_kw={"inputmode": "numeric", "min": 0, "max": 100})
     comment = StringField(_l("Comment"), validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
-                          filters=[_strip])
+                          filters=[stripped])
     submit = SubmitField(_l("Save evaluation"))
 
     def __init__(self, *args, provider: Provider, **kwargs):
@@ -284,11 +273,11 @@ class ProviderStaffForm(FlaskForm):
     name = StringField(_l("Name"), validators=[
         DataRequired(message=_l("Please enter the name.")),
         Length(max=50, message=_l("At most %(max)d characters.")),
-    ], filters=[_strip])
+    ], filters=[stripped])
     mobile = StringField(_l("Mobile number"), validators=[
         DataRequired(message=_l("Please enter the mobile number.")),
         Regexp(MOBILE_PATTERN, message=_l("A mobile number is 11 digits starting with 1.")),
-    ], filters=[_strip], render_kw={"inputmode": "numeric", "maxlength": 11, "autocomplete": "off"})
+    ], filters=[stripped], render_kw={"inputmode": "numeric", "maxlength": 11, "autocomplete": "off"})
     password = PasswordField(_l("Initial password"), validators=[
         Optional(),
         Length(min=PASSWORD_MIN_LENGTH, max=128, message=_l("A password has between %(min)d and %(max)d characters.")),
@@ -309,7 +298,3 @@ class ProviderStaffForm(FlaskForm):
             self.form_errors.append(_("The organisation has left the whitelist: no new logins."))
             return False
         return valid
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a POST with a CSRF token (deactivating a login)."""

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.access import get_for_county_or_404, roles_required
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_today
 from app.providers import bp, services
 from app.providers.forms import (
@@ -17,7 +18,6 @@ from app.providers.forms import (
     STATUS_LABELS,
     VETTING_LABELS,
     ApproveForm,
-    ConfirmForm,
     EvaluationForm,
     ExitForm,
     ProviderForm,
@@ -116,8 +116,7 @@ def _render_detail(provider: Provider, **forms):
     if offer_suspension and not suspend_submitted:
         suspend_form.reason_category.data = ReasonCategory.EVALUATION.value
         suspend_form.reason.data = _("Unsatisfactory evaluation for %(term)s", term=latest.term_name)
-    return render_template("providers/detail.html", provider=provider, offer_suspension=offer_suspension,
-                           confirm_form=ConfirmForm(), **forms)
+    return render_template("providers/detail.html", provider=provider, offer_suspension=offer_suspension, **forms)
 
 
 @bp.route("/<int:provider_id>")

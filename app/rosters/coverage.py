@@ -13,7 +13,7 @@ a block that ends before the end of work (END_BEFORE_WORK_END).
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,7 +23,7 @@ from app.rosters import services
 from app.rosters.models import PlannedSession, Week
 from app.schools.models import School, SchoolClass, Term
 from scheduling import policy
-from scheduling.problem import format_time, parse_time
+from scheduling.problem import format_time, minutes_of, parse_time
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,6 @@ class Gap:
     class_id: int
     date: date
     reason: str
-
-
-def _minutes(value: time | str) -> int:
-    return parse_time(value) if isinstance(value, str) else value.hour * 60 + value.minute
 
 
 Span = tuple[int, int, bool]  # start and end (minutes from midnight), and whether someone is on it
@@ -56,7 +52,7 @@ def _week_spans(week: Week, labels: dict[str, int]) -> dict[tuple[int, date], li
         for key, s in (roster.get("sessions") or {}).items():
             if s.get("kind") != policy.AFTER_SCHOOL_KIND or key in rejected:
                 continue
-            span = (_minutes(s["start"]), _minutes(s["end"]), key not in nobody)
+            span = (parse_time(s["start"]), parse_time(s["end"]), key not in nobody)
             for label in s.get("classes", []):
                 if label in labels:
                     out[(labels[label], date.fromisoformat(s["date"]))].append(span)
@@ -64,7 +60,7 @@ def _week_spans(week: Week, labels: dict[str, int]) -> dict[tuple[int, date], li
     for s in week.sessions:
         if s.kind == policy.AFTER_SCHOOL_KIND:
             for c in s.classes:
-                out[(c.id, s.on_date)].append((_minutes(s.starts_at), _minutes(s.ends_at), True))
+                out[(c.id, s.on_date)].append((minutes_of(s.starts_at), minutes_of(s.ends_at), True))
     return out
 
 
@@ -123,7 +119,7 @@ def coverage_gaps(school: School, first: date, last: date) -> list[Gap]:
         school_days = services.school_days_between(school, days[0], days[-1])
         spans = _week_spans(week, labels)
         in_service = sorted({class_id for class_id, day in spans if day in school_days})
-        work_end = _minutes(school.work_end_over(days[:5]))
+        work_end = minutes_of(school.work_end_over(days[:5]))
         due = policy.service_days(school_days, services.exception_weekdays(offerings, days[0], days[-1]))
         for day in (d for d in due if first <= d <= last):
             for class_id in in_service:

@@ -11,24 +11,16 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms_common import MultiCheckboxField
 from app.programs.services import activity_label, kind_label, weekday_label
 from app.schools.models import School, class_label
 from scheduling import policy
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _class_choices(school: School) -> list[tuple[int, str]]:
@@ -135,10 +127,6 @@ class OpenWeekForm(FlaskForm):
 
     day = DateField(_l("A date in the week"), validators=[InputRequired()])
     submit = SubmitField(_l("Open week"))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: CSRF for a button."""
 
 
 class WhatIfForm(FlaskForm):

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models_base import TimestampColumn, enum_column, utcnow
 from scheduling import policy
+from scheduling.problem import span_minutes
 
 # --- Engine ids (the one place that spells them) ----------------------------------------------
 
@@ -233,7 +234,7 @@ class PlannedSession(db.Model):
 
     @property
     def minutes(self) -> int:
-        return (self.ends_at.hour * 60 + self.ends_at.minute) - (self.starts_at.hour * 60 + self.starts_at.minute)
+        return span_minutes(self.starts_at, self.ends_at)
 
     def __repr__(self) -> str:
         return f"<PlannedSession {self.id} {self.on_date} {self.starts_at}-{self.ends_at} {self.activity}>"

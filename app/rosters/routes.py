@@ -11,11 +11,11 @@ from app import params
 from app.access import chosen_school_or_404, get_for_school_or_404, roles_required, schools_to_choose
 from app.accounts.models import Role
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_today
 from app.rosters import bp, coverage, jobs, services, words
 from app.rosters.expected import expected_by_session
 from app.rosters.forms import (
-    ConfirmForm,
     OpenWeekForm,
     PinForm,
     PublishForm,

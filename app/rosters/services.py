@@ -42,7 +42,7 @@ from app.schools.models import HolidayKind, School, SchoolClass
 from app.staff.models import StaffProfile, StaffType
 from scheduling import plan as scheduling_plan
 from scheduling import policy
-from scheduling.problem import week_of
+from scheduling.problem import span_minutes, week_of
 
 # scheduling.validate the function is shadowed by its submodule once that is imported: use the module's function.
 from scheduling.validate import validate as validate_roster
@@ -361,7 +361,7 @@ class BusyElsewhere:
 
     @property
     def minutes(self) -> int:
-        return (self.ends_at.hour * 60 + self.ends_at.minute) - (self.starts_at.hour * 60 + self.starts_at.minute)
+        return span_minutes(self.starts_at, self.ends_at)
 
 
 def busy_elsewhere(week: Week, profile_ids: list[int], *, published_only: bool = False

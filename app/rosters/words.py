@@ -4,11 +4,11 @@ scheduling/ stays free of Flask: it names rules by code and writes its explanati
 Pages show the words for the chosen language here, with the rule code small beside them for whoever wants it.
 """
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.forms_common import chinese_page
 from app.rosters.models import RosterJobStatus
 
 JOB_STATUS_LABELS = {
@@ -59,8 +59,7 @@ def rule_meaning(code: str) -> str:
 
 
 def english() -> bool:
-    locale = get_locale()
-    return locale is not None and locale.language == "en"
+    return not chinese_page()
 
 
 def in_language(sentence: str) -> str:

@@ -13,12 +13,12 @@ from app import params
 from app.access import get_for_county_or_404, get_for_school_or_404, roles_required
 from app.accounts.models import GuardianLink, Relationship, Role
 from app.extensions import db, limiter
+from app.forms_common import ConfirmForm
 from app.models_base import local_time
 from app.schools import bp, importing, services
 from app.schools.forms import (
     HOLIDAY_KIND_LABELS,
     RELATIONSHIP_LABELS,
-    ActionForm,
     BindChildForm,
     ClassForm,
     ClassTeacherForm,
@@ -111,14 +111,14 @@ def edit_student(student_id: int):
         db.session.commit()
         flash(_("Student saved."), "success")
         return redirect(url_for("schools.students", class_id=school_class.id))
-    return render_template("schools/student_form.html", form=form, student=student, delete_form=ActionForm())
+    return render_template("schools/student_form.html", form=form, student=student, delete_form=ConfirmForm())
 
 
 @bp.route("/students/<int:student_id>/delete", methods=["POST"])
 @roles_required(Role.SCHOOL_ADMIN)
 def delete_student(student_id: int):
     student = get_for_school_or_404(Student, student_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         name = student.name
         services.delete_student(student)
         db.session.commit()
@@ -141,7 +141,7 @@ def settings():
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("schools.settings"))
-    return render_template("schools/settings.html", school=school, form=form, delete_form=ActionForm(),
+    return render_template("schools/settings.html", school=school, form=form, delete_form=ConfirmForm(),
                            holiday_labels=HOLIDAY_KIND_LABELS)
 
 
@@ -191,7 +191,7 @@ def delete_holiday(holiday_id: int):
 
 
 def _delete_calendar_entry(entry: Term | Holiday, message: str):
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         services.delete_calendar_entry(entry)
         db.session.commit()
         flash(message, "success")
@@ -310,14 +310,14 @@ def _link_of_my_class_or_404(link_id: int) -> GuardianLink:
 def my_class():
     led = sorted(current_user.classes_led, key=lambda c: (c.grade.number, c.number))
     return render_template("schools/my_class.html", classes=led, links=services.links_of_classes(led),
-                           action_form=ActionForm(), relationship_labels=RELATIONSHIP_LABELS)
+                           action_form=ConfirmForm(), relationship_labels=RELATIONSHIP_LABELS)
 
 
 @bp.route("/links/<int:link_id>/verify", methods=["POST"])
 @class_teacher_required
 def verify_link(link_id: int):
     link = _link_of_my_class_or_404(link_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         services.verify_link(link, current_user)
         db.session.commit()
         flash(_("%(guardian)s is confirmed as a guardian of %(student)s.", guardian=link.guardian.name,
@@ -332,7 +332,7 @@ def reject_link(link_id: int):
     if link.verified:  # a confirmed guardian is not rejected; the guardian may unbind the child themselves
         flash(_("%(guardian)s is already confirmed as a guardian of %(student)s.", guardian=link.guardian.name,
                 student=link.student.name), "error")
-    elif ActionForm().validate_on_submit():
+    elif ConfirmForm().validate_on_submit():
         guardian, student = link.guardian.name, link.student.name
         services.reject_link(link, current_user)
         db.session.commit()
@@ -352,7 +352,7 @@ def binding_code(student_id: int):
     student = get_for_school_or_404(Student, student_id)
     if current_user.role != Role.SCHOOL_ADMIN and student.school_class.class_teacher_id != current_user.id:
         abort(404)
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         return redirect(url_for("schools.my_class" if current_user.role == Role.TEACHER else "schools.students"))
     code, record = services.issue_binding_code(student, current_user)
     db.session.commit()
@@ -391,7 +391,7 @@ def bind_child():
                   "success")
         return redirect(url_for("schools.bind_child"))
     return render_template("schools/bind_child.html", form=form, links=current_user.guardian_links,
-                           action_form=ActionForm(), relationship_labels=RELATIONSHIP_LABELS)
+                           relationship_labels=RELATIONSHIP_LABELS)
 
 
 @bp.route("/children/<int:link_id>/unbind", methods=["POST"])
@@ -400,7 +400,7 @@ def unbind_child(link_id: int):
     link = db.session.get(GuardianLink, link_id)
     if link is None or link.guardian_id != current_user.id:
         abort(404)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         name = link.student.name
         services.unbind_child(link)
         db.session.commit()

@@ -10,31 +10,19 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.forms import PASSWORD_MIN_LENGTH, mobile_field
 from app.accounts.models import User
+from app.forms_common import MultiCheckboxField, stripped
 from app.models_base import local_today
 from app.staff import services
 from app.staff.models import StaffProfile
 from scheduling.policy import TEACHER_MAX_DAILY_MINUTES, TEACHER_MAX_DAYS, TEACHER_MAX_WEEKLY_MINUTES
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class CheckboxListField(SelectMultipleField):
-    """Several choices as a list of checkboxes (readable on a phone, unlike a multi-select)."""
-
-    widget = ListWidget(prefix_label=False, html_tag="ul")
-    option_widget = CheckboxInput()
 
 
 def limits_fields():
@@ -54,15 +42,15 @@ class StaffForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[
         DataRequired(message=_l("Please fill this in.")), Length(max=50, message=_l("At most %(max)d characters."))],
-        filters=[_strip], render_kw={"maxlength": 50})
+        filters=[stripped], render_kw={"maxlength": 50})
     mobile = mobile_field(_l("Mobile number (the login)"))
     staff_type = SelectField(_l("Type"))
     password = PasswordField(_l("Initial password"), validators=[
         Optional(), Length(min=PASSWORD_MIN_LENGTH, max=128,
                            message=_l("A password has between %(min)d and %(max)d characters."))],
         render_kw={"autocomplete": "new-password"})
-    subjects = CheckboxListField(_l("Subjects taught"))
-    skills = CheckboxListField(_l("Can lead"))
+    subjects = MultiCheckboxField(_l("Subjects taught"))
+    skills = MultiCheckboxField(_l("Can lead"))
     max_weekly_minutes, max_days = limits_fields()
     submit = SubmitField(_l("Save"))
 
@@ -84,7 +72,7 @@ class StaffForm(FlaskForm):
 class ExemptForm(FlaskForm):
     exempt = BooleanField(_l("Exempt from after-school duty"))
     reason = StringField(_l("Reason"), validators=[Length(max=200, message=_l("At most %(max)d characters."))],
-                         filters=[_strip], render_kw={"maxlength": 200})
+                         filters=[stripped], render_kw={"maxlength": 200})
     submit = SubmitField(_l("Save"))
 
     def validate_reason(self, field) -> None:
@@ -96,7 +84,7 @@ class ParticipationForm(FlaskForm):
     """A staff member's own choice; the limits only for retired teachers and volunteers."""
 
     opted_in = BooleanField(_l("I take part in after-school service this term"))
-    skills = CheckboxListField(_l("I can lead"))
+    skills = MultiCheckboxField(_l("I can lead"))
     max_weekly_minutes, max_days = limits_fields()
     submit = SubmitField(_l("Save"))
 
@@ -126,7 +114,7 @@ class _WindowForm(FlaskForm):
     starts_at = TimeField(_l("From"), validators=[InputRequired(message=_l("Please fill this in."))])
     ends_at = TimeField(_l("Until"), validators=[InputRequired(message=_l("Please fill this in."))])
     reason = StringField(_l("Note (optional)"), validators=[Length(max=200, message=_l("At most %(max)d characters."))],
-                         filters=[_strip], render_kw={"maxlength": 200})
+                         filters=[stripped], render_kw={"maxlength": 200})
     submit = SubmitField(_l("Add"))
 
     def __init__(self, *args, profile: StaffProfile, **kwargs):

@@ -8,9 +8,10 @@ from flask_login import current_user
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_today
 from app.schools import importing
-from app.schools.forms import ActionForm, ImportConfirmForm, ImportForm
+from app.schools.forms import ImportConfirmForm, ImportForm
 from app.staff import bp, services
 from app.staff.forms import (
     ExemptForm,
@@ -78,7 +79,7 @@ def edit(user_id: int):
         return redirect(url_for("staff.index"))
     exempt_form = ExemptForm(formdata=None, exempt=profile.exempt, reason=profile.exempt_reason)
     return render_template("staff/form.html", form=form, member=member, exempt_form=exempt_form,
-                           action_form=ActionForm())
+                           action_form=ConfirmForm())
 
 
 @bp.route("/<int:user_id>/exempt", methods=["POST"])
@@ -94,14 +95,14 @@ def exempt(user_id: int):
     return render_template("staff/form.html", form=StaffForm(user=member, formdata=None, obj=member.staff_profile,
                                                              name=member.name, mobile=member.mobile,
                                                              staff_type=member.staff_profile.staff_type.value),
-                           member=member, exempt_form=form, action_form=ActionForm())
+                           member=member, exempt_form=form, action_form=ConfirmForm())
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
 @roles_required(Role.SCHOOL_ADMIN)
 def deactivate(user_id: int):
     member = _staff_member_or_404(user_id)
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         services.deactivate(member)
         db.session.commit()
         flash(_("The account of %(name)s is deactivated: it can no longer log in.", name=member.name), "info")
@@ -159,7 +160,7 @@ def _availability(profile: StaffProfile, *, member: User | None, page_url: str):
     return render_template("staff/availability.html", profile=profile, member=member, regular=regular,
                            one_off=one_off, teaching=teaching if teaching_allowed else None,
                            regular_windows=regular_windows, one_off_windows=one_off_windows,
-                           weekday_label=services.weekday_label, delete_form=WindowDeleteForm())
+                           weekday_label=services.weekday_label)
 
 
 def _remove_window(profile: StaffProfile) -> None:

@@ -6,12 +6,12 @@ import string
 from dataclasses import dataclass
 from datetime import date, time
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.forms_common import in_locale
 from app.schools.models import School
 from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
 from scheduling.policy import (
@@ -59,8 +59,7 @@ class Credential:
 
 def skill_label(skill: str) -> str:
     """An activity's name in the current language (policy labels are Chinese / English)."""
-    chinese, english = ACTIVITY_LABELS.get(skill, (skill, skill))
-    return chinese if str(get_locale()).startswith("zh") else english
+    return in_locale(ACTIVITY_LABELS.get(skill, (skill, skill)))
 
 
 def skill_choices() -> list[SelectChoice]:
@@ -164,8 +163,7 @@ TEACHING_WEEKDAYS = tuple(sorted(SCHOOL_DAY_WEEKDAYS))
 
 def weekday_label(weekday: int) -> str:
     """A weekday's name (0 = Monday) in the current language."""
-    chinese, english = WEEKDAY_LABELS[weekday]
-    return chinese if str(get_locale()).startswith("zh") else english
+    return in_locale(WEEKDAY_LABELS[weekday])
 
 
 def window_exists(profile: StaffProfile, *, weekday: int | None, on_date: date | None, starts_at: time,

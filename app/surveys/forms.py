@@ -6,6 +6,7 @@ from wtforms import BooleanField, DateField, RadioField, SelectChoice, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app.extensions import db
+from app.forms_common import stripped
 from app.surveys.models import Survey
 
 SATISFACTION = [SelectChoice("5", _l("Very satisfied")), SelectChoice("4", _l("Satisfied")),
@@ -18,16 +19,12 @@ CHOOSE_ONE = _l("Please choose one.")
 COMMENT_LENGTH = 1000
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _scale(label, choices=SATISFACTION) -> RadioField:
     return RadioField(label, choices=choices, coerce=int, validators=[InputRequired(message=CHOOSE_ONE)])
 
 
 def _comment(label) -> TextAreaField:
-    return TextAreaField(label, filters=[_strip], validators=[
+    return TextAreaField(label, filters=[stripped], validators=[
         Length(max=COMMENT_LENGTH, message=_l("At most %(max)d characters."))])
 
 
@@ -37,7 +34,7 @@ class SurveyForm(FlaskForm):
     term_name = StringField(_l("Term"), validators=[
         DataRequired(message=_l("Please name the term.")),
         Length(max=60, message=_l("At most %(max)d characters.")),
-    ], filters=[_strip], render_kw={"placeholder": "2026—2027学年第一学期"})
+    ], filters=[stripped], render_kw={"placeholder": "2026—2027学年第一学期"})
     opens_on = DateField(_l("Opens on"), validators=[DataRequired(message=_l("Please give a date."))])
     closes_on = DateField(_l("Closes on (the last day answers are taken)"),
                           validators=[DataRequired(message=_l("Please give a date."))])

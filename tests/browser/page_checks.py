@@ -1,8 +1,14 @@
 """Checks any browser test can run on any page: what a user on a phone would notice going wrong.
 
+    context = phone_context(browser)              # a 375 px phone in Chinese (the one place that says so)
+    page = context.new_page()
     problems = watch(page)                        # once, right after the page is opened
     ...drive the page...
     assert_sound(page, problems, name="walk-03-apply")
+
+A test that checks only the phone width (no sideways scroll, touch targets of 44 px) calls
+`phone_width_problems(page)`; each check is also a function of its own (`sideways`, `small_targets`, `overlaps`,
+`english`) for tests that judge pages their own way (tests/browser/test_phone_layout.py).
 
 `assert_sound` saves test-artifacts/<name>.png (full page), then fails, naming the element or text, on:
 
@@ -26,8 +32,18 @@ from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 MIN_TARGET = 44  # px, both ways
+PHONE_WIDTH = 375  # px: the phone every page is made for
 # File formats and names Chinese pages use as they are (CSV and PDF are three letters: never counted).
 ALLOWED_WORDS = frozenset({"XLSX", "xlsx", "iCal", "JSON", "Excel", "HTTPS"})
+
+
+def phone_context(browser, *, width: int = PHONE_WIDTH, height: int = 812, touch: bool = False, **options):
+    """A browser context the size of a phone (`width` × `height`), in Chinese unless `locale` says otherwise; `touch`
+    makes it a touch phone (is_mobile, has_touch). Other Playwright context options pass through (base_url, ...)."""
+    if touch:
+        options |= {"is_mobile": True, "has_touch": True}
+    options.setdefault("locale", "zh-CN")
+    return browser.new_context(viewport={"width": width, "height": height}, **options)
 
 
 def watch(page) -> list[str]:
@@ -208,18 +224,42 @@ _OVERLAPS = """() => {
 }"""
 
 
+def sideways(page) -> str | None:
+    """"scrolls sideways: ..." when the document is wider than the viewport (naming the widest elements), else None."""
+    found = page.evaluate(_SIDEWAYS, page.viewport_size["width"])  # a phone zooms out: not innerWidth
+    if not found:
+        return None
+    return (f"scrolls sideways: the page is {found['scroll']} px wide in a {found['width']} px viewport; too wide: "
+            f"{', '.join(found['wide'])}")
+
+
+def small_targets(page) -> list[str]:
+    """Every visible touch target under MIN_TARGET × MIN_TARGET px, described."""
+    return [f"touch target under {MIN_TARGET}×{MIN_TARGET} px: {small}"
+            for small in page.evaluate(_SMALL_TARGETS, MIN_TARGET)]
+
+
+def overlaps(page) -> list[str]:
+    """Every text laid over other text, or box painted over text not its own."""
+    return [f"overlapping: {overlap}" for overlap in page.evaluate(_OVERLAPS)]
+
+
+def english(page) -> list[str]:
+    """Untranslated English on a Chinese page."""
+    return [f"English on a Chinese page: {text}" for text in page.evaluate(_ENGLISH, sorted(ALLOWED_WORDS))]
+
+
+def phone_width_problems(page) -> list[str]:
+    """The phone-width check: no sideways scrolling and no touch target under 44 × 44 px."""
+    return [problem for problem in [sideways(page)] if problem] + small_targets(page)
+
+
 def assert_sound(page, problems: list[str], *, name: str) -> None:
     """Screenshot the page as test-artifacts/<name>.png and fail, naming what is wrong, on anything a user notices."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    failures = [f"- {problem}" for problem in problems]
+    found = list(problems)
     problems.clear()
-    sideways = page.evaluate(_SIDEWAYS, page.viewport_size["width"])  # a phone zooms out: not innerWidth
-    if sideways:
-        failures.append(f"- scrolls sideways: the page is {sideways['scroll']} px wide in a {sideways['width']} px "
-                        f"viewport; too wide: {', '.join(sideways['wide'])}")
-    failures += [f"- overlapping: {overlap}" for overlap in page.evaluate(_OVERLAPS)]
-    failures += [f"- touch target under {MIN_TARGET}×{MIN_TARGET} px: {small}"
-                 for small in page.evaluate(_SMALL_TARGETS, MIN_TARGET)]
-    failures += [f"- English on a Chinese page: {text}" for text in page.evaluate(_ENGLISH, sorted(ALLOWED_WORDS))]
+    found += [problem for problem in [sideways(page)] if problem] + overlaps(page) + small_targets(page)
+    failures = [f"- {problem}" for problem in found + english(page)]
     assert not failures, f"{page.url} (screenshot test-artifacts/{name}.png):\n" + "\n".join(failures)

@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from tests.browser.page_checks import phone_context
+
 # One xdist worker takes every browser test, so the live server and its demo load happen once.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
@@ -20,7 +22,7 @@ def code_from_outbox(page, mobile: str) -> str:
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(viewport={"width": 375, "height": 800}, base_url=live_server, locale="zh-CN")
+    context = phone_context(browser, height=800, base_url=live_server)
     yield context.new_page()
     context.close()
 

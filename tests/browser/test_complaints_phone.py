@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models_base import local_today
 from app.programs.services import publish_offering
 from tests import factories
-from tests.browser.page_checks import assert_sound, watch
+from tests.browser.page_checks import assert_sound, phone_context, watch
 from tests.browser.test_daily_pickup_phone import BASE, _through
 from tests.sms import sent_code
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 @pytest.fixture
 def phone(browser, client):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")
+    context = phone_context(browser, height=740)
     page = context.new_page()
     page.route(f"{BASE}/**", _through(client))
     yield page

@@ -6,16 +6,14 @@ Screenshots: test-artifacts/daybook-NN-<step>.png."""
 import pytest
 
 from app.demo import DEMO_PASSWORD
-from tests.browser.page_checks import assert_sound, watch
+from tests.browser.page_checks import assert_sound, phone_context, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-PHONE = 375
 
 
 def phone(browser, base_url: str, mobile: str):
-    context = browser.new_context(viewport={"width": PHONE, "height": 812}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=1, locale="zh-CN", base_url=base_url)
+    context = phone_context(browser, touch=True, device_scale_factor=1, base_url=base_url)
     page = context.new_page()
     page.problems = watch(page)
     page.goto("/account/login")

@@ -9,7 +9,7 @@ import pytest
 from app.daily import codes
 from app.daily.models import PickupAdult, SignOut
 from app.extensions import db
-from tests.browser.page_checks import assert_sound, watch
+from tests.browser.page_checks import assert_sound, phone_context, watch
 from tests.daily_world import school_day
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -35,7 +35,7 @@ def _through(client):
 
 @pytest.fixture
 def phone(browser, client):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")
+    context = phone_context(browser, height=740)
     page = context.new_page()
     page.route(f"{BASE}/**", _through(client))
     yield page

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from tests.browser.conftest import ROOT
-from tests.browser.page_checks import assert_sound, watch
+from tests.browser.page_checks import assert_sound, phone_context, watch
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -73,7 +73,7 @@ def seeded(live_server, live_database) -> dict:
 
 
 def phone(browser, base_url: str, mobile: str):
-    context = browser.new_context(viewport={"width": 375, "height": 800}, base_url=base_url, locale="zh-CN")
+    context = phone_context(browser, height=800, base_url=base_url)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     problems = watch(page)

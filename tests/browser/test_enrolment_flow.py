@@ -20,10 +20,11 @@ from app.demo import DEMO_PASSWORD
 from app.demo_calendar import DEMO_ZONE, DemoCalendar
 from app.enrolment.lottery import allocate
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.page_checks import PHONE_WIDTH, phone_context, phone_width_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-PHONE = 375
+PHONE = PHONE_WIDTH
 SCHOOL = "实验小学"
 # A DRAW offering whose window is still open in the demo (loaded today, school time).
 CARE = f"实验小学{DemoCalendar.for_day(datetime.now(DEMO_ZONE).date()).term.holiday_name}托管"
@@ -38,8 +39,7 @@ class Phone:
     """One person's phone: a 375 px browser that fails on script or console errors and on sideways scrolling."""
 
     def __init__(self, browser, base_url: str, who: str) -> None:
-        self.context = browser.new_context(viewport={"width": PHONE, "height": 800}, base_url=base_url,
-                                           locale="zh-CN", device_scale_factor=1)
+        self.context = phone_context(browser, height=800, base_url=base_url, device_scale_factor=1)
         self.page = self.context.new_page()
         self.who = who
         self.problems: list[str] = []
@@ -57,20 +57,7 @@ class Phone:
     def shot(self, name: str) -> None:
         """Screenshot the step; nothing on the page may be wider than the phone; no error so far."""
         self.page.screenshot(path=str(ARTIFACTS / f"enrol-{name}-{PHONE}.png"), full_page=True)
-        scroll_width = self.page.evaluate("document.documentElement.scrollWidth")
-        if scroll_width > PHONE:
-            wide = self.page.evaluate(
-                """width => [...document.querySelectorAll('body *')]
-                    .filter(e => e.getBoundingClientRect().right > width + 1)
-                    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
-                PHONE)
-            self.problems.append(f"{self.who}: {self.page.url} scrolls sideways on a phone ({scroll_width}px): {wide}")
-        small = self.page.evaluate(
-            """() => [...document.querySelectorAll('main button, main .button, main input[type=submit]')]
-                .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
-                .map(e => e.textContent.trim() || e.value)""")
-        if small:
-            self.problems.append(f"{self.who}: {self.page.url} has buttons under 44 px high: {small}")
+        self.problems += [f"{self.who}: {self.page.url} {problem}" for problem in phone_width_problems(self.page)]
         assert not self.problems, "\n".join(self.problems)
 
     def log_in(self, mobile: str) -> None:

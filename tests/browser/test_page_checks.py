@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.page_checks import assert_sound, watch
+from tests.browser.page_checks import assert_sound, phone_context, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -23,7 +23,7 @@ SOUND = """<!doctype html><html lang="zh-CN"><head><meta name="viewport" content
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    context = phone_context(browser, touch=True)
     yield context.new_page()
     context.close()
 

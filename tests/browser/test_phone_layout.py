@@ -18,11 +18,19 @@ import pytest
 
 from app.demo import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.page_checks import _OVERLAPS, _SIDEWAYS, _SMALL_TARGETS, MIN_TARGET, watch
+from tests.browser.page_checks import (
+    MIN_TARGET,
+    PHONE_WIDTH,
+    overlaps,
+    phone_context,
+    phone_width_problems,
+    sideways,
+    watch,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-PHONE, DESKTOP = 375, 1280
+PHONE, DESKTOP = PHONE_WIDTH, 1280
 JOB_LIMIT = 180_000  # ms for a roster job to finish (the demo week takes seconds)
 
 # Each role's main pages in the order a person reaches them. "/path" opens a page; anything else is the CSS selector
@@ -136,15 +144,10 @@ _UNSTYLED = """() => {
 
 def layout_problems(page, width: int) -> list[str]:
     """What is wrong with the page's layout at this width (see the module docstring)."""
-    found = []
-    sideways = page.evaluate(_SIDEWAYS, width)
-    if sideways:
-        found.append(f"the page is {sideways['scroll']} px wide in a {width} px window: {', '.join(sideways['wide'])}")
-    if width == PHONE:
-        found += [f"touch target under {MIN_TARGET} px: {small}" for small in page.evaluate(_SMALL_TARGETS, MIN_TARGET)]
+    found = phone_width_problems(page) if width == PHONE else [problem for problem in [sideways(page)] if problem]
     found += page.evaluate(_TABLES, width == PHONE)
     found += page.evaluate(_CARDS)
-    found += [f"overlapping: {overlap}" for overlap in page.evaluate(_OVERLAPS)]
+    found += overlaps(page)
     found += page.evaluate(_UNSTYLED)
     return found
 
@@ -154,8 +157,7 @@ class Screen:
     phone to desktop rather than opened twice, so each person logs in once (the log-in form allows ten a minute)."""
 
     def __init__(self, browser, base_url: str, width: int, who: str) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": 800}, base_url=base_url,
-                                           locale="zh-CN", device_scale_factor=1)
+        self.context = phone_context(browser, width=width, height=800, base_url=base_url, device_scale_factor=1)
         self.page = self.context.new_page()
         self.page.on("dialog", lambda dialog: dialog.accept())
         self.errors = watch(self.page)

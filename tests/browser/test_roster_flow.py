@@ -14,6 +14,7 @@ import pytest
 from icalendar import Calendar
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.page_checks import sideways
 from tests.browser.test_enrolment_flow import PHONE, Phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -28,14 +29,7 @@ class RosterPhone(Phone):
     def shot(self, name: str) -> None:
         """Screenshot the step; nothing may be wider than the phone; no error so far."""
         self.page.screenshot(path=str(ARTIFACTS / f"roster-{name}-{PHONE}.png"), full_page=True)
-        scroll_width = self.page.evaluate("document.documentElement.scrollWidth")
-        if scroll_width > PHONE:
-            wide = self.page.evaluate(
-                """width => [...document.querySelectorAll('body *')]
-                    .filter(e => e.getBoundingClientRect().right > width + 1)
-                    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
-                PHONE)
-            self.problems.append(f"{self.who}: {self.page.url} scrolls sideways on a phone ({scroll_width}px): {wide}")
+        self.problems += [f"{self.who}: {self.page.url} {problem}" for problem in [sideways(self.page)] if problem]
         assert not self.problems, "\n".join(self.problems)
 
     def flash(self, category: str) -> str:

@@ -7,11 +7,12 @@ import pytest
 
 from app.demo import DEMO_LOGINS, DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.page_checks import PHONE_WIDTH, phone_context, sideways
 
 # One xdist worker takes every browser test, so the live server and its demo load happen once.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-PHONE, DESKTOP = 375, 1280
+PHONE, DESKTOP = PHONE_WIDTH, 1280
 LOGINS = {login.role: login for login in reversed(DEMO_LOGINS)}  # the first listed login of each role
 SHOTS = ARTIFACTS / "screenshots"
 
@@ -38,14 +39,7 @@ class PageWatch:
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "home"
         self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.width}-{slug}.png"), full_page=True)
         if self.width == PHONE:
-            scroll_width = self.page.evaluate("document.documentElement.scrollWidth")
-            if scroll_width > PHONE:
-                wide = self.page.evaluate(
-                    """width => [...document.querySelectorAll('body *')]
-                        .filter(e => e.getBoundingClientRect().right > width + 1)
-                        .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""",
-                    PHONE)
-                self.problems.append(f"{self.page.url} scrolls sideways on a phone ({scroll_width}px): {wide}")
+            self.problems += [f"{self.page.url} {problem}" for problem in [sideways(self.page)] if problem]
 
 
 @pytest.fixture
@@ -53,8 +47,7 @@ def open_page(browser, live_server):
     contexts = []
 
     def open_at(width: int, name: str) -> PageWatch:
-        context = browser.new_context(viewport={"width": width, "height": 800}, base_url=live_server,
-                                      locale="zh-CN", device_scale_factor=1)
+        context = phone_context(browser, width=width, height=800, base_url=live_server, device_scale_factor=1)
         contexts.append(context)
         return PageWatch(context.new_page(), width, name)
 

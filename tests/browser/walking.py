@@ -9,7 +9,7 @@ from contextlib import closing
 
 from app.demo import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.page_checks import assert_sound, watch
+from tests.browser.page_checks import assert_sound, phone_context, watch
 
 
 class StepFailed(Exception):
@@ -34,9 +34,8 @@ class Walk:
         """A person's own phone (375×812, touch), logged in with the demo password (after `before_login(page)`); a
         width of 1000 or more is their office computer instead (no touch)."""
         desk = width >= 1000
-        context = self.browser.new_context(viewport={"width": width, "height": height}, is_mobile=not desk,
-                                           has_touch=not desk, device_scale_factor=1, locale="zh-CN",
-                                           base_url=self.base_url, accept_downloads=True)
+        context = phone_context(self.browser, width=width, height=height, touch=not desk, device_scale_factor=1,
+                                base_url=self.base_url, accept_downloads=True)
         self.contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # the "are you sure?" questions: the person says yes
