@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from scheduling import bounds, explain, greedy, plan, policy, rules
+from scheduling import bounds, explain, greedy, loads, plan, policy, rules
 from scheduling.problem import Problem, parse_problem, week_of
 from scheduling.roster import Roster
 
@@ -20,16 +20,16 @@ log = logging.getLogger(__name__)
 
 # Objective stages in the contract's order of importance, with their share of the time limit.
 STAGES = (
-    ("coverage", 0.35),  # pins kept, then sessions staffed, then 2-hour blocks complete
-    ("changes", 0.10),  # previous pairs kept
-    ("max_load", 0.50),  # largest weekly load of an in-service teacher (search, then the proof)
-    ("spread", 0.02),  # loads spread evenly (convex penalty)
-    ("continuity", 0.02),  # distinct people per series + sessions on avoid_days
-    ("cost", 0.01),  # provider cost
+    ("coverage", 0.30),  # pins kept, then sessions staffed, then 2-hour blocks complete
+    ("changes", 0.08),  # previous pairs kept
+    ("max_load", 0.30),  # largest weekly load of an in-service teacher (search, then the proof)
+    ("spread", 0.26),  # loads spread evenly: sum of squares of teacher loads at a fixed teacher total
+    ("continuity", 0.04),  # distinct people per series + sessions on avoid_days
+    ("cost", 0.02),  # provider cost
 )
 PROOF_GAP = 30  # minutes: the largest gap between search value and bound for which the proof is tried
 MAX_LOAD_SEARCH = 0.55  # part of the max_load stage for the search; the rest for the proof (bounds.load_cap_refuted)
-SPREAD_STEP = 60  # minutes between the thresholds of the convex load penalty
+RESERVE = (0.05, 0.4)  # part of the time limit, plus seconds, kept back for reading the solution and the roster
 
 
 @dataclass
@@ -121,6 +121,24 @@ def add_rest_after_evening_constraint(model, x, pid, evenings, mornings_next_day
     for e in evenings:
         for m in mornings_next_day:
             model.add_bool_or([x[(e, pid)].negated(), x[(m, pid)].negated()])
+
+
+def add_spread_terms(model, load_exprs, loads, cap, step):
+    """Every teacher's weekly load as u·step minutes (u integer, at most the largest load) and u².
+    Returns (the u, the squares, [(auxiliary variable, value function)])."""
+    all_units, squares, aux = [], [], []
+    for (pid, week), expr, top in load_exprs:
+        hi = min(top, cap) // step
+        units = model.new_int_var(0, hi, f"load_{pid}_{week}")
+        model.add(step * units == expr)
+        square = model.new_int_var(0, hi * hi, f"square_{pid}_{week}")
+        model.add_multiplication_equality(square, [units, units])
+        terms = loads[(pid, week)]
+        aux.append((units, lambda v, terms=terms: sum(m * v[a.index] for m, a in terms) // step))
+        aux.append((square, lambda v, u=units: v[u.index] ** 2))
+        squares.append(square)
+        all_units.append(units)
+    return all_units, squares, aux
 
 
 def add_pinned_constraint(model, x, pins):
@@ -361,21 +379,42 @@ class ComponentModel:
             return (sum(c * v for c, v in self.cost_terms), False) if self.cost_terms else None
         raise ValueError(name)
 
-    def add_spread(self, global_max: int):
-        """Cap every load at the global largest load and build the convex spread penalty."""
-        model = self.model
-        model.add(self.max_load <= global_max)
-        penalties = []
-        for (pid, week), expr, top in self.load_exprs:
-            for t in range(SPREAD_STEP, min(top, global_max), SPREAD_STEP):
-                excess = model.new_int_var(0, top - t, f"excess_{pid}_{week}_{t}")
-                self._aux(excess, lambda v, terms=self.loads[(pid, week)], t=t: max(
-                    0, sum(m * v[a.index] for m, a in terms) - t))
-                model.add(excess >= expr - t)
-                penalties.append(excess)
-        self.spread_expr = sum(penalties)
+    def add_spread(self, global_max: int, step: int, count: int, start_total: int):
+        """Cap every load at the global largest load and build the spread objective: Σ (load − μ)² over the
+        teachers, μ the mean teacher load of the start of this stage (count teacher-weeks, start_total minutes),
+        in units of `step` minutes and multiplied by count (integers). It is convex and separable per
+        component, and a roster with a smaller Σ (load − μ)² has a smaller standard deviation than the start:
+        Σ (load − μ)² = count·variance + count·(mean − μ)²."""
+        self.model.add(self.max_load <= global_max)
+        self.spread_step, self.spread_count, self.spread_total = step, count, start_total // step
+        units, squares, aux = add_spread_terms(self.model, self.load_exprs, self.loads, global_max, step)
+        for var, fn in aux:
+            self._aux(var, fn)
+        self.spread_expr = count * sum(squares) - 2 * self.spread_total * sum(units)
         if self.values is not None:
             self.values = self.complete(self.values)
+
+    def spread_of(self, week_loads) -> int:
+        """The spread objective of some teacher loads (minutes) of this component."""
+        units = [m // self.spread_step for m in week_loads]
+        return sum(self.spread_count * u * u - 2 * self.spread_total * u for u in units)
+
+    def spread_in_minutes(self, value: float) -> float:
+        """The spread objective as Σ (load − μ)² in minutes² (adds the constant the objective leaves out)."""
+        n = len(self.load_exprs)
+        return (value + n * self.spread_total ** 2 / self.spread_count) * self.spread_step ** 2 / self.spread_count
+
+    def current_loads(self) -> dict[tuple[str, dt.date], int]:
+        """Teacher weekly loads in the last solution found."""
+        value = dict(zip(self.x, self.values, strict=False))
+        return {key: sum(m for m, pair in terms if value[pair]) for key, terms in self.load_pairs.items()}
+
+    def current_teacher_total(self) -> int:
+        return sum(self.current_loads().values()) if self.values is not None else 0
+
+    def current_spread(self) -> int:
+        """The spread stage's figure in the last solution."""
+        return self.spread_of(self.current_loads().values())
 
     def current_max_load(self) -> int:
         """Largest teacher weekly load in the last solution found."""
@@ -394,6 +433,8 @@ class ComponentModel:
             self.model.add(self.kept_expr >= sum(value[self.x[pair]] for pair in self.previous))
         elif stage == "max_load":
             self.max_load_value = value[self.max_load]
+        elif self.stage(stage) is not None:  # a tie-breaker: later stages keep at least this figure
+            self.model.add(self.stage(stage)[0] <= _current_value(self, stage))
 
     def _aux(self, var, value_fn) -> None:
         self.aux.append((var, value_fn))
@@ -421,9 +462,9 @@ class ComponentModel:
 class _Clock:
     """Wall time, or with one worker the solver's deterministic time (so the roster is reproducible)."""
 
-    def __init__(self, deterministic: bool):
+    def __init__(self, deterministic: bool, start: float | None = None):
         self.deterministic = deterministic
-        self.start = time.monotonic()
+        self.start = time.monotonic() if start is None else start
         self.used = 0.0
 
     def elapsed(self) -> float:
@@ -462,7 +503,8 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
         # (bounds.py) or from the fixed earlier figures: presolving the same model again costs more than it
         # gains (measured: small max_load 1.05 s with presolve, 0.27 s without).
         params.cp_model_presolve = False
-    params.max_time_in_seconds = max(0.05, budget) * (30 if clock.deterministic else 1)  # det. limit rules
+    # Wall time: less a little for loading the model and reading the solution (det. time: the det. limit rules).
+    params.max_time_in_seconds = max(0.05, budget * 0.97 - 0.02) * (30 if clock.deterministic else 1)
     if clock.deterministic:
         params.max_deterministic_time = max(0.05, budget)
     callback = None
@@ -543,6 +585,12 @@ def _current_value(c: ComponentModel, stage: str) -> int:
         return sum(xval[pair] for pair in c.previous)
     if stage == "max_load":
         return c.current_max_load()
+    if stage == "spread":
+        return c.current_spread()
+    if stage == "continuity":
+        return sum(value[v] for v in c.series_terms + c.avoid_terms)
+    if stage == "cost":
+        return sum(cost * value[v] for cost, v in c.cost_terms)
     return 0
 
 
@@ -638,50 +686,48 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
     With one worker the limit is the solver's deterministic time (the same roster every run, but the wall time may be
     a few times the limit); `wall_clock` makes it wall seconds for one worker too (a batch that must end on time: the
     county coverage plan)."""
+    wall_start = time.monotonic()  # the limit counts from here: parsing, the greedy and model building included
     if not isinstance(problem, Problem):
         problem = parse_problem(problem)
-    clock = _Clock(deterministic=workers == 1 and not wall_clock)
-    wall_start = time.monotonic()
+    clock = _Clock(deterministic=workers == 1 and not wall_clock, start=wall_start)
 
-    # Plan rules.
-    rejected = plan.reject_sessions(problem)
+    rejected = plan.reject_sessions(problem)  # plan rules
     gds = plan.group_days(problem, rejected)
     active = [sid for sid in problem.sessions if sid not in rejected]
-
-    # Pre-filter: pairs that break no single-pair rule.
-    by_campus: dict = {}
-    for p in problem.staff.values():
-        by_campus.setdefault(p.campus, []).append(p)
-    candidates: dict[str, list[str]] = {}
-    for sid in active:
-        s = problem.sessions[sid]
-        campuses = rules.session_campus(problem, s)
-        if len(by_campus) == 1:
-            pool = list(problem.staff.values())
-        else:  # campus extension: only people of no campus or of this session's one campus can pass
-            pool = [p for p in problem.staff.values() if p.campus is None or {p.campus} == campuses]
-        people = [p for p in pool if not rules.pair_blockers(problem, p, s)]
-        if s.staff_needed == 1:  # QUALIFICATION: a person alone in a session must be qualified
-            people = [p for p in people if rules.is_qualified(problem, p, s)]
-        candidates[sid] = [p.id for p in people]
-
-    # Pins: those that break a rule on their own (or more pins than places) are conflicts at once.
-    pin_conflict_pairs: list[tuple[str, str]] = []
-    pins_ok: list[tuple[str, str]] = []
-    per_session: dict[str, int] = {}
-    for pair in problem.pinned:
-        sid, pid = pair.session, pair.staff
-        if sid in rejected or pid not in candidates.get(sid, []):
-            pin_conflict_pairs.append((sid, pid))
-            continue
-        per_session[sid] = per_session.get(sid, 0) + 1
-        if per_session[sid] > problem.sessions[sid].staff_needed:
-            pin_conflict_pairs.append((sid, pid))
-            continue
-        pins_ok.append((sid, pid))
+    candidates = greedy.candidate_lists(problem, active)  # pairs that break no single-pair rule
+    pins_ok, pin_conflict_pairs = greedy.usable_pins(problem, rejected, candidates)
     previous = [(p.session, p.staff) for p in problem.previous]
+    comps = _component_models(problem, active, candidates, gds, pins_ok, previous)
+    search_time = _search_time(time_limit, clock)
+    stage_results, proven, found_any = _run_stages(problem, comps, candidates, search_time, clock, workers,
+                                                   on_progress)
+    # "optimal" = the contract's objectives 1-3 (coverage, changes, largest load) proven; see README.
+    all_optimal = all(proven[st] for st in ("coverage", "changes", "max_load"))
+    staff_of = _best_of(problem, comps)
+    staff_order = {pid: i for i, pid in enumerate(problem.staff)}
+    spread_bound = _spread_squares_bound(problem, comps, candidates, staff_of)
+    return _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pairs, stage_results,
+                         all_optimal, found_any, wall_start, candidates, spread_bound)
 
-    # Components, each its own model over a shortlist of candidates (see README "Shortlist and proofs").
+
+def careful_greedy(problem) -> Roster:
+    """The careful greedy alone (greedy, repair, rebalancing: greedy.careful_roster) as a roster, written the way
+    the engine writes one: the benchmark's baseline, and the engine's start."""
+    wall_start = time.monotonic()
+    if not isinstance(problem, Problem):
+        problem = parse_problem(problem)
+    rejected = plan.reject_sessions(problem)
+    gds = plan.group_days(problem, rejected)
+    staff_of: dict[str, list[str]] = {}
+    for sid, pid in sorted(greedy.careful_roster(problem)):
+        staff_of.setdefault(sid, []).append(pid)
+    staff_order = {pid: i for i, pid in enumerate(problem.staff)}
+    return _build_roster(problem, rejected, gds, staff_of, staff_order, [], {}, False, True, wall_start, {})
+
+
+def _component_models(problem, active, candidates, gds, pins_ok, previous) -> list[ComponentModel]:
+    """One model per independent component over a shortlist of candidates (see README "Shortlist and proofs"),
+    each started from the careful greedy (greedy, repair, rebalancing), largest first."""
     comps: list[ComponentModel] = []
     for sids in _components(problem, active, candidates, gds):
         if not any(candidates[s] for s in sids):
@@ -691,22 +737,32 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
         comp_prev = [pair for pair in previous if pair[0] in sset]
         target = bounds.max_load_lower_bound(problem, sids, candidates)
         pairs = greedy.greedy_roster(problem, sids, candidates, comp_pins, comp_prev, target=target)
+        pairs = greedy.rebalance(problem, candidates, pairs, fixed=set(comp_pins) | (set(comp_prev) & pairs))
         full_pairs = sum(len(candidates[sid]) for sid in sids)
         short = candidates if full_pairs <= FULL_MODEL_PAIRS else _shortlist(
             problem, sids, candidates, pairs, comp_pins, comp_prev)
         c = ComponentModel(problem, sids, short, comp_pins,
                            [gd for gd in gds if all(sid in sset for b in gd.blocks for sid in b[2])], comp_prev)
         c.restricted = any(len(short[sid]) < len(candidates[sid]) for sid in sids)
+        c.start_pairs = pairs
         c.coverage_done = c.start_from_greedy(pairs, candidates)
         c.kept_ub = _kept_upper_bound(problem, sids, candidates, comp_prev)
         c.load_lb = 0
         comps.append(c)
     comps.sort(key=lambda c: -c.size)
-    setup = time.monotonic() - wall_start
-    # Keep a little time back for reading the solution and writing the explanations.
-    remaining_total = max(0.1, 0.97 * time_limit - 0.1 - (0 if clock.deterministic else setup))
+    return comps
 
-    # Stages, each earlier figure fixed before the next (lexicographic).
+
+def _search_time(time_limit: float, clock: _Clock) -> float:
+    """Seconds left for the stages: the limit less what setup took (wall clock) and the reserve for the roster."""
+    if clock.deterministic:
+        return max(0.1, 0.97 * time_limit - 0.1)
+    share, seconds = RESERVE
+    return max(0.1, (1 - share) * time_limit - seconds - clock.elapsed())
+
+
+def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_progress):
+    """Stages, each earlier figure fixed before the next (lexicographic); (results, proven, found_any)."""
     stage_results: dict[str, dict] = {}
     proven = {name: True for name, _ in STAGES}
     found_any = True
@@ -718,13 +774,19 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
                 full = staffed_now >= c.possible
                 c.load_lb = bounds.max_load_lower_bound(problem, c.sids, candidates,
                                                         None if full else staffed_now)
+                if full and c.possible == sum(1 for sid in c.sids if candidates[sid]) and c.max_load is not None:
+                    # every session is staffed in every roster of the first stage: the flow relaxation holds
+                    c.load_lb = bounds.flow_load_bound(problem, c.sids, candidates, c.load_lb, c.current_max_load())
                 if c.max_load is not None and c.load_lb > 0:
                     c.model.add(c.max_load >= c.load_lb)
         if stage == "spread":
-            global_max = max((c.current_max_load() for c in comps if c.max_load is not None), default=0)
-            for c in comps:
-                if c.max_load is not None:
-                    c.add_spread(global_max)
+            with_loads = [c for c in comps if c.max_load is not None]
+            global_max = max((c.current_max_load() for c in with_loads), default=0)
+            step = math.gcd(*(m for c in with_loads for terms in c.loads.values() for m, _ in terms))
+            count = len(loads.teacher_week_loads(problem, ()))
+            start_total = sum(c.current_teacher_total() for c in with_loads)
+            for c in with_loads:
+                c.add_spread(global_max, step, count, start_total)
         todo = [c for c in comps if c.stage(stage) is not None and (c.values is not None or stage == "coverage")]
         summary = {"value": 0, "bound": 0.0, "optimal": True}
         if stage == "coverage":
@@ -766,7 +828,10 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
             size_left -= c.size
             staffed_else = sum(
                 sum(o.values[len(o.x):len(o.x) + len(o.staffed)]) for o in comps if o is not c and o.values is not None)
-            result = _run(c, stage, budget, workers, clock, on_progress, staffed_else)
+            if stage == "max_load" and 0 < c.current_max_load() - c.load_lb <= PROOF_GAP:
+                result = None  # the start is close to the bound: try the proof first (_prove_max_load)
+            else:
+                result = _run(c, stage, budget, workers, clock, on_progress, staffed_else)
             if result is None:
                 if c.values is None:
                     found_any = False
@@ -801,6 +866,9 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
                 summary["bound"] = max(summary["bound"], value if ok else lb)
             else:
                 ok = cp_proof
+                if stage == "spread":  # Σ (load − μ)² in minutes² (≥ 0)
+                    value = c.spread_in_minutes(value)
+                    bound = max(0.0, c.spread_in_minutes(bound)) if bound is not None else None
                 summary["value"] += value
                 summary["bound"] += value if ok or bound is None else bound
             summary["optimal"] = summary["optimal"] and ok
@@ -808,24 +876,72 @@ def solve(problem, time_limit: float = 10.0, workers: int = 2,
             _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock, workers, on_progress)
         proven[stage] = summary["optimal"]
         stage_results[stage] = summary
-    # "optimal" = the contract's objectives 1-3 (coverage, changes, largest load) proven; see README.
-    all_optimal = all(proven[st] for st in ("coverage", "changes", "max_load"))
+    return stage_results, proven, found_any
 
-    # Read the solution.
+
+def _best_of(problem, comps) -> dict[str, list[str]]:
+    """Session → staff: per component the CP-SAT roster, or its careful-greedy start when the search ended no
+    better on the earlier figures and less fair (a larger largest load, or the same one spread less evenly)."""
     staff_of: dict[str, list[str]] = {}
     for c in comps:
         if c.values is None:
+            pairs = c.start_pairs
+        else:
+            found = {pair for pair, val in zip(c.x, c.values, strict=False) if val}
+            pairs = found if _not_worse(problem, c, found, c.start_pairs) else c.start_pairs
+            c.used_start = pairs is c.start_pairs
+        for sid, pid in pairs:
+            staff_of.setdefault(sid, []).append(pid)
+    return staff_of
+
+
+def _not_worse(problem, c, found, start) -> bool:
+    def earlier(pairs):  # pins kept, sessions staffed, previous pairs kept
+        return (sum(pin in pairs for pin in c.pins), len({sid for sid, _ in pairs}),
+                sum(pair in pairs for pair in c.previous))
+
+    if earlier(found) != earlier(start):
+        return earlier(found) > earlier(start)
+    return not loads.fairer(_component_fairness(problem, c, start), _component_fairness(problem, c, found))
+
+
+def _component_fairness(problem, c, pairs) -> loads.Fairness:
+    """Largest load and spread of the component's teachers (the rest of the problem is the same either way)."""
+    return loads.from_loads(list(_week_loads(problem, pairs, {key: 0 for key in c.loads}).values()))
+
+
+def _week_loads(problem, pairs, week_loads: dict) -> dict:
+    """Add the minutes of pairs to the (person, week) keys of week_loads (other people are left out)."""
+    for sid, pid in pairs:
+        key = (pid, week_of(problem.sessions[sid].date))
+        if key in week_loads:
+            week_loads[key] += problem.sessions[sid].minutes
+    return week_loads
+
+
+def _spread_squares_bound(problem, comps, candidates, staff_of) -> float:
+    """Lower bound of Σ teacher load² (minutes²) over rosters giving each component's teachers the teacher total
+    this roster gives them: each teacher at most min(largest load, own reach) (bounds.reach), water-filled."""
+    pairs = {(sid, pid) for sid, people in staff_of.items() for pid in people}
+    top = loads.fairness(problem, pairs).max_minutes
+    total_bound = 0.0
+    for c in comps:
+        its: dict[tuple[str, dt.date], list] = {}  # every teacher who could serve here (full candidate lists)
+        for sid in c.sids:
+            s = problem.sessions[sid]
+            for pid in candidates[sid]:
+                if problem.staff[pid].type == policy.TEACHER:
+                    its.setdefault((pid, week_of(s.date)), []).append(s)
+        if not its:
             continue
-        for (sid, pid), val in zip(c.x, c.values, strict=False):
-            if val:
-                staff_of.setdefault(sid, []).append(pid)
-    staff_order = {pid: i for i, pid in enumerate(problem.staff)}
-    return _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pairs, stage_results,
-                         all_optimal, found_any, wall_start, candidates)
+        week_loads = _week_loads(problem, pairs, {key: 0 for key in its})
+        rooms = [min(top, bounds.reach(problem, problem.staff[pid], sessions)) for (pid, _w), sessions in its.items()]
+        total_bound += loads.even_squares_bound(sum(week_loads.values()), rooms)
+    return total_bound
 
 
 def _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pairs, stage_results,
-                  all_optimal, found_any, wall_start, candidates) -> Roster:
+                  all_optimal, found_any, wall_start, candidates, spread_bound=0.0) -> Roster:
     state = explain.RosterState(problem, staff_of)
     roster = Roster(status="optimal")
     staffed = set()
@@ -864,11 +980,12 @@ def _build_roster(problem, rejected, gds, staff_of, staff_order, pin_conflict_pa
         roster.status = "no_solution"
     elif not all_optimal:
         roster.status = "feasible"
-    roster.metrics = _metrics(problem, roster, state, staffed, rejected, stage_results, all_optimal, wall_start)
+    roster.metrics = _metrics(problem, roster, state, staffed, rejected, stage_results, all_optimal, wall_start,
+                              spread_bound)
     return roster
 
 
-def _metrics(problem, roster, state, staffed, rejected, stage_results, all_optimal, wall_start) -> dict:
+def _metrics(problem, roster, state, staffed, rejected, stage_results, all_optimal, wall_start, spread_bound) -> dict:
     active = len(problem.sessions) - len(rejected)
     teacher_loads = [m for (pid, _w), m in state.week_minutes.items() if problem.staff[pid].type == policy.TEACHER]
     max_load = max(teacher_loads, default=0)
@@ -882,6 +999,8 @@ def _metrics(problem, roster, state, staffed, rejected, stage_results, all_optim
     load_bound = max_load if load is None else (max_load if load["optimal"] else int(load["bound"] + 0.999))
     load_bound = min(load_bound, max_load)
     changes = stage_results.get("changes")
+    fair = loads.fairness(problem, assigned)
+    sd_bound = min(fair.sd, loads.sd_of(spread_bound, fair.total, fair.count))
     return {
         "staffed_sessions": len(staffed),
         "max_teacher_minutes": max_load,
@@ -897,6 +1016,9 @@ def _metrics(problem, roster, state, staffed, rejected, stage_results, all_optim
         "max_teacher_minutes_gap": max_load - load_bound,
         "changed_vs_previous_optimal": True if changes is None else changes["optimal"],
         "spread_penalty": (stage_results.get("spread") or {}).get("value", 0),
+        "teacher_minutes_sd": round(fair.sd, 2),
+        "teacher_minutes_sd_bound": math.floor(sd_bound * 100) / 100,
+        "teacher_minutes_sd_gap": round(fair.sd - math.floor(sd_bound * 100) / 100, 2),
         "continuity_penalty": (stage_results.get("continuity") or {}).get("value", 0),
         "provider_cost": sum(
             problem.providers[prov].cost_per_session for (prov, _w), sids in state.provider_sessions.items()
