@@ -267,6 +267,8 @@ class _Rebalancer:
             self.ledger.add(pid, problem.sessions[sid])
             self.team.setdefault(sid, []).append(pid)
         self.teacher = {pid for pid, p in problem.staff.items() if p.type == policy.TEACHER}
+        self.week = {sid: week_of(s.date) for sid, s in problem.sessions.items()}
+        self.minutes = {sid: s.minutes for sid, s in problem.sessions.items()}
 
     def pairs(self) -> set[tuple[str, str]]:
         return {(sid, pid) for sid, people in self.team.items() for pid in people}
@@ -277,10 +279,10 @@ class _Rebalancer:
     def teacher_loads(self) -> dict[tuple[str, dt.date], int]:
         return {key: m for key, m in self.ledger.week_minutes.items() if key[0] in self.teacher and m > 0}
 
-    def movable(self, pid: str, week: dt.date) -> list[Session]:
-        its = [s for s in self.ledger.by_person.get(pid, []) if week_of(s.date) == week
+    def movable(self, pid: str, week: dt.date, ordered: bool = True) -> list[Session]:
+        its = [s for s in self.ledger.by_person.get(pid, []) if self.week[s.id] == week
                and (s.id, pid) not in self.fixed]
-        return sorted(its, key=lambda s: (-s.minutes, s.id))
+        return sorted(its, key=lambda s: (-self.minutes[s.id], s.id)) if ordered else its
 
     def move(self, s: Session, old: str, new: str) -> bool:
         team = self.team[s.id]
@@ -323,26 +325,29 @@ class _Rebalancer:
     def shed(self, pid: str, week: dt.date, below: int, teachers_only: bool) -> bool:
         """Move one of pid's sessions (or swap it for a shorter one) so that nobody involved ends at or above
         `below`; teachers_only keeps the teacher total (moves to other people lower it)."""
-        for s in self.movable(pid, week):
+        mine = self.movable(pid, week)
+        for s in mine:
+            m = self.minutes[s.id]
             others = [r for r in self.candidates[s.id] if r != pid and r not in self.team[s.id]]
-            teachers = sorted((r for r in others if r in self.teacher),
+            teachers = sorted((r for r in others if r in self.teacher and self.load(r, week) + m < below),
                               key=lambda r: (self.load(r, week), r))
             for r in teachers:
-                if self.load(r, week) + s.minutes >= below:
-                    break
                 if self.move(s, pid, r):
                     return True
             if not teachers_only:
                 for r in others:
                     if r not in self.teacher and self.move(s, pid, r):
                         return True
-        for s in self.movable(pid, week):  # swaps: pid takes a shorter session of a less-loaded teacher
+        for s in mine:  # swaps: pid takes a shorter session of a less-loaded teacher
+            m = self.minutes[s.id]
             for r in self.candidates[s.id]:
                 if r not in self.teacher or r == pid or r in self.team[s.id]:
                     continue
                 theirs = self.load(r, week)
-                for s2 in self.movable(r, week):
-                    gain = s.minutes - s2.minutes
+                if theirs + 1 >= below:
+                    continue
+                for s2 in self.movable(r, week, ordered=False):
+                    gain = m - self.minutes[s2.id]
                     if gain <= 0 or theirs + gain >= below:
                         continue
                     if self.swap(s, pid, s2, r):

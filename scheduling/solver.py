@@ -29,7 +29,7 @@ STAGES = (
 )
 PROOF_GAP = 30  # minutes: the largest gap between search value and bound for which the proof is tried
 MAX_LOAD_SEARCH = 0.55  # part of the max_load stage for the search; the rest for the proof (bounds.load_cap_refuted)
-RESERVE = (0.05, 0.4)  # part of the time limit, plus seconds, kept back for reading the solution and the roster
+RESERVE = (0.07, 0.4)  # part of the time limit, plus seconds, kept back for reading the solution and the roster
 
 
 @dataclass
@@ -330,6 +330,23 @@ class ComponentModel:
                            for (prov, _sid), v in self.serves.items()
                            if problem.providers[prov].cost_per_session > 0]
 
+    def current_pairs(self) -> set[tuple[str, str]]:
+        return {pair for pair, val in zip(self.x, self.values, strict=False) if val}
+
+    def rebalance(self) -> None:
+        """Rebalance the current roster like the greedy (greedy.rebalance over the model's own candidates; pins
+        and kept previous pairs stay, every session keeps its staff): the next stage starts from it."""
+        pairs = self.current_pairs()
+        candidates: dict[str, list[str]] = {}
+        for sid, pid in self.x:
+            candidates.setdefault(sid, []).append(pid)
+        fixed = (set(self.pins) | set(self.previous)) & pairs
+        better = greedy.rebalance(self.problem, candidates, pairs, fixed=fixed)
+        if better != pairs:
+            staffed = {sid for sid, _ in better}
+            self.values = self.complete(
+                [int(pair in better) for pair in self.x] + [int(sid in staffed) for sid in self.staffed])
+
     def start_from_greedy(self, pairs: set[tuple[str, str]], candidates) -> bool:
         """Hint the greedy roster; True (and coverage fixed) when it provably maximises the first stage.
 
@@ -466,6 +483,10 @@ class _Clock:
         self.deterministic = deterministic
         self.start = time.monotonic() if start is None else start
         self.used = 0.0
+        self.deadline = math.inf  # wall clock: when the stages must have ended
+
+    def left(self) -> float:
+        return self.deadline - self.elapsed()
 
     def elapsed(self) -> float:
         return self.used if self.deterministic else time.monotonic() - self.start
@@ -494,6 +515,8 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
     if comp.values is not None:
         for var, val in zip(comp.all_vars(), comp.values, strict=True):
             model.add_hint(var, val)
+    if not clock.deterministic:
+        budget = min(budget, max(0.05, clock.left()))
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = workers
@@ -758,7 +781,9 @@ def _search_time(time_limit: float, clock: _Clock) -> float:
     if clock.deterministic:
         return max(0.1, 0.97 * time_limit - 0.1)
     share, seconds = RESERVE
-    return max(0.1, (1 - share) * time_limit - seconds - clock.elapsed())
+    left = max(0.1, (1 - share) * time_limit - seconds - clock.elapsed())
+    clock.deadline = clock.elapsed() + left
+    return left
 
 
 def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_progress):
@@ -828,8 +853,8 @@ def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_
             size_left -= c.size
             staffed_else = sum(
                 sum(o.values[len(o.x):len(o.x) + len(o.staffed)]) for o in comps if o is not c and o.values is not None)
-            if stage == "max_load" and 0 < c.current_max_load() - c.load_lb <= PROOF_GAP:
-                result = None  # the start is close to the bound: try the proof first (_prove_max_load)
+            if stage == "max_load" and c.current_max_load() - c.load_lb <= PROOF_GAP:
+                result = None  # the start is at or close to the bound: nothing to search, or the proof first
             else:
                 result = _run(c, stage, budget, workers, clock, on_progress, staffed_else)
             if result is None:
@@ -874,6 +899,10 @@ def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_
             summary["optimal"] = summary["optimal"] and ok
         if stage == "max_load":
             _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock, workers, on_progress)
+        if stage in ("coverage", "changes"):  # CP-SAT staffed more or kept more: rebalance before the loads
+            for c in todo:
+                if c.values is not None:
+                    c.rebalance()
         proven[stage] = summary["optimal"]
         stage_results[stage] = summary
     return stage_results, proven, found_any
