@@ -7,9 +7,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from scheduling import bounds, plan, policy, rules
-from scheduling.problem import Problem, Session, week_of
+from scheduling.problem import Problem, Session
+from scheduling.problem import week_of as _week_of
+
+week_of = functools.lru_cache(maxsize=4096)(_week_of)  # called for every check of the ledger
 
 
 def candidate_lists(problem: Problem, active: list[str]) -> dict[str, list[str]]:
@@ -177,14 +181,22 @@ def greedy_roster(problem: Problem, sids: list[str], candidates: dict[str, list[
             over = teacher and target is not None and load + s.minutes > target
             return (over, pid not in usual, teacher, load, s.date in person.avoid_days)
 
-        free = sorted((p for p in candidates[sid] if p not in team and ledger.fits(p, s)), key=score)
-        qualified = [p for p in free if rules.is_qualified(problem, problem.staff[p], s)]
-        if not any(rules.is_qualified(problem, problem.staff[p], s) for p in team) and qualified:
-            team.append(qualified[0])
-        for p in free:
+        ranked = sorted((p for p in candidates[sid] if p not in team), key=score)
+        fits = {}  # checked lazily, in rank order (the ledger does not change while the team is chosen)
+
+        def free(p, s=s, fits=fits):
+            if p not in fits:
+                fits[p] = ledger.fits(p, s)
+            return fits[p]
+
+        if not any(rules.is_qualified(problem, problem.staff[p], s) for p in team):
+            first = next((p for p in ranked if rules.is_qualified(problem, problem.staff[p], s) and free(p)), None)
+            if first is not None:
+                team.append(first)
+        for p in ranked:
             if len(team) >= s.staff_needed:
                 break
-            if p in team:
+            if p in team or not free(p):
                 continue
             person = problem.staff[p]
             if person.type == policy.PROVIDER_TYPE and needs_school:
@@ -217,7 +229,7 @@ def _repair(problem, order, candidates, ledger, chosen, pins) -> None:
         for q in candidates[sid]:
             if done:
                 break
-            if not rules.is_qualified(problem, problem.staff[q], s):
+            if not _team_ok(problem, [q], s):  # qualified, and not provider staff alone when they need school staff
                 continue
             for o in list(ledger.by_person.get(q, [])):
                 if (o.id, q) in pins:

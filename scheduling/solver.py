@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 STAGES = (
     ("coverage", 0.30),  # pins kept, then sessions staffed, then 2-hour blocks complete
     ("changes", 0.08),  # previous pairs kept
-    ("max_load", 0.30),  # largest weekly load of an in-service teacher (search, then the proof)
-    ("spread", 0.26),  # loads spread evenly: sum of squares of teacher loads at a fixed teacher total
+    ("max_load", 0.36),  # largest weekly load of an in-service teacher (search, then the proof)
+    ("spread", 0.20),  # loads spread evenly: Σ (load − μ)² over in-service teachers
     ("continuity", 0.04),  # distinct people per series + sessions on avoid_days
     ("cost", 0.02),  # provider cost
 )
@@ -163,6 +163,7 @@ class ComponentModel:
         self.sids = sids
         self.model = cp_model.CpModel()
         self.values: dict | None = None
+        self.overhead = 0.0  # seconds a CP-SAT call took beyond its limit (loading the model, the hint)
         model = self.model
         sessions = [problem.sessions[s] for s in sids]
 
@@ -516,7 +517,11 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
         for var, val in zip(comp.all_vars(), comp.values, strict=True):
             model.add_hint(var, val)
     if not clock.deterministic:
-        budget = min(budget, max(0.05, clock.left()))
+        budget = min(budget, clock.left())
+        if budget < 2 * comp.overhead + 0.05:  # loading the model alone would take it (or pass the deadline)
+            log.info("stage %s: skipped (%.2fs left, loading takes %.2fs)", stage, budget, comp.overhead)
+            return None
+    started = time.monotonic()
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = workers
@@ -535,6 +540,7 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
         callback = _ProgressCallback(stage, comp, staffed_else, on_progress, clock.start)
     status = solver.solve(model, callback)
     clock.used += solver.deterministic_time if clock.deterministic else 0.0
+    comp.overhead = max(comp.overhead, time.monotonic() - started - params.max_time_in_seconds)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         log.info("stage %s: no solution (%s) in %.2fs", stage, solver.status_name(status), budget)
         return None

@@ -1,11 +1,14 @@
 """Fairer rosters: the careful greedy (repair, rebalancing), the engine never less fair than it, honest bounds."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduling import bounds, greedy, loads, parse_problem, solve, validate
 from scheduling.generate import generate
 from scheduling.solver import careful_greedy
-from tests.scheduling.conftest import FRI, MON, THU, TUE, WED, make_problem, make_session, make_staff
+from tests.scheduling.conftest import MON, THU, TUE, WED, make_problem, make_session, make_staff
+from tests.scheduling.test_properties import random_problem
 
 DAYS = (MON, TUE, WED, THU)
 
@@ -61,6 +64,19 @@ def test_swaps_even_out_when_no_single_move_helps():
 @pytest.mark.parametrize("holiday", [False, True])
 def test_careful_greedy_breaks_no_rule(holiday):
     problem = parse_problem(generate("small", 3, holiday=holiday))
+    assert validate(problem, careful_greedy(problem)) == []
+
+
+def test_repair_never_leaves_provider_staff_alone():
+    # The repair once moved a provider's coach alone into a one-person session (PROVIDER_NEEDS_SCHOOL_STAFF).
+    problem = parse_problem(random_problem(31342))
+    assert validate(problem, careful_greedy(problem)) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 1_000_000))
+def test_careful_greedy_breaks_no_rule_on_random_instances(seed):
+    problem = parse_problem(random_problem(seed))
     assert validate(problem, careful_greedy(problem)) == []
 
 
