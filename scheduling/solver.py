@@ -27,9 +27,10 @@ STAGES = (
     ("continuity", 0.04),  # distinct people per series + sessions on avoid_days
     ("cost", 0.02),  # provider cost
 )
+BUILD_SECONDS = 5e-5  # per variable of a component: about what building a relaxation for it takes (loaded machine)
 PROOF_GAP = 30  # minutes: the largest gap between search value and bound for which the proof is tried
 MAX_LOAD_SEARCH = 0.55  # part of the max_load stage for the search; the rest for the proof (bounds.load_cap_refuted)
-RESERVE = (0.07, 0.4)  # part of the time limit, plus seconds, kept back for reading the solution and the roster
+RESERVE = (0.10, 0.5)  # part of the time limit, plus seconds, kept back for reading the solution and the roster
 
 
 @dataclass
@@ -123,6 +124,88 @@ def add_rest_after_evening_constraint(model, x, pid, evenings, mornings_next_day
             model.add_bool_or([x[(e, pid)].negated(), x[(m, pid)].negated()])
 
 
+def add_two_hour_block_terms(model, staffed, gds):
+    """TWO_HOUR_MINIMUM (a first-stage term, not a constraint: see README): per group-day, day_ok is set only
+    when one of its qualifying blocks has every session staffed.
+    Returns (day_ok per group-day, the session ids of each block option per group-day, auxiliaries)."""
+    day_oks, block_sessions, aux = [], [], []
+    for gd in gds:
+        options = []
+        option_ids = []
+        for i in gd.qualifying:
+            ids = gd.blocks[i][2]
+            if len(ids) < 2 or any(sid not in staffed for sid in ids):
+                continue
+            ok = model.new_bool_var(f"block_{gd.group}_{gd.date}_{i}")
+            aux.append((ok, lambda v, ys=[staffed[sid] for sid in ids]: int(all(v[a.index] for a in ys))))
+            for sid in ids:
+                model.add_implication(ok, staffed[sid])
+            options.append(ok)
+            option_ids.append(ids)
+        if options:
+            block_sessions.append(option_ids)
+            day_ok = model.new_bool_var(f"day_ok_{gd.group}_{gd.date}")
+            aux.append((day_ok, lambda v, ys=list(options): int(any(v[a.index] for a in ys))))
+            model.add_bool_or(options + [day_ok.negated()])
+            day_oks.append(day_ok)
+    return day_oks, block_sessions, aux
+
+
+def add_max_load_terms(model, loads):
+    """The largest in-service teacher weekly load: max_load ≥ every load (and ≥ each week's average, a redundant
+    cut that strengthens the bound). Returns (max_load or None, [(key, load expression, most minutes)], aux)."""
+    if not loads:
+        return None, [], []
+    top = max(sum(m for m, _ in terms) for terms in loads.values())
+    max_load = model.new_int_var(0, top, "max_teacher_minutes")
+    all_loads = list(loads.values())
+    aux = [(max_load, lambda v: max(sum(m * v[a.index] for m, a in terms) for terms in all_loads))]
+    load_exprs = []
+    for key, terms in loads.items():
+        expr = sum(m * v for m, v in terms)
+        load_exprs.append((key, expr, sum(m for m, _ in terms)))
+        model.add(expr <= max_load)
+    by_week: dict[dt.date, list] = {}
+    for (_pid, week), expr, _ in load_exprs:
+        by_week.setdefault(week, []).append(expr)
+    for exprs in by_week.values():
+        model.add(len(exprs) * max_load >= sum(exprs))
+    return max_load, load_exprs, aux
+
+
+def add_series_terms(model, x, sessions, candidates):
+    """Continuity: used[series, person] is set when the person is in any session of the series (the count of
+    them = distinct people per series). Returns (the used variables, auxiliaries)."""
+    terms, aux = [], []
+    series: dict[str, list[str]] = {}
+    for s in sessions:
+        if s.series is not None:
+            series.setdefault(s.series, []).append(s.id)
+    for name, ids in series.items():
+        if len(ids) < 2:
+            continue
+        for p in sorted({p for sid in ids for p in candidates[sid]}):
+            used = model.new_bool_var(f"series_{name}_{p}")
+            aux.append((used, lambda v, xs=[x[(sid, p)] for sid in ids if (sid, p) in x]: int(
+                any(v[a.index] for a in xs))))
+            for sid in ids:
+                if (sid, p) in x:
+                    model.add_implication(x[(sid, p)], used)
+            terms.append(used)
+    return terms, aux
+
+
+def avoid_day_terms(problem, x) -> list:
+    """The pairs that put a person in a session on one of their avoid_days."""
+    return [v for (sid, pid), v in x.items() if problem.sessions[sid].date in problem.staff[pid].avoid_days]
+
+
+def provider_cost_terms(problem, serves) -> list[tuple[int, object]]:
+    """(cents, serves variable) per provider and session it may serve."""
+    return [(round(problem.providers[prov].cost_per_session * 100), v) for (prov, _sid), v in serves.items()
+            if problem.providers[prov].cost_per_session > 0]
+
+
 def add_spread_terms(model, load_exprs, loads, cap, step):
     """Every teacher's weekly load as u·step minutes (u integer, at most the largest load) and u².
     Returns (the u, the squares, [(auxiliary variable, value function)])."""
@@ -164,16 +247,22 @@ class ComponentModel:
         self.model = cp_model.CpModel()
         self.values: dict | None = None
         self.overhead = 0.0  # seconds a CP-SAT call took beyond its limit (loading the model, the hint)
-        model = self.model
         sessions = [problem.sessions[s] for s in sids]
 
         # Variables: x[(session, staff)] for each allowed pair, staffed[session].
         self.aux: list[tuple] = []  # (variable, value from the x/staffed values): completes every hint
-        self.x = {(s, p): model.new_bool_var(f"x_{s}_{p}") for s in sids for p in candidates[s]}
-        self.staffed = {s: model.new_bool_var(f"staffed_{s}") for s in sids}
-        x, staffed = self.x, self.staffed
+        self.x = {(s, p): self.model.new_bool_var(f"x_{s}_{p}") for s in sids for p in candidates[s]}
+        self.staffed = {s: self.model.new_bool_var(f"staffed_{s}") for s in sids}
 
-        # Per-session rules.
+        self._add_session_rules(sessions, candidates)
+        self._add_person_rules(sessions, candidates)
+        self._add_provider_rules(sessions, candidates)
+        self._add_first_stage_terms(pins, gds)
+        self._add_objective_terms(sessions, candidates, previous)
+
+    def _add_session_rules(self, sessions, candidates) -> None:
+        """COVERAGE, QUALIFICATION, PROVIDER_NEEDS_SCHOOL_STAFF: one session at a time."""
+        problem, model, x, staffed = self.problem, self.model, self.x, self.staffed
         for s in sessions:
             people = candidates[s.id]
             add_coverage_constraint(model, x, staffed, s, people)
@@ -185,7 +274,9 @@ class ComponentModel:
                     school = [p for p in people if rules.is_school_staff(problem.staff[p])]
                     add_provider_needs_school_staff_constraint(model, x, s, prov, school)
 
-        # Per-person rules.
+    def _add_person_rules(self, sessions, candidates) -> None:
+        """Weekly, days and daily limits, REST_AFTER_EVENING, NO_OVERLAP; keeps each teacher's weekly load terms."""
+        problem, model, x = self.problem, self.model, self.x
         by_person: dict[str, list] = {}
         for s in sessions:
             for p in candidates[s.id]:
@@ -232,7 +323,9 @@ class ComponentModel:
                     add_rest_after_evening_constraint(model, x, pid, es, nxt)
         add_no_overlap_constraint(model, x, person_day)
 
-        # Providers: serves[(provider, session)] is set when any of its staff is in the session.
+    def _add_provider_rules(self, sessions, candidates) -> None:
+        """PROVIDER_WEEKLY_SESSIONS: serves[(provider, session)] is set when any of its staff is in the session."""
+        problem, model, x = self.problem, self.model, self.x
         self.serves = {}
         prov_sessions: dict[str, dict[dt.date, list[str]]] = {}
         people_in: dict[str, list[str]] = {}
@@ -252,84 +345,31 @@ class ComponentModel:
             add_provider_weekly_sessions_constraint(
                 model, x, self.serves, problem.providers[prov_id], by_week, people_in)
 
-        # Pins and the two-hour blocks (both part of the first stage).
+    def _add_first_stage_terms(self, pins, gds) -> None:
+        """Pins kept, sessions staffed and complete two-hour blocks: the coverage stage's expression."""
         self.pins = pins
-        self.pin_kept = add_pinned_constraint(model, x, pins)
+        self.pin_kept = add_pinned_constraint(self.model, self.x, pins)
         for (sid, pid), k in zip(pins, self.pin_kept, strict=True):
-            self._aux(k, lambda v, a=x[(sid, pid)]: v[a.index])
-        self.block_ok = []
-        self.block_sessions = []  # per group-day with a block variable: the session ids of each option
-        for gd in gds:
-            options = []
-            option_ids = []
-            for i in gd.qualifying:
-                ids = gd.blocks[i][2]
-                if len(ids) < 2 or any(sid not in staffed for sid in ids):
-                    continue
-                ok = model.new_bool_var(f"block_{gd.group}_{gd.date}_{i}")
-                self._aux(ok, lambda v, ys=[staffed[sid] for sid in ids]: int(all(v[a.index] for a in ys)))
-                for sid in ids:
-                    model.add_implication(ok, staffed[sid])
-                options.append(ok)
-                option_ids.append(ids)
-            if options:
-                self.block_sessions.append(option_ids)
-                day_ok = model.new_bool_var(f"day_ok_{gd.group}_{gd.date}")
-                self._aux(day_ok, lambda v, ys=list(options): int(any(v[a.index] for a in ys)))
-                model.add_bool_or(options + [day_ok.negated()])
-                self.block_ok.append(day_ok)
-
-        # Objective expressions, one per stage.
-        n_blocks, n_sessions = len(self.block_ok) + 1, len(sids) + 1
-        self.coverage_expr = (
-            sum(self.pin_kept) * n_sessions * n_blocks + sum(staffed.values()) * n_blocks + sum(self.block_ok)
-        )
+            self._aux(k, lambda v, a=self.x[(sid, pid)]: v[a.index])
+        self.block_ok, self.block_sessions, aux = add_two_hour_block_terms(self.model, self.staffed, gds)
+        for var, fn in aux:
+            self._aux(var, fn)
+        n_blocks, n_sessions = len(self.block_ok) + 1, len(self.sids) + 1
+        self.coverage_expr = (sum(self.pin_kept) * n_sessions * n_blocks + sum(self.staffed.values()) * n_blocks
+                              + sum(self.block_ok))
         self.coverage_weights = (n_sessions * n_blocks, n_blocks)
-        self.previous = [pair for pair in previous if pair in x]
-        self.kept_expr = sum(x[pair] for pair in self.previous)
 
-        self.max_load = None
+    def _add_objective_terms(self, sessions, candidates, previous) -> None:
+        """The later stages' terms: previous pairs kept, the largest load, series and avoid_days, provider cost."""
+        self.previous = [pair for pair in previous if pair in self.x]
+        self.kept_expr = sum(self.x[pair] for pair in self.previous)
         self.spread_expr = 0  # built by add_spread once the global largest load is known
-        self.load_exprs = []
-        if self.loads:
-            top = max(sum(m for m, _ in terms) for terms in self.loads.values())
-            self.max_load = model.new_int_var(0, top, "max_teacher_minutes")
-            all_loads = list(self.loads.values())
-            self._aux(self.max_load, lambda v, loads=all_loads: max(
-                sum(m * v[a.index] for m, a in terms) for terms in loads))
-            for key, terms in self.loads.items():
-                expr = sum(m * v for m, v in terms)
-                self.load_exprs.append((key, expr, sum(m for m, _ in terms)))
-                model.add(expr <= self.max_load)
-            # Redundant: the largest load is at least the average load (strengthens the bound).
-            by_week: dict[dt.date, list] = {}
-            for (_pid, week), expr, _ in self.load_exprs:
-                by_week.setdefault(week, []).append(expr)
-            for exprs in by_week.values():
-                model.add(len(exprs) * self.max_load >= sum(exprs))
-
-        self.series_terms = []
-        series: dict[str, list[str]] = {}
-        for s in sessions:
-            if s.series is not None:
-                series.setdefault(s.series, []).append(s.id)
-        for name, ids in series.items():
-            if len(ids) < 2:
-                continue
-            people = sorted({p for sid in ids for p in candidates[sid]})
-            for p in people:
-                used = model.new_bool_var(f"series_{name}_{p}")
-                self._aux(used, lambda v, xs=[x[(sid, p)] for sid in ids if (sid, p) in x]: int(
-                    any(v[a.index] for a in xs)))
-                for sid in ids:
-                    if (sid, p) in x:
-                        model.add_implication(x[(sid, p)], used)
-                self.series_terms.append(used)
-        self.avoid_terms = [v for (sid, pid), v in x.items()
-                            if problem.sessions[sid].date in problem.staff[pid].avoid_days]
-        self.cost_terms = [(round(problem.providers[prov].cost_per_session * 100), v)
-                           for (prov, _sid), v in self.serves.items()
-                           if problem.providers[prov].cost_per_session > 0]
+        self.max_load, self.load_exprs, aux = add_max_load_terms(self.model, self.loads)
+        self.series_terms, series_aux = add_series_terms(self.model, self.x, sessions, candidates)
+        for var, fn in aux + series_aux:
+            self._aux(var, fn)
+        self.avoid_terms = avoid_day_terms(self.problem, self.x)
+        self.cost_terms = provider_cost_terms(self.problem, self.serves)
 
     def current_pairs(self) -> set[tuple[str, str]]:
         return {pair for pair, val in zip(self.x, self.values, strict=False) if val}
@@ -583,8 +623,8 @@ def _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock,
             tried.add(value)
             for c in todo:
                 left = stage_end - clock.elapsed()
-                if c.max_load is None or c.current_max_load() < value or left < 0.05:
-                    continue
+                if c.max_load is None or c.current_max_load() < value or left < 0.2 + c.size * BUILD_SECONDS:
+                    continue  # (building the relaxation alone would take the time left)
                 staffed_now = sum(c.values[len(c.x):len(c.x) + len(c.staffed)])
                 refuted, det_time = bounds.load_cap_refuted(problem, c.sids, candidates, value - 1, staffed_now,
                                                             left, clock.deterministic)
