@@ -18,18 +18,29 @@ from scheduling.roster import Roster
 
 log = logging.getLogger(__name__)
 
-# Objective stages in the contract's order of importance, with their share of the time limit.
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One objective stage: its name, its share of the time limit, and the part of the search it takes
+    (the rest of a max_load stage goes to the proof)."""
+
+    name: str
+    share: float
+    search: float = 1.0
+
+
+# Objective stages in the contract's order of importance.
 STAGES = (
-    ("coverage", 0.30),  # pins kept, then sessions staffed, then 2-hour blocks complete
-    ("changes", 0.08),  # previous pairs kept
-    ("max_load", 0.36),  # largest weekly load of an in-service teacher (search, then the proof)
-    ("spread", 0.20),  # loads spread evenly: Σ (load − μ)² over in-service teachers
-    ("continuity", 0.04),  # distinct people per series + sessions on avoid_days
-    ("cost", 0.02),  # provider cost
+    Stage("coverage", 0.30),  # pins kept, then sessions staffed, then 2-hour blocks complete
+    Stage("changes", 0.08),  # previous pairs kept
+    Stage("max_load", 0.42, search=0.55),  # largest weekly load of an in-service teacher (search, then proof)
+    Stage("spread", 0.14),  # loads spread evenly: Σ (load − μ)² over in-service teachers
+    Stage("continuity", 0.04),  # distinct people per series + sessions on avoid_days
+    Stage("cost", 0.02),  # provider cost
 )
 BUILD_SECONDS = 5e-5  # per variable of a component: about what building a relaxation for it takes (loaded machine)
 PROOF_GAP = 30  # minutes: the largest gap between search value and bound for which the proof is tried
-MAX_LOAD_SEARCH = 0.55  # part of the max_load stage for the search; the rest for the proof (bounds.load_cap_refuted)
 RESERVE = (0.10, 0.5)  # part of the time limit, plus seconds, kept back for reading the solution and the roster
 
 
@@ -835,64 +846,22 @@ def _search_time(time_limit: float, clock: _Clock) -> float:
 def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_progress):
     """Stages, each earlier figure fixed before the next (lexicographic); (results, proven, found_any)."""
     stage_results: dict[str, dict] = {}
-    proven = {name: True for name, _ in STAGES}
+    proven = {st.name: True for st in STAGES}
     found_any = True
     spent = clock.elapsed()
-    for idx, (stage, share) in enumerate(STAGES):
-        if stage == "max_load":
-            for c in comps:  # the load bound holds for rosters staffing at least what coverage reached
-                staffed_now = sum(c.values[len(c.x):len(c.x) + len(c.staffed)]) if c.values else 0
-                full = staffed_now >= c.possible
-                c.load_lb = bounds.max_load_lower_bound(problem, c.sids, candidates,
-                                                        None if full else staffed_now)
-                if full and c.possible == sum(1 for sid in c.sids if candidates[sid]) and c.max_load is not None:
-                    # every session is staffed in every roster of the first stage: the flow relaxation holds
-                    c.load_lb = bounds.flow_load_bound(problem, c.sids, candidates, c.load_lb, c.current_max_load())
-                if c.max_load is not None and c.load_lb > 0:
-                    c.model.add(c.max_load >= c.load_lb)
-        if stage == "spread":
-            with_loads = [c for c in comps if c.max_load is not None]
-            global_max = max((c.current_max_load() for c in with_loads), default=0)
-            step = math.gcd(*(m for c in with_loads for terms in c.loads.values() for m, _ in terms))
-            count = len(loads.teacher_week_loads(problem, ()))
-            start_total = sum(c.current_teacher_total() for c in with_loads)
-            for c in with_loads:
-                c.add_spread(global_max, step, count, start_total)
-        todo = [c for c in comps if c.stage(stage) is not None and (c.values is not None or stage == "coverage")]
+    for idx, st in enumerate(STAGES):
+        stage = st.name
         summary = {"value": 0, "bound": 0.0, "optimal": True}
-        if stage == "coverage":
-            summary["staffed_bound"] = 0
-            for c in todo:
-                if c.coverage_done:
-                    w_pin, w_staff = c.coverage_weights
-                    value = len(c.pins) * w_pin + c.greedy_value * w_staff + len(c.block_ok)
-                    summary["value"] += value
-                    summary["bound"] += value
-                    summary["staffed_bound"] += c.greedy_value
-            todo = [c for c in todo if not c.coverage_done]
-        if stage == "changes":
-            done = []
-            for c in todo:
-                kept = _current_value(c, "changes")
-                if kept >= c.kept_ub:  # every previous pair that can be kept is kept
-                    summary["value"] += kept
-                    summary["bound"] += kept
-                    c.model.add(c.kept_expr >= kept)
-                    done.append(c)
-            todo = [c for c in todo if c not in done]
-        if stage == "max_load":
-            for c in todo:
-                summary["bound"] = max(summary["bound"], c.load_lb)
+        todo = [c for c in comps if c.stage(stage) is not None and (c.values is not None or stage == "coverage")]
+        todo = _PREPARE.get(stage, _prepare_nothing)(problem, comps, todo, candidates, summary)
         if not todo:
-            if stage in ("max_load",) and comps:
-                summary["value"] = max((c.current_max_load() for c in comps), default=0)
             stage_results[stage] = summary
             continue
-        later = sum(sh for st, sh in STAGES[idx:] if any(c.stage(st) is not None for c in comps))
+        later = sum(o.share for o in STAGES[idx:] if any(c.stage(o.name) is not None for c in comps))
         left = remaining_total - (clock.elapsed() - spent)
-        stage_budget = max(0.05, left * share / later)
+        stage_budget = max(0.05, left * st.share / later)
         stage_end = clock.elapsed() + stage_budget
-        search_end = clock.elapsed() + stage_budget * (MAX_LOAD_SEARCH if stage == "max_load" else 1.0)
+        search_end = clock.elapsed() + stage_budget * st.search
         size_left = sum(c.size for c in todo)
         for c in todo:
             budget = max(0.05, (search_end - clock.elapsed()) * c.size / size_left)
@@ -913,35 +882,7 @@ def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_
                 value, bound, optimal = result
             # A proof is valid for the whole problem when the model holds every candidate, or when the
             # figure reaches a bound computed from the full candidate lists.
-            cp_proof = optimal and not c.restricted
-            if stage == "coverage":
-                w_pin, w_staff = c.coverage_weights
-                ub = len(c.pins) * w_pin + c.possible * w_staff + len(c.block_ok)
-                ok = cp_proof or value >= ub
-                summary["value"] += value
-                summary["bound"] += value if ok else (bound if cp_proof else ub)
-                kept_pins = c.coverage_kept_pins
-                if ok:
-                    summary["staffed_bound"] += (value - kept_pins * w_pin) // w_staff
-                else:
-                    summary["staffed_bound"] += c.possible
-            elif stage == "changes":
-                ok = cp_proof or value >= c.kept_ub
-                summary["value"] += value
-                summary["bound"] += value if ok else c.kept_ub
-            elif stage == "max_load":
-                value = c.current_max_load()
-                lb = max(c.load_lb, math.ceil(bound - 1e-6) if (bound is not None and not c.restricted) else 0)
-                ok = cp_proof or value <= c.load_lb
-                summary["value"] = max(summary["value"], value)
-                summary["bound"] = max(summary["bound"], value if ok else lb)
-            else:
-                ok = cp_proof
-                if stage == "spread":  # Σ (load − μ)² in minutes² (≥ 0)
-                    value = c.spread_in_minutes(value)
-                    bound = max(0.0, c.spread_in_minutes(bound)) if bound is not None else None
-                summary["value"] += value
-                summary["bound"] += value if ok or bound is None else bound
+            ok = _RECORD.get(stage, _record_tie_breaker)(c, stage, value, bound, optimal and not c.restricted, summary)
             summary["optimal"] = summary["optimal"] and ok
         if stage == "max_load":
             _prove_max_load(problem, comps, todo, candidates, summary, stage_end, clock, workers, on_progress)
@@ -952,6 +893,115 @@ def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_
         proven[stage] = summary["optimal"]
         stage_results[stage] = summary
     return stage_results, proven, found_any
+
+
+# --- What each stage does before its search (returns the components left to search) and how it records a
+# component's figure (returns whether that figure is proven for the whole problem). -----------------------
+
+
+def _prepare_nothing(problem, comps, todo, candidates, summary):
+    return todo
+
+
+def _prepare_coverage(problem, comps, todo, candidates, summary):
+    """Components whose greedy start reaches the coverage upper bound are done already."""
+    summary["staffed_bound"] = 0
+    for c in todo:
+        if c.coverage_done:
+            w_pin, w_staff = c.coverage_weights
+            value = len(c.pins) * w_pin + c.greedy_value * w_staff + len(c.block_ok)
+            summary["value"] += value
+            summary["bound"] += value
+            summary["staffed_bound"] += c.greedy_value
+    return [c for c in todo if not c.coverage_done]
+
+
+def _prepare_changes(problem, comps, todo, candidates, summary):
+    """Components that keep every previous pair that can be kept are done already."""
+    done = []
+    for c in todo:
+        kept = _current_value(c, "changes")
+        if kept >= c.kept_ub:
+            summary["value"] += kept
+            summary["bound"] += kept
+            c.model.add(c.kept_expr >= kept)
+            done.append(c)
+    return [c for c in todo if c not in done]
+
+
+def _prepare_max_load(problem, comps, todo, candidates, summary):
+    """The largest-load bound of each component (counting; the flow relaxation when every session is staffed),
+    added to its model so the search stops there."""
+    for c in comps:  # the load bound holds for rosters staffing at least what coverage reached
+        staffed_now = sum(c.values[len(c.x):len(c.x) + len(c.staffed)]) if c.values else 0
+        full = staffed_now >= c.possible
+        c.load_lb = bounds.max_load_lower_bound(problem, c.sids, candidates, None if full else staffed_now)
+        if full and c.possible == sum(1 for sid in c.sids if candidates[sid]) and c.max_load is not None:
+            # every session is staffed in every roster of the first stage: the flow relaxation holds
+            c.load_lb = bounds.flow_load_bound(problem, c.sids, candidates, c.load_lb, c.current_max_load())
+        if c.max_load is not None and c.load_lb > 0:
+            c.model.add(c.max_load >= c.load_lb)
+    for c in todo:
+        summary["bound"] = max(summary["bound"], c.load_lb)
+    if not todo and comps:
+        summary["value"] = max((c.current_max_load() for c in comps), default=0)
+    return todo
+
+
+def _prepare_spread(problem, comps, todo, candidates, summary):
+    """Every load capped at the global largest load; μ from the current roster (see add_spread)."""
+    with_loads = [c for c in comps if c.max_load is not None]
+    global_max = max((c.current_max_load() for c in with_loads), default=0)
+    step = math.gcd(*(m for c in with_loads for terms in c.loads.values() for m, _ in terms))
+    count = len(loads.teacher_week_loads(problem, ()))
+    start_total = sum(c.current_teacher_total() for c in with_loads)
+    for c in with_loads:
+        c.add_spread(global_max, step, count, start_total)
+    return todo
+
+
+def _record_coverage(c, stage, value, bound, cp_proof, summary) -> bool:
+    w_pin, w_staff = c.coverage_weights
+    ub = len(c.pins) * w_pin + c.possible * w_staff + len(c.block_ok)
+    ok = cp_proof or value >= ub
+    summary["value"] += value
+    summary["bound"] += value if ok else (bound if cp_proof else ub)
+    if ok:
+        summary["staffed_bound"] += (value - c.coverage_kept_pins * w_pin) // w_staff
+    else:
+        summary["staffed_bound"] += c.possible
+    return ok
+
+
+def _record_changes(c, stage, value, bound, cp_proof, summary) -> bool:
+    ok = cp_proof or value >= c.kept_ub
+    summary["value"] += value
+    summary["bound"] += value if ok else c.kept_ub
+    return ok
+
+
+def _record_max_load(c, stage, value, bound, cp_proof, summary) -> bool:
+    """The global largest load is the largest over components, its bound the largest of their bounds."""
+    value = c.current_max_load()
+    lb = max(c.load_lb, math.ceil(bound - 1e-6) if (bound is not None and not c.restricted) else 0)
+    ok = cp_proof or value <= c.load_lb
+    summary["value"] = max(summary["value"], value)
+    summary["bound"] = max(summary["bound"], value if ok else lb)
+    return ok
+
+
+def _record_tie_breaker(c, stage, value, bound, cp_proof, summary) -> bool:
+    if stage == "spread":  # Σ (load − μ)² in minutes² (≥ 0)
+        value = c.spread_in_minutes(value)
+        bound = max(0.0, c.spread_in_minutes(bound)) if bound is not None else None
+    summary["value"] += value
+    summary["bound"] += value if cp_proof or bound is None else bound
+    return cp_proof
+
+
+_PREPARE = {"coverage": _prepare_coverage, "changes": _prepare_changes, "max_load": _prepare_max_load,
+            "spread": _prepare_spread}
+_RECORD = {"coverage": _record_coverage, "changes": _record_changes, "max_load": _record_max_load}
 
 
 def _best_of(problem, comps) -> dict[str, list[str]]:
