@@ -70,18 +70,20 @@ def fairer(a: Fairness, b: Fairness) -> bool:
     return (a.max_minutes, round(a.sd, 6)) < (b.max_minutes, round(b.sd, 6))
 
 
-def even_squares_bound(total: int, rooms: list[int]) -> float:
-    """Least Σ load² over loads with Σ load = total and 0 ≤ load_i ≤ rooms[i] (water-filling: load_i =
-    min(room_i, λ)); a lower bound of the sum of squares of any roster giving those people `total` minutes."""
-    rooms = sorted(rooms)
-    left, n = float(total), len(rooms)
-    squares = 0.0
-    for i, room in enumerate(rooms):
-        share = left / (n - i)
+def even_squares_bound(total: int, rooms: list[int], step: int = 1) -> float:
+    """Least Σ load² over loads that are multiples of step with Σ load = total and 0 ≤ load_i ≤ rooms[i]
+    (water-filling: load_i = min(room_i, λ), the rest spread as evenly as multiples of step allow); a lower
+    bound of the sum of squares of any roster giving those people `total` minutes."""
+    units = sorted(room // step for room in rooms)
+    left, n = total // step, len(units)
+    squares = 0
+    for i, room in enumerate(units):
+        k = n - i
+        share, extra = divmod(left, k)
         if room <= share:
             squares += room * room
             left -= room
-        else:
-            squares += (n - i) * share * share
-            return squares
-    return squares
+        else:  # every room from here is above the share: extra people at share + 1, the rest at share
+            squares += extra * (share + 1) ** 2 + (k - extra) * share * share
+            return float(squares * step * step)
+    return float(squares * step * step)

@@ -258,6 +258,7 @@ class ComponentModel:
         self.model = cp_model.CpModel()
         self.values: dict | None = None
         self.overhead = 0.0  # seconds a CP-SAT call took beyond its limit (loading the model, the hint)
+        self.changed = False  # an earlier stage's search changed the careful greedy's roster
         sessions = [problem.sessions[s] for s in sids]
 
         # Variables: x[(session, staff)] for each allowed pair, staffed[session].
@@ -604,6 +605,8 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
         comp.max_load_value = value
     if stage == "coverage":
         comp.coverage_kept_pins = sum(solver.value(k) for k in comp.pin_kept)
+    if stage in ("coverage", "changes"):
+        comp.changed = True
     return value, bound, status == cp_model.OPTIMAL
 
 
@@ -868,8 +871,9 @@ def _run_stages(problem, comps, candidates, remaining_total, clock, workers, on_
             size_left -= c.size
             staffed_else = sum(
                 sum(o.values[len(o.x):len(o.x) + len(o.staffed)]) for o in comps if o is not c and o.values is not None)
-            if stage == "max_load" and c.current_max_load() - c.load_lb <= PROOF_GAP:
-                result = None  # the start is at or close to the bound: nothing to search, or the proof first
+            gap = c.current_max_load() - c.load_lb
+            if stage == "max_load" and (gap <= 0 or (gap <= PROOF_GAP and not c.changed)):
+                result = None  # at the bound: nothing to search; the careful greedy's start near it: proof first
             else:
                 result = _run(c, stage, budget, workers, clock, on_progress, staffed_else)
             if result is None:
@@ -1046,7 +1050,8 @@ def _week_loads(problem, pairs, week_loads: dict) -> dict:
 
 def _spread_squares_bound(problem, comps, candidates, staff_of) -> float:
     """Lower bound of Σ teacher load² (minutes²) over rosters giving each component's teachers the teacher total
-    this roster gives them: each teacher at most min(largest load, own reach) (bounds.reach), water-filled."""
+    this roster gives them: each teacher at most min(largest load, own reach) (bounds.reach), loads multiples of
+    the gcd of their sessions' lengths, water-filled."""
     pairs = {(sid, pid) for sid, people in staff_of.items() for pid in people}
     top = loads.fairness(problem, pairs).max_minutes
     total_bound = 0.0
@@ -1061,7 +1066,8 @@ def _spread_squares_bound(problem, comps, candidates, staff_of) -> float:
             continue
         week_loads = _week_loads(problem, pairs, {key: 0 for key in its})
         rooms = [min(top, bounds.reach(problem, problem.staff[pid], sessions)) for (pid, _w), sessions in its.items()]
-        total_bound += loads.even_squares_bound(sum(week_loads.values()), rooms)
+        step = math.gcd(*(s.minutes for sessions in its.values() for s in sessions))
+        total_bound += loads.even_squares_bound(sum(week_loads.values()), rooms, step)
     return total_bound
 
 

@@ -120,3 +120,12 @@ def test_flow_bound_sees_sessions_only_some_people_can_take():
     assert bounds.flow_load_bound(problem, sids, cands, counting, 300) == 240
     m = solve(problem, time_limit=3, workers=2).metrics
     assert (m["max_teacher_minutes"], m["max_teacher_minutes_gap"]) == (240, 0)
+
+
+def test_spread_bound_counts_whole_steps_and_reach():
+    # 25 teachers, 5,870 minutes in 10-minute steps: at best 13 at 230 and 12 at 240 (sd ≈ 5), not all at 234.8.
+    squares = loads.even_squares_bound(5870, [240] * 25, 10)
+    assert squares == 13 * 230 ** 2 + 12 * 240 ** 2
+    assert loads.sd_of(squares, 5870, 25) == pytest.approx(5.0, abs=0.01)
+    # one teacher can reach only 60 minutes: the other two share the rest
+    assert loads.even_squares_bound(300, [60, 1000, 1000], 30) == 60 ** 2 + 2 * 120 ** 2
