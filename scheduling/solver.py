@@ -259,6 +259,7 @@ class ComponentModel:
         self.values: dict | None = None
         self.overhead = 0.0  # seconds a CP-SAT call took beyond its limit (loading the model, the hint)
         self.changed = False  # an earlier stage's search changed the careful greedy's roster
+        self.within_start = None  # see add_start_load_preference
         sessions = [problem.sessions[s] for s in sids]
 
         # Variables: x[(session, staff)] for each allowed pair, staffed[session].
@@ -383,6 +384,17 @@ class ComponentModel:
         self.avoid_terms = avoid_day_terms(self.problem, self.x)
         self.cost_terms = provider_cost_terms(self.problem, self.serves)
 
+    def add_start_load_preference(self, start_max: int) -> None:
+        """The coverage stage's last tie-break: among rosters staffing as much, prefer one whose every teacher
+        load stays within the careful greedy's largest load (within_start; a preference, not a rule, so
+        coverage and changes come first; it keeps the search where the largest load is already good)."""
+        self.within_start = None
+        if self.max_load is None:
+            return
+        self.within_start = self.model.new_bool_var("within_start_load")
+        self.model.add(self.max_load <= start_max).only_enforce_if(self.within_start)
+        self._aux(self.within_start, lambda v, m=self.max_load: int(v[m.index] <= start_max))
+
     def current_pairs(self) -> set[tuple[str, str]]:
         return {pair for pair, val in zip(self.x, self.values, strict=False) if val}
 
@@ -435,6 +447,8 @@ class ComponentModel:
     def stage(self, name: str):
         """(expression, maximize?) of one stage, or None when the stage is trivial here."""
         if name == "coverage":
+            if self.within_start is not None:
+                return (2 * self.coverage_expr + self.within_start, True) if self.x else None
             return (self.coverage_expr, True) if self.x else None
         if name == "changes":
             return (self.kept_expr, True) if self.previous else None
@@ -599,7 +613,10 @@ def _run(comp: ComponentModel, stage: str, budget: float, workers: int, clock: _
     value = round(solver.objective_value)
     bound = solver.best_objective_bound
     comp.values = [solver.value(v) for v in comp.all_vars()]
-    if stage != "max_load":  # max_load is capped globally before the spread stage
+    if stage == "coverage" and comp.within_start is not None:  # 2 × coverage + within_start: fix coverage only
+        value, bound = value // 2, math.floor(bound / 2)
+        model.add(comp.coverage_expr >= value)
+    elif stage != "max_load":  # max_load is capped globally before the spread stage
         model.add(expr >= value if maximize else expr <= value)
     else:
         comp.max_load_value = value
@@ -811,7 +828,7 @@ def careful_greedy(problem) -> Roster:
 def _component_models(problem, active, candidates, gds, pins_ok, previous) -> list[ComponentModel]:
     """One model per independent component over a shortlist of candidates (see README "Shortlist and proofs"),
     each started from the careful greedy (greedy, repair, rebalancing), largest first."""
-    comps: list[ComponentModel] = []
+    starts = []
     for sids in _components(problem, active, candidates, gds):
         if not any(candidates[s] for s in sids):
             continue
@@ -821,6 +838,10 @@ def _component_models(problem, active, candidates, gds, pins_ok, previous) -> li
         target = bounds.max_load_lower_bound(problem, sids, candidates)
         pairs = greedy.greedy_roster(problem, sids, candidates, comp_pins, comp_prev, target=target)
         pairs = greedy.rebalance(problem, candidates, pairs, fixed=set(comp_pins) | (set(comp_prev) & pairs))
+        starts.append((sids, sset, comp_pins, comp_prev, pairs))
+    start_max = loads.fairness(problem, {pair for *_, pairs in starts for pair in pairs}).max_minutes
+    comps: list[ComponentModel] = []
+    for sids, sset, comp_pins, comp_prev, pairs in starts:
         full_pairs = sum(len(candidates[sid]) for sid in sids)
         short = candidates if full_pairs <= FULL_MODEL_PAIRS else _shortlist(
             problem, sids, candidates, pairs, comp_pins, comp_prev)
@@ -828,6 +849,7 @@ def _component_models(problem, active, candidates, gds, pins_ok, previous) -> li
                            [gd for gd in gds if all(sid in sset for b in gd.blocks for sid in b[2])], comp_prev)
         c.restricted = any(len(short[sid]) < len(candidates[sid]) for sid in sids)
         c.start_pairs = pairs
+        c.add_start_load_preference(start_max)
         c.coverage_done = c.start_from_greedy(pairs, candidates)
         c.kept_ub = _kept_upper_bound(problem, sids, candidates, comp_prev)
         c.load_lb = 0
