@@ -1040,7 +1040,6 @@ def _best_of(problem, comps) -> dict[str, list[str]]:
         else:
             found = {pair for pair, val in zip(c.x, c.values, strict=False) if val}
             pairs = found if _not_worse(problem, c, found, c.start_pairs) else c.start_pairs
-            c.used_start = pairs is c.start_pairs
         for sid, pid in pairs:
             staff_of.setdefault(sid, []).append(pid)
     return staff_of
