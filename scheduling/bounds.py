@@ -23,7 +23,7 @@ from scheduling import policy, rules
 from scheduling.problem import Problem, week_of
 
 
-def _reach(problem: Problem, person, sessions) -> int:
+def reach(problem: Problem, person, sessions) -> int:
     """Most minutes a person could work in the sessions given (a week), by daily budgets and the days cap."""
     per_day: dict[dt.date, int] = {}
     for s in sessions:
@@ -70,11 +70,11 @@ def max_load_lower_bound(problem: Problem, sids: list[str], candidates: dict[str
         for pid, its in person_sessions.items():
             person = problem.staff[pid]
             if person.type == policy.TEACHER:
-                teacher_room.append(_reach(problem, person, its))
+                teacher_room.append(reach(problem, person, its))
             elif person.type == policy.PROVIDER_TYPE:
                 others += 0  # counted per provider below (its reach also bounds it)
             else:
-                others += _reach(problem, person, its)
+                others += reach(problem, person, its)
         for s in sessions:
             prov_people: dict[str, int] = {}
             for pid in candidates[s.id]:
@@ -253,3 +253,91 @@ def load_cap_refuted(problem: Problem, sids: list[str], candidates: dict[str, li
 def _members_key(members) -> str:
     """A stable order for classes (the model, and so the search, is the same for the same input)."""
     return min(s.id for s in members)
+
+
+def flow_load_bound(problem: Problem, sids: list[str], candidates: dict[str, list[str]], lower: int,
+                    upper: int) -> int:
+    """Least largest teacher load L in [lower, upper] (multiples of the session lengths' gcd) for which the
+    sessions can all be served at all, in a flow relaxation over the sessions only some people can take
+    (valid when every session of sids with candidates is staffed, i.e. full coverage):
+
+    source → session (staff_needed × minutes) → person-day (the session's minutes: one person, one place) →
+    person-week (daily budget, and the minutes of their candidate sessions that day) → sink (weekly cap, reach
+    over their best max_days dates, and L for an in-service teacher). Provider staff pass through one node per
+    session (its provider places: one fewer when providers need school staff) and one per provider-week (its
+    max_weekly_sessions largest places). Every roster is a flow, so when the flow cannot carry every session
+    the largest load is above L. Returns lower when even upper does not pass (the relaxation says nothing)."""
+    from ortools.graph.python import max_flow  # noqa: PLC0415
+
+    sessions = [problem.sessions[sid] for sid in sids if candidates.get(sid)]
+    if not sessions or upper <= lower:
+        return upper
+    step = math.gcd(*(s.minutes for s in sessions))
+    flow = max_flow.SimpleMaxFlow()
+    nodes: dict = {}
+
+    def node(key) -> int:
+        if key not in nodes:
+            nodes[key] = len(nodes)
+        return nodes[key]
+
+    source, sink = node("source"), node("sink")
+    needs_school = problem.policy.provider_needs_school_staff
+    need = 0
+    day_minutes: dict[tuple[str, dt.date], int] = {}
+    person_sessions: dict[tuple[str, dt.date], list] = {}
+    provider_places: dict[tuple[str, dt.date], list[int]] = {}
+    for s in sessions:
+        need += s.staff_needed * s.minutes
+        flow.add_arc_with_capacity(source, node(("s", s.id)), s.staff_needed * s.minutes)
+        by_prov: dict[str, list[str]] = {}
+        for pid in candidates[s.id]:
+            person = problem.staff[pid]
+            day_minutes[(pid, s.date)] = day_minutes.get((pid, s.date), 0) + s.minutes
+            person_sessions.setdefault((pid, week_of(s.date)), []).append(s)
+            if person.type == policy.PROVIDER_TYPE and person.provider is not None:
+                by_prov.setdefault(person.provider, []).append(pid)
+            else:
+                flow.add_arc_with_capacity(node(("s", s.id)), node(("d", pid, s.date)), s.minutes)
+        for prov, people in by_prov.items():
+            places = min(len(people), s.staff_needed - (1 if needs_school else 0))
+            if places <= 0:
+                continue
+            via = node(("sp", s.id, prov))
+            flow.add_arc_with_capacity(node(("s", s.id)), via, places * s.minutes)
+            for pid in people:
+                flow.add_arc_with_capacity(via, node(("d", pid, s.date)), s.minutes)
+            provider_places.setdefault((prov, week_of(s.date)), []).append(places * s.minutes)
+    for (pid, day), minutes in day_minutes.items():
+        budget = max(0, rules.daily_budget(problem, problem.staff[pid], day))
+        flow.add_arc_with_capacity(node(("d", pid, day)), node(("w", pid, week_of(day))), min(minutes, budget))
+    for (prov, week), places in provider_places.items():
+        limit = problem.providers[prov].max_weekly_sessions
+        places.sort(reverse=True)
+        flow.add_arc_with_capacity(node(("pw", prov, week)), sink, sum(places if limit is None else places[:limit]))
+    teacher_arcs = []
+    for (pid, week), its in person_sessions.items():
+        person = problem.staff[pid]
+        room = reach(problem, person, its)
+        if person.type == policy.PROVIDER_TYPE and person.provider is not None:
+            flow.add_arc_with_capacity(node(("w", pid, week)), node(("pw", person.provider, week)), room)
+        elif person.type == policy.TEACHER:
+            teacher_arcs.append((flow.add_arc_with_capacity(node(("w", pid, week)), sink, room), room))
+        else:
+            flow.add_arc_with_capacity(node(("w", pid, week)), sink, room)
+
+    def carries(limit: int) -> bool:
+        for arc, room in teacher_arcs:
+            flow.set_arc_capacity(arc, min(room, limit))
+        return flow.solve(source, sink) == flow.OPTIMAL and flow.optimal_flow() >= need
+
+    lo, hi = -(-lower // step), upper // step  # in steps; hi passes or is the answer by default
+    if not carries(hi * step):
+        return lower
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if carries(mid * step):
+            hi = mid
+        else:
+            lo = mid + 1
+    return max(lower, lo * step)
