@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from app.daily.routes import bp as daily_bp
     from app.enrolment import bp as enrolment_bp
     from app.main import bp as main_bp
+    from app.myweek import bp as myweek_bp
     from app.notifications import bp as notifications_bp
     from app.notifications import sender as notification_sender
     from app.ops import bp as ops_bp
@@ -125,7 +126,6 @@ def register_blueprints(app: Flask) -> None:
     from app.programs import bp as programs_bp
     from app.providers import bp as providers_bp
     from app.rosters import bp as rosters_bp
-    from app.rosters.teacher_views import bp as myweek_bp
     from app.schools import bp as schools_bp
     from app.staff import bp as staff_bp
     from app.surveys.routes import bp as surveys_bp

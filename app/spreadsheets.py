@@ -1,7 +1,7 @@
 """Spreadsheets the site writes: text in an export never runs as a formula.
 
 Every XLSX export appends its rows through `append_row` (OWASP, CSV injection: a cell that starts with = + - @,
-a tab or a carriage return is data, never a formula). Imports are read by app.schools.importing.read_table.
+a tab or a carriage return is data, never a formula). Imports are read by app.importing.read_table.
 """
 
 import io

@@ -197,7 +197,7 @@ def accepts_applications(offering) -> bool | None:
     from app.models_base import utcnow
 
     try:
-        from app.enrolment.allocation import accepts_applications as window_open
+        from app.programs.window import accepts_applications as window_open
     except ImportError:
         check = getattr(offering, "is_open_for_applications", None)
         return check(date.today()) if check else None

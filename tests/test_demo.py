@@ -12,6 +12,7 @@ from app.demo_calendar import DemoCalendar
 from app.enrolment import allocation
 from app.enrolment.models import Application, ApplicationStatus, ChoiceStatus, Lottery
 from app.models_base import as_utc, local_today
+from app.programs import window
 from app.programs.models import AllocationMode, Offering, OfferingKind
 from app.providers.models import Provider, ProviderStatus
 from app.rosters import services as rosters
@@ -207,7 +208,7 @@ def check_demo_on(app, db, runner, today: date) -> None:
         # child's place; places left since then are given first come.
         offering = db.session.scalar(db.select(Offering).filter_by(term_id=term.id, kind=OfferingKind.AFTER_SCHOOL))
         assert offering.starts_on <= calendar.this_monday and today <= offering.ends_on
-        assert allocation.window_closes(offering) < now and as_utc(offering.drawn_at) < now
+        assert window.window_closes(offering) < now and as_utc(offering.drawn_at) < now
         lottery = db.session.scalar(db.select(Lottery).filter_by(offering_id=offering.id))
         assert lottery.seed == "demo-2026" and as_utc(lottery.run_at) == as_utc(offering.drawn_at)
         assert allocation.rerun_lottery(lottery)  # the draw page can show it re-run from its seed
@@ -216,20 +217,20 @@ def check_demo_on(app, db, runner, today: date) -> None:
         for application in applications:
             assert as_utc(application.signed_at) < as_utc(offering.drawn_at)
             assert all(c.status is not ChoiceStatus.PENDING and c.outcome for c in application.choices), application
-        assert allocation.accepts_applications(offering, now) and offering.apply_deadline >= today
+        assert window.accepts_applications(offering, now) and offering.apply_deadline >= today
 
         # The holiday care of the holiday after the term: open now, places left, the holiday still to come.
         care = db.session.scalar(db.select(Offering).filter_by(school_id=school.id, kind=OfferingKind.HOLIDAY_CARE))
         assert care.title == f"{school.name}{calendar.term.holiday_name}托管"
         assert care.starts_on > term.ends_on and care.holiday.starts_on == care.starts_on
-        assert allocation.accepts_applications(care, now), care.title
-        closes = allocation.window_closes(care)
+        assert window.accepts_applications(care, now), care.title
+        closes = window.window_closes(care)
         assert now + timedelta(hours=6) < closes <= now + timedelta(days=43)
         assert closes.astimezone(calendar.zone).date() < care.starts_on
         assert care.apply_deadline == closes.astimezone(calendar.zone).date()
-        assert any(left > 0 for left in allocation.places_left(care).values())
+        assert any(left > 0 for left in window.places_left(care).values())
         if school is primary:
-            assert care.allocation is AllocationMode.DRAW and allocation.before_draw(care, now)
+            assert care.allocation is AllocationMode.DRAW and window.before_draw(care, now)
         else:
             assert care.allocation is AllocationMode.FIRST_COME
 

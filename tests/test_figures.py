@@ -12,12 +12,12 @@ import pytest
 
 from app.accounts.models import User
 from app.demo import DEMO_PASSWORD
-from app.enrolment import allocation
 from app.enrolment.models import Application, ApplicationStatus
 from app.enrolment.need_to_know import children_of_session
 from app.enrolment.services import approve_offering
 from app.extensions import db
 from app.models_base import local_today, school_zone
+from app.programs import window
 from app.programs.models import Activity, AllocationMode, Offering, OfferingKind
 from app.providers.models import Provider, ProviderStatus, VettingStatus
 from app.rosters import services as rosters
@@ -265,10 +265,10 @@ def test_last_moment_to_apply_is_the_same_on_every_page(demo, page, school_name,
     with demo.test_request_context():
         school = db.session.scalar(db.select(School).filter_by(name=school_name))
         offerings = list(db.session.scalars(db.select(Offering).filter_by(school_id=school.id)))
-        truth = {str(o.id): allocation.apply_by_text(o) for o in offerings}
+        truth = {str(o.id): window.apply_by_text(o) for o in offerings}
         versions = {str(o.id): o.published_version for o in offerings}
         first_come = {str(o.id) for o in offerings if o.allocation is AllocationMode.FIRST_COME}
-        open_now = {str(o.id) for o in offerings if allocation.accepts_applications(o, datetime.now(school_zone()))}
+        open_now = {str(o.id) for o in offerings if window.accepts_applications(o, datetime.now(school_zone()))}
         # 张子轩, who has no application yet (张子涵 has her after-school place: its apply page leads to it)
         child = user(GUARDIAN).guardian_links[1].student_id if school_name == "实验小学" else None
         school_id = school.id
@@ -300,11 +300,11 @@ def test_applications_close_is_the_moment_applications_stop(demo, mode, first_co
         offering.window_opens_at = None
         offering.apply_deadline = date(2031, 1, 15)
         offering.window_closes_at = datetime(2031, 1, 10, 18, 0, tzinfo=school_zone())
-        closes = allocation.applications_close(offering)
-        assert allocation.accepts_applications(offering, closes - timedelta(seconds=1))
-        assert not allocation.accepts_applications(offering, closes)
+        closes = window.applications_close(offering)
+        assert window.accepts_applications(offering, closes - timedelta(seconds=1))
+        assert not window.accepts_applications(offering, closes)
         expected = "2031-01-15 24:00" if closes_on_day else "2031-01-10 18:00"
-        assert allocation.apply_by_text(offering) == expected
+        assert window.apply_by_text(offering) == expected
 
 
 # --- A provider's vetting status -----------------------------------------------------------------------------------

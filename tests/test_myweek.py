@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models_base import local_today
+from app.rosters import jobs
 from app.rosters.absence import AbsenceStatus, SessionAbsence
 from app.rosters.models import Assignment, PlannedSession, RosterSettings, RosterVersion, Week, staff_key
 from scheduling.policy import TEACHER_MAX_WEEKLY_MINUTES
@@ -220,10 +221,15 @@ def test_coordinator_sees_flag_with_replacements_and_replaces(client, world, log
     # The spare teacher (opted in, can supervise, free) is offered; the absent teacher is not.
     assert f'value="{staff_key(spare.staff_profile.id)}"' in page
     assert f'value="{staff_key(teacher.staff_profile.id)}"' not in page
-    # The engine's re-plan of the week takes seconds, so it runs only when asked for.
-    assert f'href="/absences/{flag.id}?engine=1"' in page and "re-solved roster" not in page
-    engine_page = client.get(f"/absences/{flag.id}?engine=1").get_data(as_text=True)
-    assert "Ask the engine" not in engine_page and f'value="{staff_key(spare.staff_profile.id)}"' in engine_page
+    # The engine's re-plan of the week is a roster job, started by a POST; the page never solves.
+    assert f'action="/absences/{flag.id}/search"' in page and "job-progress" not in page
+    action, fields = form_with(page, "Ask the engine")
+    page = client.post(action, data=MultiDict(fields), follow_redirects=True).get_data(as_text=True)
+    assert "job-progress" in page and "waiting to start" in page
+    jobs.run_queued()
+    engine_page = client.get(f"/absences/{flag.id}").get_data(as_text=True)
+    assert "job-progress" not in engine_page and "Ask the engine again" in engine_page
+    assert f'value="{staff_key(spare.staff_profile.id)}"' in engine_page
     # The coordinator presses the spare teacher's button: the form is posted exactly as the page renders it.
     action, fields = form_with(page, f'value="{staff_key(spare.staff_profile.id)}"')
     page = client.post(action, data=MultiDict(fields), follow_redirects=True).get_data(as_text=True)
@@ -266,9 +272,97 @@ def test_direct_replacements_valid_and_least_loaded_first(app, world, this_monda
                           reason="r")
     db.session.add(flag)
     db.session.commit()
-    direct = replacements(flag)["direct"]
+    direct = replacements(flag)
     keys = [c["staff"] for c in direct]
     assert keys == [staff_key(idle.staff_profile.id), staff_key(busy.staff_profile.id)]
     # The class teacher cannot lead reading (QUALIFICATION), the absent teacher is not offered.
     assert staff_key(world.users["class_teacher"].staff_profile.id) not in keys
     assert len(direct) <= MAX_DIRECT and [c["minutes"] for c in direct] == [0, 120]
+
+
+def _flagged(world, this_monday) -> SessionAbsence:
+    teacher = world.users["teacher"]
+    _, [mine, _other] = _future_week(world, teacher, this_monday, [world.users["class_teacher"].staff_profile])
+    flag = SessionAbsence(session_id=mine.id, profile_id=teacher.staff_profile.id, school_id=world.own_school.id,
+                          reason="培训")
+    db.session.add(flag)
+    db.session.commit()
+    return flag
+
+
+def test_a_get_never_solves_the_search_waits_for_the_runner(client, world, login, this_monday, monkeypatch):
+    import scheduling.solver
+
+    flag = _flagged(world, this_monday)
+    login(world.users["school_admin"])
+
+    def no_solving(*args, **kwargs):
+        raise AssertionError("a page solved")
+
+    monkeypatch.setattr(scheduling.solver, "solve", no_solving)
+    for url in (f"/absences/{flag.id}", f"/absences/{flag.id}?engine=1"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Ask the engine" in page and "job-progress" not in page
+    assert client.get(f"/absences/{flag.id}/search.json").status_code == 404  # nothing started yet
+    assert client.get(f"/absences/{flag.id}/search").status_code == 405  # starting it is a POST
+    page = client.post(f"/absences/{flag.id}/search", follow_redirects=True).get_data(as_text=True)
+    search = absence_search(flag)
+    assert search is not None and search.status.value == "queued"  # the worker runner: queued, not solved
+    assert "job-progress" in page and "waiting to start" in page and f"/absences/{flag.id}/search.json" in page
+    status = client.get(f"/absences/{flag.id}/search.json").get_json()
+    assert status["status"] == "queued" and not status["finished"] and status["url"] == f"/absences/{flag.id}"
+    assert "waiting to start" in client.get(f"/absences/{flag.id}").get_data(as_text=True)
+    monkeypatch.undo()
+    assert jobs.run_queued() == 1
+    status = client.get(f"/absences/{flag.id}/search.json").get_json()
+    assert status["status"] == "done" and status["finished"]
+
+
+def test_a_search_with_no_worker_says_so(client, world, login, this_monday):
+    flag = _flagged(world, this_monday)
+    login(world.users["school_admin"])
+    client.post(f"/absences/{flag.id}/search")
+    search = absence_search(flag)
+    search.created_at = search.created_at - timedelta(seconds=jobs.QUEUED_WARNING_SECONDS + 5)
+    db.session.commit()
+    page = client.get(f"/absences/{flag.id}").get_data(as_text=True)
+    assert "no roster worker is running" in html.unescape(page) and jobs.WORKER_COMMAND in html.unescape(page)
+    assert "no roster worker is running" in client.get(f"/absences/{flag.id}/search.json").get_json()["warning"]
+
+
+def test_the_search_job_finds_what_the_synchronous_search_found(client, world, login, this_monday):
+    """The same re-plan the page used to solve inside a GET (3 s, one worker), now a roster job: same people offered,
+    same count of other places changed, the session staffed."""
+    import scheduling
+    from app.rosters import absence
+    from app.rosters.models import session_key
+
+    extra = factories.create_teacher(world.own_school)
+    extra.staff_profile.skills = ["supervision"]
+    flag = _flagged(world, this_monday)
+    problem, current = absence._without(flag)
+    roster = scheduling.solve(problem, time_limit=absence.REPLACEMENT_TIME_LIMIT, workers=1)
+    target = session_key(flag.session_id)
+    solved, old = {(a["session"], a["staff"]) for a in roster.assignments}, {
+        (a["session"], a["staff"]) for a in current["assignments"]}
+    before = sorted(staff for sid, staff in solved - old if sid == target)
+    assert before  # somebody steps in
+
+    login(world.users["school_admin"])
+    client.post(f"/absences/{flag.id}/search")
+    jobs.run_queued()
+    search = absence_search(flag)
+    found = absence.engine_choice(flag, search)
+    assert [p["staff"] for p in found["staff"]] == before and found["staffed"]
+    assert found["other_changes"] == len({pair for pair in solved ^ old if pair[0] != target})
+    page = client.get(f"/absences/{flag.id}").get_data(as_text=True)
+    for key in before:
+        action, fields = form_with(page.split("The engine&#39;s suggestion")[-1], f'value="{key}"')
+        assert action == f"/absences/{flag.id}/replace" and ("staff", key) in fields
+
+
+def absence_search(flag):
+    from app.rosters.absence import latest_search
+
+    db.session.expire_all()
+    return latest_search(db.session.get(SessionAbsence, flag.id))

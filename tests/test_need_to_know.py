@@ -225,7 +225,7 @@ def test_a_teacher_on_another_session_does_not_see_the_health_notes(client, worl
 
 
 def test_my_week_links_each_session_to_its_children(client, world, login, application, sessions, monkeypatch):
-    monkeypatch.setattr("app.rosters.teacher_views.local_today", lambda: MONDAY)
+    monkeypatch.setattr("app.myweek.routes.local_today", lambda: MONDAY)
     login(world.users["teacher"])
     _, text = page(client, "/my-week")
     assert f"/my-week/sessions/{sessions['childs'].id}/children" in text

@@ -8,6 +8,7 @@ import pytest
 from app.enrolment import allocation
 from app.enrolment.models import ActivityChoice, ChoiceStatus
 from app.models_base import as_utc, utcnow
+from app.programs import window
 from app.programs.models import Activity, AllocationMode, Offering
 from app.programs.services import publish_offering
 from tests import factories
@@ -289,7 +290,7 @@ def test_a_new_group_with_nobody_waiting_says_so(client, world, admin, db):
     data = activity_form_data(world, football, name="足球 (group 2)", capacity="5")
     page = client.post(f"/programs/activities/{football.id}/new-group", data=data, follow_redirects=True)
     assert "Nobody is on the waiting list now" in page.get_data(as_text=True)
-    assert allocation.places_left(offering) == {football.id: 7}
+    assert window.places_left(offering) == {football.id: 7}
 
 
 def test_a_group_of_a_group_is_not_found_and_a_first_group_with_groups_is_not_deleted(client, world, admin, db):

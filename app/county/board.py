@@ -295,7 +295,7 @@ def percentile(values: list[int], share: float) -> int:
 def staff_by(scope, period: Period) -> tuple[dict[int, tuple[Load, int, int]], Load]:
     """Per school: in-service teachers' weekly load (a week: each teacher's minutes that week; a term: each
     teacher's average week over the weeks they served, the largest being their busiest week), and the compensatory
-    rest and subsidy owed to school staff (teacher_views.tally, as stored by facts.refresh_term); and the load of
+    rest and subsidy owed to school staff (myweek.services.tally, as stored by facts.refresh_term); and the load of
     every teacher of the scope together."""
     condition = (StaffLoadFact.monday == period.monday if period.monday else
                  and_(StaffLoadFact.monday.is_(None), StaffLoadFact.term_id.in_(_term_ids(scope, period))))

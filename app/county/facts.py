@@ -189,8 +189,8 @@ def refresh_county(county: County) -> int:
 
 def refresh_term(school: School, term: Term) -> None:
     """A school term's facts from its weeks' latest published versions: class days, sessions (with their classes
-    and provider), each person's weeks and term (minutes, rest, subsidy by teacher_views.tally; flushes)."""
-    from app.rosters.teacher_views import MySession, caps_of, tally
+    and provider), each person's weeks and term (minutes, rest, subsidy by myweek.services.tally; flushes)."""
+    from app.myweek.services import MySession, caps_of, tally
 
     # One refresh of a school at a time (two weeks published at once): the second waits for the first to commit,
     # then deletes what the first wrote instead of adding its rows beside them (PostgreSQL; SQLite writes one by one).
@@ -293,7 +293,7 @@ def _insert(model, rows: list[dict]) -> None:
 
 
 def _settings(school_id: int) -> RosterSettings:
-    from app.rosters.teacher_views import roster_settings
+    from app.myweek.services import roster_settings
 
     return roster_settings(school_id)
 

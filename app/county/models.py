@@ -99,7 +99,7 @@ class SessionClassFact(db.Model):
 
 class StaffLoadFact(db.Model):
     """A person's published service in a week (monday set) or a whole term (monday empty): minutes, days,
-    compensatory rest earned and subsidy owed (teacher_views.tally, the one place these are computed), and the
+    compensatory rest earned and subsidy owed (myweek.services.tally, the one place these are computed), and the
     weekly cap that applies to them (policy.weekly_minutes_cap)."""
 
     __tablename__ = "county_staff_load"

@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 
 from app.accounts.models import Role
 from app.enrolment import need_to_know
-from app.enrolment.allocation import window_closes
 from app.enrolment.models import ActivityChoice, Application, ApplicationStatus, ChoiceStatus
 from app.extensions import db
 from app.models_base import local_time
+from app.programs.window import window_closes
 
 
 def may_see_draw(user, application: Application | None) -> bool:

@@ -19,14 +19,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from app.enrolment import services as fees
-from app.enrolment.allocation import accepts_applications, apply_by_text
 from app.enrolment.models import Pickup
 from app.enrolment.services import application_for
 from app.forms_common import MultiCheckboxField, stripped
 from app.models_base import utcnow
 from app.privacy.services import FAMILY_SITUATION, SENSITIVE_GROUPS, has_sensitive_data
-from app.programs.forms import as_choices, priority_group_choices, weekday_choices
+from app.programs.forms import as_choices, weekday_choices
 from app.programs.models import Offering
+from app.programs.window import accepts_applications, apply_by_text
+from app.programs.words import priority_group_choices
 from app.schools.models import Student
 from scheduling.policy import FEE_SPAN_MONTHS, evening_study_allowed_for, holiday_care_on
 

@@ -25,6 +25,7 @@ from app.accounts.models import Role, User
 from app.enrolment.models import Application, ApplicationStatus, HardshipStatus, Seat
 from app.extensions import db
 from app.programs.models import Activity, Offering, PriorityGroup
+from app.programs.words import priority_group_choices
 from app.rosters.models import Assignment, PlannedSession, Week
 from app.schools.models import SchoolClass, Student
 from app.staff.models import StaffProfile
@@ -176,8 +177,6 @@ def children_of_session(session: PlannedSession) -> list[Application]:
 def register_template_globals(app: Flask) -> None:
     """may_see_hardship(application), may_see_health_notes(application), visible_priority_groups(application),
     handles_fees(), confirmed_guardian_of(student) and hardship_label(status), for every template."""
-    from app.programs.forms import priority_group_choices
-
     def priority_group_label(value: str) -> str:
         return str(next((choice.label for choice in priority_group_choices() if choice.value == value), value))
 

@@ -35,6 +35,7 @@ from app.enrolment.models import (
 from app.extensions import db
 from app.forms_common import ConfirmForm
 from app.models_base import local_time, local_today, utcnow
+from app.programs import window
 from app.programs.models import Offering
 from app.programs.services import current_agreement
 from app.schools.models import SchoolClass, Student
@@ -68,8 +69,8 @@ def audit_object_label(object_type: str) -> str:
 
 bp.add_app_template_global(records.audit_label, "audit_label")
 bp.add_app_template_global(local_time, "local_time")
-bp.add_app_template_global(allocation.window_closes, "window_closes")
-bp.add_app_template_global(allocation.apply_by_text, "apply_by")
+bp.add_app_template_global(window.window_closes, "window_closes")
+bp.add_app_template_global(window.apply_by_text, "apply_by")
 
 
 def bring_up_to_date(offering: Offering) -> None:
@@ -155,7 +156,7 @@ def apply(student_id: int, offering_id: int):
         flash(_("Application sent. The class teacher reviews it next."), "success")
         return redirect(url_for("enrolment.application", application_id=application.id))
     return render_template("enrolment/apply.html", form=form, student=student, offering=offering,
-                           agreement=agreement, application=None, places=allocation.places_left(offering),
+                           agreement=agreement, application=None, places=window.places_left(offering),
                            children=services.children_for_offering(current_user, offering))
 
 
@@ -175,7 +176,7 @@ def application(application_id: int):
                            reasons={c.id: explain_choice(c, viewer=current_user) for c in application.choices},
                            history=records.review_history(application),
                            remove_form=RemovePlaceForm(), siblings=siblings,
-                           before_draw=allocation.before_draw(application.offering, utcnow()),
+                           before_draw=window.before_draw(application.offering, utcnow()),
                            sibling_form=SiblingForm(candidates=candidates) if candidates or siblings else None)
 
 
@@ -254,7 +255,7 @@ def link_siblings(application_id: int):
 def unlink_siblings(application_id: int):
     application = application_or_404(application_id)
     if ConfirmForm().validate_on_submit():
-        if not allocation.before_draw(application.offering, utcnow()):
+        if not window.before_draw(application.offering, utcnow()):
             flash(_("The draw has run; links can no longer change."), "error")
         else:
             services.unlink_siblings(application, current_user)

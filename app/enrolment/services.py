@@ -22,6 +22,7 @@ from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardi
 from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
+from app.programs import window
 from app.programs.models import FeePeriod, NoticeVersion, Offering
 from app.programs.services import notice_content
 from app.schools.models import Student
@@ -46,12 +47,12 @@ def open_offerings(student: Student, now: datetime) -> list[Offering]:
         Offering.school_id == student.school_id, Offering.published_version > 0,
         Offering.apply_deadline >= local_today(),
     ).order_by(Offering.starts_on)).all()
-    return [o for o in offerings if allocation.accepts_applications(o, now)]
+    return [o for o in offerings if window.accepts_applications(o, now)]
 
 
 def may_change(application: Application, now: datetime) -> bool:
     """The guardian may still change the choices: under review, applications open, and nothing allocated yet."""
-    return (application.status in EDITABLE and allocation.accepts_applications(application.offering, now)
+    return (application.status in EDITABLE and window.accepts_applications(application.offering, now)
             and all(c.status is ChoiceStatus.PENDING for c in application.choices)
             and not allocation.needs_arrival_placement(application.offering))
 
@@ -86,7 +87,7 @@ def linked_siblings(application: Application) -> list[Application]:
 def sibling_candidates(application: Application, now: datetime) -> list[Application]:
     """The guardian's other children's applications to the same offering that can still be linked with this one."""
     offering = application.offering
-    if not offering.siblings_together or not allocation.before_draw(offering, now) or not application.is_active:
+    if not offering.siblings_together or not window.before_draw(offering, now) or not application.is_active:
         return []
     children = [link.student_id for link in application.guardian.guardian_links if link.verified]
     others = db.session.scalars(db.select(Application).filter(

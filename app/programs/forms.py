@@ -32,8 +32,10 @@ from app.accounts.models import Role, User
 from app.extensions import db
 from app.forms_common import MultiCheckboxField, stripped
 from app.models_base import as_utc, school_zone
-from app.programs.models import Activity, AllocationMode, FeePeriod, Offering, OfferingKind, PriorityGroup
-from app.programs.services import activity_label, applications_end, care_holidays, weekday_label
+from app.programs.models import Activity, AllocationMode, FeePeriod, Offering, OfferingKind
+from app.programs.services import activity_label, care_holidays, weekday_label
+from app.programs.window import day_end
+from app.programs.words import priority_group_choices
 from app.providers.models import Provider
 from app.schools.models import School
 from scheduling.policy import (
@@ -68,13 +70,6 @@ def weekday_choices(days=range(7)) -> list[SelectChoice]:
     return as_choices((d, weekday_label(d)) for d in days)
 
 
-def priority_group_choices() -> list[SelectChoice]:
-    labels = {
-        PriorityGroup.HARDSHIP: _l("Families in hardship"),
-        PriorityGroup.LEFT_BEHIND: _l("Left-behind children"),
-        PriorityGroup.LATE_WORKING: _l("Both guardians work late"),
-    }
-    return as_choices((g.value, labels[g]) for g in PriorityGroup)
 
 
 def same_minute(a: datetime | None, b: datetime | None) -> bool:
@@ -261,7 +256,7 @@ class OfferingForm(FlaskForm):
 
     def validate_window_opens_at(self, field) -> None:
         if field.data is not None and self.apply_deadline.data is not None \
-                and field.data >= applications_end(self.apply_deadline.data):
+                and field.data >= day_end(self.apply_deadline.data):
             raise ValidationError(_l("Applications must open before the last day to apply (%(day)s) ends.",
                                      day=self.apply_deadline.data))
 
@@ -273,7 +268,7 @@ class OfferingForm(FlaskForm):
                                      "this empty."))
         if self.window_opens_at.data is not None and field.data <= self.window_opens_at.data:
             raise ValidationError(_l("Applications must close after they open."))
-        if self.apply_deadline.data is not None and field.data > applications_end(self.apply_deadline.data):
+        if self.apply_deadline.data is not None and field.data > day_end(self.apply_deadline.data):
             raise ValidationError(_l("Applications must close by the end of the last day to apply (%(day)s).",
                                      day=self.apply_deadline.data))
 

@@ -12,6 +12,7 @@ from app.models_base import utcnow
 from app.programs import bp, services
 from app.programs.forms import ActivityForm, AgreementForm, GroupForm, OfferingForm, PublishForm
 from app.programs.models import Activity, NoticeVersion, Offering
+from app.programs.window import places_left
 from app.schools.models import School
 
 admin_only = roles_required(Role.SCHOOL_ADMIN)
@@ -210,7 +211,7 @@ def notice_version(offering_id: int, version: int):
     offering = notice.offering
     current = notice.version == offering.published_version
     return render_template("programs/notice.html", notice=notice, offering=offering, content=notice.content,
-                           current=current, places=services.places_left(offering) if current else None)
+                           current=current, places=places_left(offering) if current else None)
 
 
 @bp.route("/notice/offering/<int:offering_id>/places.json")
@@ -219,7 +220,7 @@ def places(offering_id: int):
     offering = db.get_or_404(Offering, offering_id)
     if not offering.is_published:
         abort(404)
-    response = jsonify(activities={str(a): n for a, n in services.places_left(offering).items()},
+    response = jsonify(activities={str(a): n for a, n in places_left(offering).items()},
                        updated_at=utcnow().isoformat())
     response.cache_control.public = True
     response.cache_control.max_age = 10  # the same for everyone; pages ask every 20 seconds

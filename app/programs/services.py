@@ -9,6 +9,7 @@ from app.extensions import db
 from app.forms_common import chinese_page, in_locale
 from app.models_base import local_time
 from app.programs.models import Activity, AgreementText, AllocationMode, NoticeVersion, Offering
+from app.programs.window import apply_by_text, window_closes, window_opens
 from app.schools.models import Holiday, HolidayKind, School
 from scheduling.policy import ACTIVITY_LABELS, KIND_LABELS, WEEKDAY_LABELS
 
@@ -124,16 +125,6 @@ def delete_activity(activity: Activity) -> None:
     db.session.flush()
 
 
-def places_left(offering: Offering) -> dict[int, int]:
-    """Free places now per activity a guardian can choose (its groups added up)."""
-    return _allocation().places_left(offering)
-
-
-def applications_end(apply_deadline: date) -> datetime:
-    """The end of the last day to apply (the allocation engine's rule), for a deadline not saved yet."""
-    return _allocation().day_end(apply_deadline)
-
-
 def _stamp(moment: datetime | None) -> str | None:
     return local_time(moment).strftime("%Y-%m-%d %H:%M") if moment is not None else None
 
@@ -142,12 +133,11 @@ def window_summary(offering: Offering) -> dict:
     """When applications open and close and how places are shared, as plain data (kept with each notice version).
 
     `opens` None: from publication; `closes` None: at the end of the last day to apply."""
-    allocation = _allocation()
     draw = offering.allocation is AllocationMode.DRAW
-    closes = allocation.window_closes(offering) if draw and offering.window_closes_at is not None else None
+    closes = window_closes(offering) if draw and offering.window_closes_at is not None else None
     return {
         "mode": offering.allocation.value,
-        "opens": _stamp(allocation.window_opens(offering)),
+        "opens": _stamp(window_opens(offering)),
         "closes": _stamp(closes),
         "first_come_after_draw": draw and offering.first_come_after_draw,
         "siblings_together": draw and offering.siblings_together,
@@ -174,7 +164,7 @@ def notice_content(offering: Offering) -> dict:
         "evening": ([offering.evening_starts_at.strftime("%H:%M"), offering.evening_ends_at.strftime("%H:%M")]
                     if offering.evening_ends_at else None),
         "apply_deadline": offering.apply_deadline.isoformat(),
-        "apply_by": _allocation().apply_by_text(offering),
+        "apply_by": apply_by_text(offering),
         "window": window_summary(offering),
         "fee_period": offering.fee_period.value,
         "basic_fee_cents": offering.basic_fee_cents,

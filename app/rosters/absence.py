@@ -1,5 +1,5 @@
 """"I can't make it": a person flags a published session they cannot serve; the coordinator sees the flag with
-the best replacements the engine finds."""
+who could step in directly, and can ask the engine (a roster job) to re-plan the week around it."""
 
 import enum
 from datetime import datetime
@@ -91,13 +91,8 @@ def open_absences(school_id: int) -> list[SessionAbsence]:
 
 # --- Replacements ---
 
-REPLACEMENT_TIME_LIMIT = 3.0  # seconds for the engine's re-solve; the coordinator is waiting on the page
+REPLACEMENT_TIME_LIMIT = 3.0  # seconds for the engine's re-solve (a roster job: the coordinator watches its progress)
 MAX_DIRECT = 5  # direct swaps offered, best first
-
-
-def _minutes(start: str, end: str) -> int:
-    (sh, sm), (eh, em) = (map(int, start.split(":")), map(int, end.split(":")))
-    return (eh * 60 + em) - (sh * 60 + sm)
 
 
 def _published_roster(week) -> dict:
@@ -116,25 +111,16 @@ def _complete(roster: dict, problem: dict) -> dict:
     return dict(roster, unstaffed=unstaffed)
 
 
-def replacements(absence: SessionAbsence, *, re_solve: bool = False) -> dict:
-    """The best replacements for a flagged session.
-
-    `engine` (only with `re_solve`, None otherwise: the re-solve takes seconds, so the page runs it when the
-    coordinator asks): the engine's re-solve of the week with the person made unavailable for the session, starting from
-    the published roster (so it changes as little as it can): who it puts into the session, and how many other
-    places it changes. `direct`: up to MAX_DIRECT people who could take the person's place with nothing else changed
-    (each such swap checked by scheduling.validate against every hard rule), qualified and least loaded first."""
+def _without(absence: SessionAbsence) -> tuple[dict, dict]:
+    """The week's problem with the person made unavailable for the session, starting from the published roster (so a
+    re-solve changes as little as it can), and that published roster as `validate` reads it."""
     from app.rosters.models import session_key, staff_key
     from app.rosters.services import build_problem
-    from scheduling.problem import parse_problem
-    from scheduling.solver import solve
-    from scheduling.validate import validate
 
     session = absence.session
-    week = session.week
     absent, target = staff_key(absence.profile_id), session_key(session.id)
-    problem = build_problem(week)
-    current = _published_roster(week)
+    problem = build_problem(session.week)
+    current = _published_roster(session.week)
     # Only people who may still be rostered (a suspended provider's staff have left the problem): the others' places
     # in the published roster are gaps to fill, not people to validate or offer.
     people = {person["id"] for person in problem["staff"]}
@@ -146,11 +132,25 @@ def replacements(absence: SessionAbsence, *, re_solve: bool = False) -> dict:
             person["unavailable"] = list(person.get("unavailable") or []) + [{
                 "date": session.on_date.isoformat(), "start": session.starts_at.strftime("%H:%M"),
                 "end": session.ends_at.strftime("%H:%M")}]
+    return problem, current
+
+
+def replacements(absence: SessionAbsence) -> list[dict]:
+    """Up to MAX_DIRECT people who could take the person's place with nothing else changed (each such swap checked by
+    scheduling.validate against every hard rule), qualified and least loaded first. No solve: the engine's re-plan
+    of the week is a roster job (start_search)."""
+    from app.rosters.models import session_key, staff_key
+    from scheduling.problem import parse_problem, span_minutes
+    from scheduling.validate import validate
+
+    session = absence.session
+    absent, target = staff_key(absence.profile_id), session_key(session.id)
+    problem, current = _without(absence)
     names = {person["id"]: person["name"] for person in problem["staff"]}
     parsed = parse_problem(problem)
 
     in_session = {a["staff"] for a in current["assignments"] if a["session"] == target}
-    minutes = {item["id"]: _minutes(item["start"], item["end"]) for item in problem["sessions"]}
+    minutes = {item["id"]: span_minutes(item["start"], item["end"]) for item in problem["sessions"]}
     load: dict[str, int] = {}
     for a in current["assignments"]:
         load[a["staff"]] = load.get(a["staff"], 0) + minutes.get(a["session"], 0)
@@ -170,20 +170,47 @@ def replacements(absence: SessionAbsence, *, re_solve: bool = False) -> dict:
                            "minutes": load.get(candidate, 0)})
     # Best first: qualified for the activity itself, then the lightest week so far (fair load).
     direct.sort(key=lambda c: (not c["qualified"], c["minutes"], c["name"]))
-    direct = direct[:MAX_DIRECT]
+    return direct[:MAX_DIRECT]
 
-    if not re_solve:
-        return {"engine": None, "direct": direct}
-    roster = solve(parsed, time_limit=REPLACEMENT_TIME_LIMIT, workers=1)
-    solved = {(a["session"], a["staff"]) for a in roster.assignments}
-    old = {(a["session"], a["staff"]) for a in current["assignments"]}
+
+def start_search(absence: SessionAbsence, actor):
+    """Queue the engine's re-plan of the week around the absence as a roster job (a what-if: nothing saved is
+    touched), run by the roster jobs' runner like every other solve. Flushes; dispatch the job after the commit."""
+    from app.rosters import jobs
+    from app.rosters.models import RosterJobKind
+
+    problem, _current = _without(absence)
+    return jobs.enqueue(absence.session.week, actor, kind=RosterJobKind.WHATIF, changes={"absence": absence.id},
+                        time_limit=REPLACEMENT_TIME_LIMIT, problem=problem)
+
+
+def latest_search(absence: SessionAbsence):
+    """The newest replacement search started for this absence, or None."""
+    from app.rosters.models import RosterJob, RosterJobKind
+
+    jobs = db.session.scalars(select(RosterJob).where(RosterJob.week_id == absence.session.week_id,
+                                                      RosterJob.kind == RosterJobKind.WHATIF)
+                              .order_by(RosterJob.id.desc()))
+    return next((job for job in jobs if (job.changes or {}).get("absence") == absence.id), None)
+
+
+def engine_choice(absence: SessionAbsence, job) -> dict | None:
+    """What a finished search found: who the re-solved week puts into the session, how many other places it changes
+    against the published roster it started from, and whether the session is staffed (None until it is done)."""
+    from app.rosters.models import session_key
+
+    if job is None or job.result is None:
+        return None
+    target = session_key(absence.session_id)
+    names = {person["id"]: person["name"] for person in job.problem["staff"]}
+    solved = {(a["session"], a["staff"]) for a in job.result["assignments"]}
+    old = {(a["session"], a["staff"]) for a in job.problem.get("previous", [])}
     new_people = sorted(staff for sid, staff in solved - old if sid == target)
-    engine = {
+    return {
         "staff": [{"staff": key, "name": names.get(key, key)} for key in new_people],
         "other_changes": len({pair for pair in solved ^ old if pair[0] != target}),
         "staffed": any(sid == target for sid, _ in solved),
     }
-    return {"engine": engine, "direct": direct}
 
 
 def replace(absence: SessionAbsence, replacement_profile_id: int) -> None:

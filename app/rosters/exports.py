@@ -16,7 +16,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def my_week_xlsx(sessions, kind_label, activity_label) -> bytes:
-    """A person's published sessions (teacher_views.MySession) of a week."""
+    """A person's published sessions (myweek.services.MySession) of a week."""
     header = [_("Date"), _("Start"), _("End"), _("Kind"), _("Activity"), _("Room"), _("Classes"),
               _("Children expected"), _("Minutes")]
     rows = [[s.on_date.isoformat(), s.starts_at.strftime("%H:%M"), s.ends_at.strftime("%H:%M"), kind_label(s.kind),

@@ -65,9 +65,10 @@ RQ_WORKER_COMMAND = f"rq worker --url $REDIS_URL {RQ_QUEUE}"
 
 
 def enqueue(week: Week, actor, *, kind: RosterJobKind = RosterJobKind.GENERATE, changes: dict | None = None,
-            time_limit: float | None = None) -> RosterJob:
-    """A queued job for the week, with the problem fixed now (flushes; call dispatch after the commit)."""
-    problem = build_problem(week, extra=changes)
+            time_limit: float | None = None, problem: dict | None = None) -> RosterJob:
+    """A queued job for the week, with the problem fixed now (flushes; call dispatch after the commit). `problem`:
+    one already built (an absence's replacement search: app.rosters.absence.start_search), else the week's."""
+    problem = problem or build_problem(week, extra=changes)
     limit = time_limit or current_app.config.get("ROSTER_TIME_LIMIT", DEFAULT_TIME_LIMIT)
     needed = sum(1 for s in problem["sessions"])
     job = RosterJob(week_id=week.id, kind=kind, changes=changes or {}, problem=problem, time_limit=limit,

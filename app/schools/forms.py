@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.accounts.models import GuardianLink, Relationship, User
 from app.extensions import db
-from app.forms_common import ConfirmForm, stripped
+from app.forms_common import stripped
 from app.schools import services
 from app.schools.models import BindingCode, HolidayKind, School, Student, Term, class_label
 from scheduling.policy import SUMMER_TIMETABLE_STARTS, WINTER_TIMETABLE_STARTS
@@ -28,10 +28,6 @@ def text_field(label, max_length: int, *, required: bool = True, **kwargs) -> St
 # Student numbers mix letters and digits (SY20260001): a text keyboard, capitals, no autocorrect or suggestions.
 STUDENT_NUMBER_INPUT = {"inputmode": "text", "autocapitalize": "characters", "autocorrect": "off",
                         "spellcheck": "false", "autocomplete": "off"}
-
-
-# app/rosters/teacher_views.py (being moved to its own room) still imports the empty form by this name.
-ActionForm = ConfirmForm
 
 
 # --- Classes ---

@@ -14,6 +14,7 @@ from app.access import get_for_county_or_404, get_for_school_or_404, roles_requi
 from app.accounts.models import GuardianLink, Relationship, Role
 from app.extensions import db, limiter
 from app.forms_common import ConfirmForm
+from app.importing import ImportFileError, forget_pending, keep_pending, load_pending
 from app.models_base import local_time
 from app.schools import bp, importing, services
 from app.schools.forms import (
@@ -234,13 +235,13 @@ def import_upload(kind: str):
     upload = form.file.data
     try:
         rows = importing.parse(kind, upload.filename, upload.read())
-    except importing.ImportFileError as error:
+    except ImportFileError as error:
         return render_template("schools/import_report.html", kind=kind, file_error=error.message, result=None)
     result = importing.CHECKS[kind](school, rows)
     confirm_form = None
     if result.ok:
         confirm_form = ImportConfirmForm(formdata=None,
-                                         token=importing.keep_pending(kind, school, current_user.id, rows))
+                                         token=keep_pending(kind, school, current_user.id, rows))
     return render_template("schools/import_report.html", kind=kind, file_error=None, result=result,
                            confirm_form=confirm_form, staff_type_labels=STAFF_TYPE_LABELS)
 
@@ -254,13 +255,13 @@ def import_confirm(kind: str):
     form = ImportConfirmForm()
     rows = None
     if form.validate_on_submit():
-        rows = importing.load_pending(form.token.data, kind=kind, school=school, user_id=current_user.id)
+        rows = load_pending(form.token.data, kind=kind, school=school, user_id=current_user.id)
     if rows is None:
         flash(_("This upload has expired or was already imported. Please upload the file again."), "error")
         return redirect(url_for("schools.import_data"))
     result = importing.CHECKS[kind](school, rows)
     if not result.ok:
-        importing.forget_pending(form.token.data)
+        forget_pending(form.token.data)
         return render_template("schools/import_report.html", kind=kind, file_error=None, result=result,
                                confirm_form=None, staff_type_labels=STAFF_TYPE_LABELS)
     credentials = importing.write_rows(result, school)
@@ -271,7 +272,7 @@ def import_confirm(kind: str):
         flash(_("Someone changed the same records meanwhile; nothing was imported. Please upload the file again."),
               "error")
         return redirect(url_for("schools.import_data"))
-    importing.forget_pending(form.token.data)
+    forget_pending(form.token.data)
     flash(_("%(count)d rows imported.", count=len(result.rows)), "success")
     if kind == "staff":
         # The generated passwords exist only in this response: shown once, never stored in clear.

@@ -5,12 +5,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import importing
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role, User
 from app.extensions import db
 from app.forms_common import ConfirmForm
 from app.models_base import local_today
-from app.schools import importing
 from app.schools.forms import ImportConfirmForm, ImportForm
 from app.staff import bp, services
 from app.staff.forms import (

@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from app.accounts.models import Role, User
 from app.extensions import db
 from app.forms_common import in_locale
+from app.importing import MAX_ROWS, DryRun, ImportFileError, Problem, read_table
 from app.schools.models import School
 from app.staff.models import StaffProfile, StaffType, StaffUnavailability, TeachingMinutes
 from scheduling.policy import (
@@ -223,7 +224,7 @@ def set_teaching_minutes(profile: StaffProfile, minutes: dict[int, int | None]) 
 
 
 # --- Importing teaching minutes from the timetable (CSV / XLSX, dry run then confirm) ---
-# Reuses app.schools.importing for reading, decoding, the problem list and the pending rows between the steps.
+# Reuses app.importing for reading, decoding, the problem list and the pending rows between the steps.
 
 TEACHING_IMPORT_KIND = "teaching_minutes"
 MOBILE_HEADERS = ("手机号", "手机", "mobile")
@@ -243,8 +244,6 @@ def _weekday_codes() -> dict[str, int]:
 def parse_teaching_minutes(filename: str, data: bytes) -> list[tuple[int, dict]]:
     """(row number, {mobile, weekday, minutes, column}) for every filled cell, from a file in either layout:
     wide (手机号, 周一 … 周五: minutes in each weekday column) or long (手机号, 星期, 分钟)."""
-    from app.schools.importing import MAX_ROWS, ImportFileError, read_table
-
     table = read_table(filename, data)
     while table and not any(table[0]):
         table.pop(0)
@@ -291,8 +290,6 @@ def parse_teaching_minutes(filename: str, data: bytes) -> list[tuple[int, dict]]
 def check_teaching_minutes(school: School, entries: list[tuple[int, dict]]):
     """Check every entry against the school's staff: known mobile, a school weekday, whole minutes within the
     daily limit, each person and weekday once. Returns an importing.DryRun; writes nothing."""
-    from app.schools.importing import DryRun, Problem
-
     staff = {user.mobile: user for user in staff_of(school) if user.is_active_account}
     codes = _weekday_codes()
     problems: list[Problem] = []

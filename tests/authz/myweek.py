@@ -50,6 +50,17 @@ def _absence(world, which):
     return {"absence_id": absence.id}
 
 
+def _absence_searched(world, which):
+    """An absence whose replacement search was started (queued: nobody runs it here)."""
+    from app.extensions import db
+    from app.rosters.absence import SessionAbsence, start_search
+
+    args = _absence(world, which)
+    start_search(db.session.get(SessionAbsence, args["absence_id"]), None)
+    db.session.commit()
+    return args
+
+
 def _replacement(world, which):
     from app.rosters.models import staff_key
 
@@ -69,6 +80,8 @@ CASES = [
     Case("myweek.session_children", STAFF_SELF, scoped=True, args=_session_of_school),
     Case("myweek.absences", ADMIN),
     Case("myweek.absence_detail", ADMIN, scoped=True, args=_absence),
+    Case("myweek.search_replacement", ADMIN, method="POST", ok=302, scoped=True, args=_absence),
+    Case("myweek.search_status", ADMIN, scoped=True, args=_absence_searched),
     Case("myweek.replace_absent", ADMIN, method="POST", ok=302, scoped=True, args=_absence, data=_replacement),
     Case("myweek.print_roster", ADMIN),
     Case("myweek.export_roster", ADMIN),

@@ -293,7 +293,8 @@ def test_every_role_does_its_main_job_on_a_phone(browser, site):
             ask = re.compile("让系统|询问|排班引擎|建议")
             engine = page.get_by_role("link", name=ask).or_(page.get_by_role("button", name=ask))
             if not put_in.count() and engine.count():  # nobody free as it stands: the engine re-plans around it
-                click_and_wait(page, engine.first)
+                click_and_wait(page, engine.first)  # a roster job: the page shows its progress until it is done
+                page.locator("#job-progress").wait_for(state="detached", timeout=60_000)
                 page.wait_for_load_state("networkidle")
                 walk.check(page, f"coordinator-engine-for-{label}")
             if not put_in.count():  # the page says so in words; the demo should leave someone to step in

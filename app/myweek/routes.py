@@ -1,22 +1,13 @@
-"""The teacher's and provider staff's side of the roster: "My week", the personal iCal feed, "I can't make it".
+"""My week's pages: the person's week, the children of a session, the iCal feed, "I can't make it"; the
+coordinator's absence notices, the replacement search (a roster job) and the roster's print and XLSX exports.
+Thin: the read model is myweek.services, the notices app.rosters.absence."""
 
-Everything here reads the latest *published* roster version of each week (``Week.published``), never the
-coordinator's working assignments: what a teacher sees is what the school has published. Provider staff see only
-their own sessions (at any school of their county that rostered them); teachers see their own school's.
-"""
+from datetime import date, timedelta
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
 
 from app import params
 from app.access import get_for_school_or_404, roles_required
@@ -24,178 +15,27 @@ from app.accounts.models import Role
 from app.audit import services as audit
 from app.enrolment import need_to_know
 from app.extensions import db
+from app.forms_common import ConfirmForm
 from app.models_base import local_today
-from app.rosters import absence, exports
+from app.myweek import bp
+from app.myweek.forms import AbsenceForm, ReplaceForm
+from app.myweek.services import (
+    CALENDAR_PAST_DAYS,
+    calendar_bytes,
+    caps_of,
+    current_term,
+    kind_label,
+    published_sessions,
+    roster_settings,
+    tally,
+)
+from app.rosters import absence, exports, jobs, words
 from app.rosters import services as roster_services
-from app.rosters.expected import expected_by_session, expected_children
-from app.rosters.models import PlannedSession, RosterSettings, Week, id_of, staff_key
-from app.schools.forms import ActionForm
-from app.schools.models import School, Term
+from app.rosters.expected import expected_children
+from app.rosters.models import PlannedSession, id_of, staff_key
+from app.rosters.services import monday_of
 from app.staff.models import StaffProfile, StaffType
 from app.staff.services import STAFF_TYPE_LABELS, skill_label, weekday_label
-from scheduling import policy
-from scheduling.policy import EVENING_KIND, KIND_LABELS
-
-bp = Blueprint("myweek", __name__)
-
-SCHOOL_TIMEZONE = "Asia/Shanghai"  # the schools' time zone (config BABEL_DEFAULT_TIMEZONE); times are local
-CALENDAR_PAST_DAYS = 28  # the iCal feed lists sessions from four weeks back on
-
-
-# --- Reading the published rosters ---
-
-
-@dataclass(frozen=True)
-class MySession:
-    """One published session of the person, as the published snapshot describes it."""
-
-    key: str  # the engine's session id, "s-<PlannedSession.id>"
-    school_id: int
-    school_name: str
-    on_date: date
-    starts_at: time
-    ends_at: time
-    kind: str
-    activity: str
-    subject: str
-    room: str
-    series: str
-    classes: tuple[str, ...]
-    enrolled: int | None
-    version: int
-
-    @property
-    def session_id(self) -> int:
-        return id_of(self.key)
-
-    @property
-    def minutes(self) -> int:
-        return (self.ends_at.hour * 60 + self.ends_at.minute) - (self.starts_at.hour * 60 + self.starts_at.minute)
-
-
-def _hhmm(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def _weeks_query(profile: StaffProfile):
-    """Weeks that may hold this person's sessions: their school's, or (provider staff) any school's."""
-    statement = select(Week).order_by(Week.monday, Week.id)
-    if profile.staff_type is not StaffType.PROVIDER:
-        statement = statement.where(Week.school_id == profile.school_id)
-    return statement
-
-
-def published_sessions(profile: StaffProfile, first: date, last: date) -> list[MySession]:
-    """The person's sessions in the latest published version of every week between two dates (inclusive)."""
-    weeks = db.session.scalars(_weeks_query(profile).where(Week.monday >= monday_of(first), Week.monday <= last))
-    found: list[MySession] = []
-    for week in weeks:
-        version = week.published
-        if version is None:
-            continue
-        entries = version.assignments_of(profile.id)
-        enrolled = _enrolled({id_of(e["session"]) for e in entries})
-        for entry in entries:
-            if "date" not in entry:
-                continue
-            on_date = date.fromisoformat(entry["date"])
-            if not first <= on_date <= last:
-                continue
-            found.append(MySession(
-                key=entry["session"], school_id=week.school_id, school_name=week.school.name, on_date=on_date,
-                starts_at=_hhmm(entry["start"]), ends_at=_hhmm(entry["end"]), kind=entry.get("kind", ""),
-                activity=entry.get("activity", ""), subject=entry.get("subject") or "", room=entry.get("room") or "",
-                series=entry.get("series") or "", classes=tuple(entry.get("classes") or ()),
-                enrolled=enrolled.get(id_of(entry["session"])), version=version.number))
-    return sorted(found, key=lambda s: (s.on_date, s.starts_at, s.key))
-
-
-def _enrolled(session_ids: set[int]) -> dict[int, int]:
-    """Children expected per session (expected.expected_children: the one source of that figure)."""
-    return {session_id: found.count for session_id, found in expected_by_session(session_ids).items()}
-
-
-# --- Caps, compensatory rest and subsidy ---
-
-
-def caps_of(profile: StaffProfile) -> tuple[int | None, int | None]:
-    """(weekly minutes, days) the person serves at most: their own, else the policy's for in-service teachers,
-    else no limit (ROSTER_FORMAT.md: TEACHER_WEEKLY_LIMIT, TEACHER_DAYS_LIMIT)."""
-    kind = profile.staff_type.value
-    return policy.weekly_minutes_cap(kind, profile.max_weekly_minutes), policy.days_cap(kind, profile.max_days)
-
-
-def roster_settings(school_id: int | None) -> RosterSettings:
-    """The school's roster settings (subsidy rate, rest rule); unsaved defaults when the school has none yet.
-    Read-only: nothing is added to the session."""
-    settings = db.session.scalar(select(RosterSettings).filter_by(school_id=school_id)) if school_id else None
-    if settings is not None:
-        return settings
-    return RosterSettings(school_id=school_id, ratios={}, default_ratio=policy.CHILDREN_PER_STAFF,
-                          subsidy_cents_per_hour=policy.SUBSIDY_CENTS_PER_HOUR,
-                          rest_threshold_minutes=policy.REST_THRESHOLD_MINUTES,
-                          rest_earned_minutes=policy.REST_EARNED_MINUTES)
-
-
-def extra_duty_minutes(session: MySession, work_end: time) -> int:
-    """Minutes that earn compensatory rest (调休): all of an evening self-study session, and any other session's
-    minutes after the local end of work (over-time)."""
-    if session.kind == EVENING_KIND:
-        return session.minutes
-    if session.ends_at <= work_end:
-        return 0
-    start = max(session.starts_at, work_end)
-    return (session.ends_at.hour * 60 + session.ends_at.minute) - (start.hour * 60 + start.minute)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """What a list of sessions adds up to for one person."""
-
-    minutes: int
-    days: int
-    extra_duty_minutes: int
-    rest_minutes: int
-    subsidy_cents: int
-    sessions: int
-
-
-def tally(sessions: list[MySession], profile: StaffProfile, *, settings: dict | None = None) -> Tally:
-    """Minutes, days, rest earned (every `rest_threshold_minutes` of extra duty earns `rest_earned_minutes`) and
-    subsidy (service hours × the school's hourly rate; provider staff are paid by their provider). `settings`:
-    the schools' roster settings already read ({school id: RosterSettings}), for callers adding up many people."""
-    minutes = sum(s.minutes for s in sessions)
-    schools = {s.school_id: db.session.get(School, s.school_id) for s in sessions}
-    known = settings or {}
-    settings = {school_id: known.get(school_id) or roster_settings(school_id) for school_id in schools}
-    extra = sum(extra_duty_minutes(s, schools[s.school_id].work_end_on(s.on_date)) for s in sessions)
-    rule = settings.get(profile.school_id) or known.get(profile.school_id) or roster_settings(profile.school_id)
-    rest = (extra // rule.rest_threshold_minutes) * rule.rest_earned_minutes if rule.rest_threshold_minutes else 0
-    subsidy = 0
-    if profile.staff_type is not StaffType.PROVIDER:
-        subsidy = round(sum(s.minutes * settings[s.school_id].subsidy_cents_per_hour for s in sessions) / 60)
-    return Tally(minutes=minutes, days=len({s.on_date for s in sessions}), extra_duty_minutes=extra,
-                 rest_minutes=rest, subsidy_cents=subsidy, sessions=len(sessions))
-
-
-def current_term(profile: StaffProfile, day: date) -> Term | None:
-    """The school term a date falls in (provider staff serve several schools: no term)."""
-    if profile.school_id is None:
-        return None
-    return db.session.scalar(select(Term).where(Term.school_id == profile.school_id, Term.starts_on <= day,
-                                                Term.ends_on >= day).order_by(Term.starts_on))
-
-
-def kind_label(kind: str) -> str:
-    from flask_babel import get_locale
-
-    chinese, english = KIND_LABELS.get(kind, (kind, kind))
-    return chinese if str(get_locale()).startswith("zh") else english
 
 
 def _own_profile() -> StaffProfile:
@@ -231,7 +71,7 @@ def index():
         "myweek/index.html", profile=profile, monday=monday, sessions=sessions, week_tally=week_tally,
         term=term, term_tally=term_tally, weekly_cap=weekly_cap, days_cap=days_cap, settings=settings,
         previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
-        kind_label=kind_label, skill_label=skill_label, action_form=ActionForm(), absence_form=AbsenceForm(),
+        kind_label=kind_label, skill_label=skill_label, action_form=ConfirmForm(), absence_form=AbsenceForm(),
         weekday_names=[weekday_label(day) for day in range(7)],
         feed_url=url_for("myweek.calendar_feed", token=profile.calendar_token, _external=True),
         absences=_absences_of(profile, [s.session_id for s in sessions]),
@@ -263,38 +103,6 @@ def session_children(session_id: int):
 # --- Personal iCal feed ---
 
 
-def calendar_bytes(profile: StaffProfile, sessions: list[MySession]) -> bytes:
-    """An iCalendar document with one event per published session, in the schools' time zone."""
-    from icalendar import Calendar, Event
-
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", SCHOOL_TIMEZONE))
-    calendar = Calendar()
-    calendar.add("prodid", "-//After-school service//My week//ZH")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", _("After-school service: %(name)s", name=profile.user.name))
-    calendar.add("x-wr-timezone", str(zone))
-    stamp = datetime.now(ZoneInfo("UTC"))
-    for session in sessions:
-        event = Event()
-        event.add("uid", f"{session.key}.{staff_key(profile.id)}@after-school-service")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", datetime.combine(session.on_date, session.starts_at, tzinfo=zone))
-        event.add("dtend", datetime.combine(session.on_date, session.ends_at, tzinfo=zone))
-        title = session.series or skill_label(session.activity)
-        event.add("summary", f"{kind_label(session.kind)}: {title}")
-        if session.room:
-            event.add("location", session.room)
-        details = [skill_label(session.activity), "、".join(session.classes), session.school_name]
-        event.add("description", " · ".join(part for part in details if part))
-        event.add("sequence", session.version)
-        calendar.add_component(event)
-    if sessions:  # the VTIMEZONE the events' TZID names (RFC 5545), its rules covering the sessions' dates
-        days = [session.on_date for session in sessions]
-        calendar.add_missing_timezones(first_date=min(days) - timedelta(days=1),
-                                       last_date=max(days) + timedelta(days=366))
-    return calendar.to_ical()
-
-
 @bp.route("/calendar/<token>.ics")
 def calendar_feed(token: str):
     """The secret feed: no login (calendar apps cannot log in); an unknown or revoked token is a 404."""
@@ -313,7 +121,7 @@ def calendar_feed(token: str):
 @roles_required(Role.TEACHER, Role.PROVIDER_STAFF)
 def revoke_calendar():
     profile = _own_profile()
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         profile.revoke_calendar_link()
         db.session.commit()
         flash(_("The old calendar link no longer works. Subscribe again with the new link."), "success")
@@ -321,16 +129,6 @@ def revoke_calendar():
 
 
 # --- "I can't make it" ---
-
-
-class AbsenceForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[
-        DataRequired(message=_l("Please give a reason.")), Length(max=200, message=_l("At most %(max)d characters."))],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value])
-
-
-class ReplaceForm(FlaskForm):
-    staff = HiddenField(validators=[DataRequired()])
 
 
 def _published_session_or_404(profile: StaffProfile, session_id: int) -> PlannedSession:
@@ -369,7 +167,7 @@ def flag_absence(session_id: int):
 def withdraw_absence(session_id: int):
     profile = _own_profile()
     session = _published_session_or_404(profile, session_id)
-    if ActionForm().validate_on_submit() and absence.withdraw(profile, session):
+    if ConfirmForm().validate_on_submit() and absence.withdraw(profile, session):
         db.session.commit()
         flash(_("Your notice is withdrawn."), "info")
     return redirect(url_for("myweek.index", week=session.on_date.isoformat()))
@@ -385,12 +183,45 @@ def absences():
 @bp.route("/absences/<int:absence_id>")
 @roles_required(Role.SCHOOL_ADMIN)
 def absence_detail(absence_id: int):
+    """Who could step in directly (checked against the rules, no solve), and the engine's replacement search: its
+    progress while the roster jobs' runner works on it, then what it found. Nothing is solved here."""
     flagged = get_for_school_or_404(absence.SessionAbsence, absence_id)
-    re_solve = request.args.get("engine") == "1"  # the re-solve takes seconds: only when asked for
-    options = absence.replacements(flagged, re_solve=re_solve) if flagged.status is absence.AbsenceStatus.OPEN \
-        else None
-    return render_template("myweek/absence.html", absence=flagged, options=options, form=ReplaceForm(),
+    is_open = flagged.status is absence.AbsenceStatus.OPEN
+    search = absence.latest_search(flagged) if is_open else None
+    if search is not None and jobs.fail_stale(search.id):
+        db.session.refresh(search)
+    return render_template("myweek/absence.html", absence=flagged, form=ReplaceForm(), search_form=ConfirmForm(),
+                           direct=absence.replacements(flagged) if is_open else None, search=search,
+                           engine=absence.engine_choice(flagged, search) if search is not None else None,
+                           warning=jobs.queued_warning(search) if search is not None else None,
                            kind_label=kind_label, skill_label=skill_label)
+
+
+@bp.route("/absences/<int:absence_id>/search", methods=["POST"])
+@roles_required(Role.SCHOOL_ADMIN)
+def search_replacement(absence_id: int):
+    """Start the engine's re-plan of the week around the absence: a roster job like every other solve."""
+    flagged = get_for_school_or_404(absence.SessionAbsence, absence_id)
+    if flagged.status is absence.AbsenceStatus.OPEN and ConfirmForm().validate_on_submit():
+        search = absence.start_search(flagged, current_user)
+        db.session.commit()
+        jobs.dispatch(search.id)
+    return redirect(url_for("myweek.absence_detail", absence_id=flagged.id))
+
+
+@bp.route("/absences/<int:absence_id>/search.json")
+@roles_required(Role.SCHOOL_ADMIN)
+def search_status(absence_id: int):
+    """The search's progress for the page's poll (the roster jobs' script); 404 before one was started."""
+    flagged = get_for_school_or_404(absence.SessionAbsence, absence_id)
+    search = absence.latest_search(flagged)
+    if search is None:
+        abort(404)
+    if jobs.fail_stale(search.id):
+        db.session.refresh(search)
+    return jsonify(id=search.id, status=search.status.value, status_label=words.job_status_label(search.status),
+                   warning=jobs.queued_warning(search), progress=search.progress or {}, error=search.error,
+                   finished=search.finished, url=url_for("myweek.absence_detail", absence_id=flagged.id))
 
 
 @bp.route("/absences/<int:absence_id>/replace", methods=["POST"])
