@@ -1,9 +1,13 @@
 """Programme pages: the administrator's offerings and activities, the agreement, and the public notice."""
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
+from app import cache
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
@@ -203,13 +207,24 @@ def notice(school_id: int):
 @bp.route("/notice/offering/<int:offering_id>/v<int:version>")
 def notice_version(offering_id: int, version: int):
     """One published version of an offering's notice, as it was published."""
-    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version))
+    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version).options(
+        joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county)))
     if notice is None:
         abort(404)
     offering = notice.offering
     current = notice.version == offering.published_version
+    places = services.places_left(offering) if current else None
+    apply_by = services.apply_by_text(offering) if current else None
+
+    def render_facts() -> str:
+        return render_template("programs/_notice_facts.html", notice=notice, offering=offering,
+                               content=notice.content, current=current, places=places, apply_by=apply_by)
+
+    # Keyed by what the facts are made of: a publish or an allocation changes the key on every node (app/cache.py).
+    key = (offering.id, notice.version, offering.published_version, apply_by, str(get_locale()),
+           tuple(sorted(places.items())) if places is not None else None)
     return render_template("programs/notice.html", notice=notice, offering=offering, content=notice.content,
-                           current=current, places=services.places_left(offering) if current else None)
+                           current=current, places=places, facts=Markup(cache.notices().get(key, render_facts)))
 
 
 @bp.route("/notice/offering/<int:offering_id>/places.json")

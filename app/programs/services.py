@@ -128,6 +128,11 @@ def delete_activity(activity: Activity) -> None:
     db.session.flush()
 
 
+def apply_by_text(offering: Offering) -> str:
+    """The last moment to apply, as the notice shows it (the allocation engine's rule)."""
+    return _allocation().apply_by_text(offering)
+
+
 def places_left(offering: Offering) -> dict[int, int]:
     """Free places now per activity a guardian can choose (its groups added up)."""
     return _allocation().places_left(offering)
