@@ -96,6 +96,8 @@ def sibling_candidates(application: Application, now: datetime) -> list[Applicat
     if not offering.siblings_together or not allocation.before_draw(offering, now) or not application.is_active:
         return []
     children = [link.student_id for link in application.guardian.guardian_links if link.verified]
+    if set(children) <= {application.student_id}:
+        return []  # no other child: nothing to ask (a child has one application per offering)
     others = db.session.scalars(db.select(Application).filter(
         Application.offering_id == offering.id, Application.student_id.in_(children),
         Application.id != application.id, Application.status != ApplicationStatus.WITHDRAWN,
