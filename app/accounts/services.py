@@ -10,13 +10,14 @@ from app.audit import services as audit
 from app.extensions import db
 from app.messaging.sms import send_template
 from app.models_base import utcnow
-from app.schools.models import SchoolClass, Student
 
 logger = logging.getLogger(__name__)
 
 # What a logged-in page reads of a guardian's family, loaded with the account in one statement (no link, child,
 # class, grade or school fetched one by one; staff have no links, so the join costs them nothing).
 def family():
+    from app.schools.models import SchoolClass, Student  # the schools package imports this one's users: at call time
+
     return joinedload(User.guardian_links).joinedload(GuardianLink.student).options(
         joinedload(Student.school_class).options(joinedload(SchoolClass.grade), joinedload(SchoolClass.class_teacher)),
         joinedload(Student.school))
