@@ -13,9 +13,9 @@ from app.models_base import utcnow
 
 logger = logging.getLogger(__name__)
 
-# What a logged-in page reads of a guardian's family, loaded with the account in one statement (no link, child,
-# class, grade or school fetched one by one; staff have no links, so the join costs them nothing).
 def family():
+    """What a logged-in page reads of a guardian's family, loaded with the account in one statement (no link, child,
+    class, its teacher, grade or school fetched one by one; staff have no links, so the join costs them nothing)."""
     from app.schools.models import SchoolClass, Student  # the schools package imports this one's users: at call time
 
     return joinedload(User.guardian_links).joinedload(GuardianLink.student).options(
