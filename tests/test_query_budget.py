@@ -21,7 +21,7 @@ pytestmark = pytest.mark.both_databases
 PAGE_BUDGET = 8  # SQL statements a page of the journey may send, whatever the data
 # Sending an application reads no more than a page, but writes the application, its choices (one statement on
 # PostgreSQL, one per choice on SQLite), the audit event and the guardian's and the class teacher's messages.
-APPLY_BUDGET = 14
+APPLY_BUDGET = 13
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
