@@ -237,7 +237,9 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user.is_authenticated:
+        # A response to a logged-in browser is kept by no cache. Read from the session (Flask-Login's key): the
+        # account itself may have been expired by the request's commit, and asking it would cost a statement.
+        if "_user_id" in session:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -111,8 +111,9 @@ def login():
         else:
             _start_session(user, remember=form.remember.data)
             audit.security("login", user)
+            welcome = _("Welcome, %(name)s.", name=user.name)  # before the commit, which expires the account
             db.session.commit()
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            flash(welcome, "success")
             return redirect(_safe_next(url_for("main.dashboard")))
     return render_template("accounts/login.html", form=form)
 

@@ -2,8 +2,10 @@
 
 import logging
 
+from sqlalchemy.orm import joinedload
+
 from app.accounts import passwords, verification
-from app.accounts.models import CodePurpose, Role, User
+from app.accounts.models import CodePurpose, GuardianLink, Role, User
 from app.audit import services as audit
 from app.extensions import db
 from app.messaging.sms import send_template
@@ -11,13 +13,22 @@ from app.models_base import utcnow
 
 logger = logging.getLogger(__name__)
 
+def family():
+    """What a logged-in page reads of a guardian's family, loaded with the account in one statement (no link, child,
+    class, its teacher, grade or school fetched one by one; staff have no links, so the join costs them nothing)."""
+    from app.schools.models import SchoolClass, Student  # the schools package imports this one's users: at call time
+
+    return joinedload(User.guardian_links).joinedload(GuardianLink.student).options(
+        joinedload(Student.school_class).options(joinedload(SchoolClass.grade), joinedload(SchoolClass.class_teacher)),
+        joinedload(Student.school))
+
 
 def load_user(cookie_id: str) -> User | None:
     """Flask-Login loader: the cookie holds 'id:token'; a stale token means the session was ended."""
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[family()])
     if user is None or user.session_token != token or not user.is_active:  # a suspended provider's staff too
         return None
     return user
@@ -25,7 +36,7 @@ def load_user(cookie_id: str) -> User | None:
 
 def authenticate(mobile: str, password: str) -> User | None:
     """The active account with this mobile number and password, or None."""
-    user = db.session.scalar(db.select(User).filter_by(mobile=mobile))
+    user = db.session.scalars(db.select(User).filter_by(mobile=mobile).options(family())).unique().first()
     if user is None:
         passwords.burn_verification(password)  # the same cost as a known number: timing tells nothing
     if user is None or not user.check_password(password) or not user.is_active_account:

@@ -370,6 +370,14 @@ def remove_place(choice: ActivityChoice, actor: User, reason: str) -> None:
 # --- Running what is due ---
 
 
+def may_have_due(offering: Offering, now: datetime) -> bool:
+    """Whether run_due could find work for the offering: its draw is due, or it may hold offers (offers are made only
+    after the draw or, first come, as places free up). False: a page may skip run_due and its queries."""
+    if offering.allocation is AllocationMode.DRAW and offering.drawn_at is None:
+        return offering.is_published and window_closes(offering) <= now
+    return True
+
+
 def run_due(now: datetime | None = None, offering: Offering | None = None) -> None:
     """Draw every window that has closed and pass on every expired offer (one offering's, or all)."""
     now = now or utcnow()

@@ -34,6 +34,9 @@ from scheduling.policy import FEE_SPAN_MONTHS, evening_study_allowed_for, holida
 RANKS = 3  # extended activities a guardian may rank
 
 
+UNREAD = object()  # ApplicationForm's `existing` when the page did not read the child's application
+
+
 class ApplicationForm(FlaskForm):
     """The application for one child the guardian is confirmed for (the page names the child: no number to type).
     `choices_locked`: a returned application fixed after its choices went into the draw or the first-come places;
@@ -64,9 +67,10 @@ class ApplicationForm(FlaskForm):
     submit = SubmitField(_l("Send the application"))
 
     def __init__(self, *args, student: Student, offering: Offering, today: date, editing=None,
-                 choices_locked: bool = False, **kwargs):
+                 choices_locked: bool = False, existing=UNREAD, **kwargs):
         super().__init__(*args, **kwargs)
         self.student, self.offering, self.today, self.editing = student, offering, today, editing
+        self.existing = existing  # the child's application to the offering, when the page has just read it
         self.choices_locked = choices_locked
         self.grade = student.school_class.grade.number
         self.weekdays.choices = weekday_choices(offering.weekdays)
@@ -106,7 +110,7 @@ class ApplicationForm(FlaskForm):
         if not accepts_applications(self.offering, utcnow()):
             return _l("This offering is not taking applications now (the last moment to apply is %(time)s).",
                       time=apply_by_text(self.offering))
-        existing = application_for(self.student, self.offering)
+        existing = application_for(self.student, self.offering) if self.existing is UNREAD else self.existing
         if existing is not None and existing is not self.editing:
             return _l("%(name)s already has an application for this offering.", name=self.student.name)
         return None

@@ -6,7 +6,7 @@ from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
@@ -76,6 +76,8 @@ bp.add_app_template_global(window.apply_by_text, "apply_by")
 def bring_up_to_date(offering: Offering) -> None:
     """Run the offering's draw or pass on its expired offers if due, before showing it. Another request doing the
     same at the same moment is fine: the draw is guarded to run once, and this request then sees its result."""
+    if not allocation.may_have_due(offering, utcnow()):
+        return  # nothing to draw and no offer that could expire: no query, and the page's objects stay loaded
     try:
         allocation.run_due(offering=offering)
         db.session.commit()
@@ -95,7 +97,9 @@ def my_student_or_404(student_id: int) -> Student:
 def application_or_404(application_id: int) -> Application:
     """An application the current user may see: the family's own (not a guardian whose link is unconfirmed), the
     class teacher's class, the school's for its administrators and finance officers."""
-    application = db.session.get(Application, application_id)
+    application = db.session.get(Application, application_id, options=[
+        joinedload(Application.offering), joinedload(Application.agreement),
+        selectinload(Application.choices).joinedload(ActivityChoice.activity)])
     if application is None:
         abort(404)
     role = current_user.role
@@ -133,7 +137,7 @@ def index():
 @guardian_only
 def apply(student_id: int, offering_id: int):
     student = my_student_or_404(student_id)
-    offering = db.session.get(Offering, offering_id)
+    offering, agreement = services.offering_and_agreement(offering_id)
     if offering is None or offering.school_id != student.school_id or not offering.is_published:
         abort(404)
     bring_up_to_date(offering)
@@ -142,22 +146,23 @@ def apply(student_id: int, offering_id: int):
         flash(_("Waiting for the class teacher to confirm that you are %(name)s's guardian.", name=student.name),
               "warning")
         return redirect(url_for("enrolment.index"))
-    existing = services.application_for(student, offering)
+    children = services.children_for_offering(current_user, offering, student)
+    existing = next(application for child, application in children if child.id == student.id)
     if existing is not None:
         flash(_("%(name)s already has an application for this offering.", name=student.name), "info")
         return redirect(url_for("enrolment.application", application_id=existing.id))
-    agreement = current_agreement(offering.school)
-    form = ApplicationForm(student=student, offering=offering, today=local_today())
+    form = ApplicationForm(student=student, offering=offering, today=local_today(), existing=existing)
     if not form.is_submitted():
         form.weekdays.data = list(offering.weekdays)
     if form.validate_on_submit():
         application = services.submit_application(current_user, student, offering, agreement, form)
+        target = url_for("enrolment.application", application_id=application.id)  # before the commit expires it
         db.session.commit()
         flash(_("Application sent. The class teacher reviews it next."), "success")
-        return redirect(url_for("enrolment.application", application_id=application.id))
+        return redirect(target)
     return render_template("enrolment/apply.html", form=form, student=student, offering=offering,
                            agreement=agreement, application=None, places=window.places_left(offering),
-                           children=services.children_for_offering(current_user, offering))
+                           children=children)
 
 
 @bp.route("/applications/<int:application_id>")

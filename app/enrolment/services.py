@@ -5,6 +5,8 @@ import logging
 from datetime import date, datetime
 
 from flask_babel import gettext
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import GuardianLink, User
 from app.enrolment import allocation
@@ -23,7 +25,7 @@ from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
 from app.programs import window
-from app.programs.models import FeePeriod, NoticeVersion, Offering
+from app.programs.models import AgreementText, FeePeriod, NoticeVersion, Offering
 from app.programs.services import notice_content
 from app.schools.models import Student
 from scheduling.policy import FEE_SPAN_MONTHS
@@ -63,13 +65,18 @@ def may_edit(application: Application, now: datetime) -> bool:
     return application.status is ApplicationStatus.RETURNED or may_change(application, now)
 
 
-def children_for_offering(guardian: User, offering: Offering) -> list[tuple[Student, Application | None]]:
-    """The guardian's confirmed children at the offering's school, each with its application to it if any: the
-    apply page shows the child it is for and lets the guardian pick another of these."""
-    children = sorted((link.student for link in guardian.guardian_links
-                       if link.verified and link.student.school_id == offering.school_id),
+def children_for_offering(guardian: User, offering: Offering,
+                          also: Student | None = None) -> list[tuple[Student, Application | None]]:
+    """The guardian's confirmed children at the offering's school (and `also`, the child the page is for), each with
+    its application to it if any, read in one statement: the apply page shows the child it is for and lets the
+    guardian pick another of these."""
+    children = sorted({link.student for link in guardian.guardian_links
+                       if (link.verified and link.student.school_id == offering.school_id) or link.student is also},
                       key=lambda student: (student.name, student.id))
-    return [(student, application_for(student, offering)) for student in children]
+    applications = {a.student_id: a for a in db.session.scalars(db.select(Application).filter(
+        Application.offering_id == offering.id, Application.student_id.in_([s.id for s in children])))} \
+        if children else {}
+    return [(student, applications.get(student.id)) for student in children]
 
 
 # --- Siblings ---
@@ -90,6 +97,8 @@ def sibling_candidates(application: Application, now: datetime) -> list[Applicat
     if not offering.siblings_together or not window.before_draw(offering, now) or not application.is_active:
         return []
     children = [link.student_id for link in application.guardian.guardian_links if link.verified]
+    if set(children) <= {application.student_id}:
+        return []  # no other child: nothing to ask (a child has one application per offering)
     others = db.session.scalars(db.select(Application).filter(
         Application.offering_id == offering.id, Application.student_id.in_(children),
         Application.id != application.id, Application.status != ApplicationStatus.WITHDRAWN,
@@ -114,6 +123,17 @@ def unlink_siblings(application: Application, guardian: User) -> None:
         rest[0].sibling_group = None
     db.session.flush()
     audit(application.school_id, guardian, "unlink_siblings", application)
+
+
+def offering_and_agreement(offering_id: int) -> tuple[Offering | None, AgreementText | None]:
+    """The offering with its activities, and its school's newest agreement (current_agreement's), in one statement."""
+    newest = db.select(db.func.max(AgreementText.version)).filter(
+        AgreementText.school_id == Offering.school_id).correlate(Offering).scalar_subquery()
+    row = db.session.execute(
+        db.select(Offering, AgreementText).outerjoin(AgreementText, db.and_(
+            AgreementText.school_id == Offering.school_id, AgreementText.version == newest))
+        .filter(Offering.id == offering_id).options(joinedload(Offering.activities))).unique().first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def application_for(student: Student, offering: Offering) -> Application | None:
@@ -150,6 +170,7 @@ def submit_application(guardian: User, student: Student, offering: Offering, agr
     application = Application(school_id=offering.school_id, offering=offering, student=student, guardian=guardian,
                               notice_version=offering.published_version, agreement=agreement, signed_at=utcnow(),
                               signed_by=guardian, status=ApplicationStatus.SUBMITTED)
+    set_committed_value(application, "choices", [])  # new: it has none to read back before its own
     db.session.add(application)
     _copy_choices(application, form)
     db.session.flush()

@@ -1,6 +1,6 @@
 """The inbox (every logged-in person's messages) and the message settings (where else they go)."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,8 +18,10 @@ def unread_count() -> int:
     """How many of the logged-in person's messages are unread (the badge in the menu)."""
     if not current_user.is_authenticated:
         return 0
-    return db.session.scalar(db.select(db.func.count(Notification.id)).filter(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+    if "unread_count" not in g:  # the menu shows it twice: counted once a request
+        g.unread_count = db.session.scalar(db.select(db.func.count(Notification.id)).filter(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+    return g.unread_count
 
 
 bp.add_app_template_global(services.delivery_status, "delivery_status")

@@ -37,10 +37,10 @@ def notify(user: User, subject: str, body: str = "", link: str = "", *, urgent: 
     """Send `user` a message: it lands in their inbox and goes out through the channels they chose (an urgent one
     — a missing child, an incident, a child not collected — ignores quiet hours). Returns the inbox entry (flushed);
     the deliveries go once the caller commits."""
-    note = Notification(user_id=user.id, subject=subject[:200], body=body, link=link[:200], urgent=urgent,
-                        sender_id=sender.id if sender else None, school_id=school_id)
-    db.session.add(note)
     choice = preferences(user)
+    note = Notification(user_id=user.id, subject=subject[:200], body=body, link=link[:200], urgent=urgent,
+                        sender_id=sender.id if sender else None, school_id=school_id, deliveries=[])
+    db.session.add(note)
     now = utcnow()
     held_until = quiet_until(now) if choice.quiet_hours and not urgent else None
     for channel, address in channels_for(user, choice, urgent):

@@ -132,9 +132,11 @@ def publish_notice(body: str, officer: User) -> PrivacyNotice:
 
 
 def has_accepted_current(user: User) -> bool:
-    version = current_notice().version
-    return db.session.scalar(db.select(NoticeAcceptance.id).filter_by(user_id=user.id, notice_version=version)) \
-        is not None
+    """Whether the user accepted the current version (current_notice's: the newest published, else the repository's),
+    asked in one statement."""
+    current = db.func.coalesce(db.select(db.func.max(PrivacyNotice.version)).scalar_subquery(), NOTICE_VERSION)
+    return db.session.scalar(db.select(NoticeAcceptance.id).filter(
+        NoticeAcceptance.user_id == user.id, NoticeAcceptance.notice_version == current).limit(1)) is not None
 
 
 def accept_current(user: User) -> NoticeAcceptance:

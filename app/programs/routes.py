@@ -1,18 +1,21 @@
 """Programme pages: the administrator's offerings and activities, the agreement, and the public notice."""
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
+from app import cache
 from app.access import get_for_school_or_404, roles_required
 from app.accounts.models import Role
 from app.extensions import db
 from app.forms_common import ConfirmForm
 from app.models_base import utcnow
-from app.programs import bp, services
+from app.programs import bp, services, window
 from app.programs.forms import ActivityForm, AgreementForm, GroupForm, OfferingForm, PublishForm
 from app.programs.models import Activity, NoticeVersion, Offering
-from app.programs.window import places_left
 from app.schools.models import School
 
 admin_only = roles_required(Role.SCHOOL_ADMIN)
@@ -205,13 +208,24 @@ def notice(school_id: int):
 @bp.route("/notice/offering/<int:offering_id>/v<int:version>")
 def notice_version(offering_id: int, version: int):
     """One published version of an offering's notice, as it was published."""
-    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version))
+    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version).options(
+        joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county)))
     if notice is None:
         abort(404)
     offering = notice.offering
     current = notice.version == offering.published_version
+    places = window.places_left(offering) if current else None
+    apply_by = window.apply_by_text(offering) if current else None
+
+    def render_facts() -> str:
+        return render_template("programs/_notice_facts.html", notice=notice, offering=offering,
+                               content=notice.content, current=current, places=places, apply_by=apply_by)
+
+    # Keyed by what the facts are made of: a publish or an allocation changes the key on every node (app/cache.py).
+    key = (offering.id, notice.version, offering.published_version, apply_by, str(get_locale()),
+           tuple(sorted(places.items())) if places is not None else None)
     return render_template("programs/notice.html", notice=notice, offering=offering, content=notice.content,
-                           current=current, places=places_left(offering) if current else None)
+                           current=current, places=places, facts=Markup(cache.notices().get(key, render_facts)))
 
 
 @bp.route("/notice/offering/<int:offering_id>/places.json")
@@ -220,7 +234,7 @@ def places(offering_id: int):
     offering = db.get_or_404(Offering, offering_id)
     if not offering.is_published:
         abort(404)
-    response = jsonify(activities={str(a): n for a, n in places_left(offering).items()},
+    response = jsonify(activities={str(a): n for a, n in window.places_left(offering).items()},
                        updated_at=utcnow().isoformat())
     response.cache_control.public = True
     response.cache_control.max_age = 10  # the same for everyone; pages ask every 20 seconds
