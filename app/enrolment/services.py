@@ -20,7 +20,7 @@ from app.enrolment.models import (
     LedgerKind,
     new_ticket,
 )
-from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardian
+from app.enrolment.records import N_, audit, notify_family_and_class_teacher, notify_guardian
 from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
@@ -177,8 +177,8 @@ def submit_application(guardian: User, student: Student, offering: Offering, agr
     audit(offering.school_id, guardian, "apply", application)
     if allocation.needs_arrival_placement(offering):
         allocation.place_on_arrival(application)
-    notify_guardian(application, N_("Application for %(child)s received"))
-    notify_class_teacher(application, N_("New application to review: %(child)s, %(offering)s"))
+    notify_family_and_class_teacher(application, N_("Application for %(child)s received"),
+                                    N_("New application to review: %(child)s, %(offering)s"))
     return application
 
 
@@ -197,12 +197,12 @@ def change_application(application: Application, guardian: User, agreement, form
     db.session.flush()
     if resubmitted:
         audit(application.school_id, guardian, "resubmit", application, application.return_reason)
-        notify_guardian(application, N_("Application for %(child)s sent again"))
-        notify_class_teacher(application, N_("Returned application sent again, to review: %(child)s, %(offering)s"))
+        notify_family_and_class_teacher(application, N_("Application for %(child)s sent again"),
+                                        N_("Returned application sent again, to review: %(child)s, %(offering)s"))
     else:
         audit(application.school_id, guardian, "change", application)
-        notify_guardian(application, N_("Application for %(child)s changed"))
-        notify_class_teacher(application, N_("Changed application to review again: %(child)s, %(offering)s"))
+        notify_family_and_class_teacher(application, N_("Application for %(child)s changed"),
+                                        N_("Changed application to review again: %(child)s, %(offering)s"))
     return resubmitted
 
 
