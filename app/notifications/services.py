@@ -50,6 +50,8 @@ def notify(user: User, subject: str, body: str = "", link: str = "", *, urgent: 
             status=DeliveryStatus.HELD if held_until else DeliveryStatus.QUEUED))
     if not db.session.info.get(BATCHED):
         db.session.flush()
+    if has_request_context():
+        g.pop("unread_count", None)  # the menu's badge is counted again if this request shows a page
     if note.deliveries and has_request_context():
         g.notifications_to_send = True  # the sender is woken once the request commits (sender.py)
     return note
