@@ -3,8 +3,10 @@ records.py). Services flush; the request commits once."""
 
 import logging
 from datetime import date, datetime
+from functools import cache
 
 from flask_babel import gettext
+from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -125,14 +127,19 @@ def unlink_siblings(application: Application, guardian: User) -> None:
     audit(application.school_id, guardian, "unlink_siblings", application)
 
 
-def offering_and_agreement(offering_id: int) -> tuple[Offering | None, AgreementText | None]:
-    """The offering with its activities, and its school's newest agreement (current_agreement's), in one statement."""
+@cache
+def _offering_and_agreement_statement() -> Select:
+    """Built once per process (its cache key too); the offering's id bound at each request."""
     newest = db.select(db.func.max(AgreementText.version)).filter(
         AgreementText.school_id == Offering.school_id).correlate(Offering).scalar_subquery()
-    row = db.session.execute(
-        db.select(Offering, AgreementText).outerjoin(AgreementText, db.and_(
-            AgreementText.school_id == Offering.school_id, AgreementText.version == newest))
-        .filter(Offering.id == offering_id).options(joinedload(Offering.activities))).unique().first()
+    return (db.select(Offering, AgreementText).outerjoin(AgreementText, db.and_(
+        AgreementText.school_id == Offering.school_id, AgreementText.version == newest))
+        .filter(Offering.id == db.bindparam("offering_id")).options(joinedload(Offering.activities)))
+
+
+def offering_and_agreement(offering_id: int) -> tuple[Offering | None, AgreementText | None]:
+    """The offering with its activities, and its school's newest agreement (current_agreement's), in one statement."""
+    row = db.session.execute(_offering_and_agreement_statement(), {"offering_id": offering_id}).unique().first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 
@@ -159,8 +166,9 @@ def _copy_choices(application: Application, form) -> None:
     if form.choices_locked:
         return
     wanted = form.ranked_activity_ids()
-    application.choices.clear()
-    db.session.flush()
+    if application.choices:  # the old ranks leave before the new ones arrive (a new application has none)
+        application.choices.clear()
+        db.session.flush()
     for rank, activity_id in enumerate(wanted, start=1):
         application.choices.append(ActivityChoice(activity_id=activity_id, rank=rank))
 
