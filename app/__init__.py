@@ -78,6 +78,9 @@ def register_extensions(app: Flask) -> None:
         enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
+    from app.forms_common import use_fast_html_params
+
+    use_fast_html_params()
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

@@ -19,9 +19,11 @@ from tests.conftest import build_app, dispose_engines
 pytestmark = pytest.mark.both_databases
 
 PAGE_BUDGET = 8  # SQL statements a page of the journey may send, whatever the data
-# Sending an application reads no more than a page, but writes the application, its choices (one statement on
-# PostgreSQL, one per choice on SQLite), the audit event and the guardian's and the class teacher's messages.
-APPLY_BUDGET = 13
+# Sending an application stays within a page's budget on PostgreSQL: the account (with the privacy acceptance), the
+# offering, the family's applications, then one INSERT each for the application, its choices, the audit event and
+# the guardian's and class teacher's messages, their choices read in one statement. SQLite's driver sends one INSERT
+# per row whose id the ORM needs back: two more choices and one more message here.
+SQLITE_ROWS_ONE_BY_ONE = 3
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -72,7 +74,7 @@ def family_and_offering():
 
 
 @pytest.mark.settings(WTF_CSRF_ENABLED=True)
-def test_each_page_of_the_sign_up_journey_sends_few_statements(app, client):
+def test_each_page_of_the_sign_up_journey_sends_few_statements(app, client, backend):
     guardian, children, offering, activities = family_and_offering()
     mobile, child_id, child_name, other_name = guardian.mobile, children[0].id, children[0].name, children[1].name
     offering_id, title, wanted = offering.id, offering.title, [a.id for a in activities[3:6]]
@@ -111,7 +113,8 @@ def test_each_page_of_the_sign_up_journey_sends_few_statements(app, client):
     assert page.status_code == 200 and child_name in page.get_data(as_text=True)
     sent["application"] = len(statements)
 
-    assert {step: n for step, n in sent.items() if n > (APPLY_BUDGET if step == "apply" else PAGE_BUDGET)} == {}, sent
+    apply_budget = PAGE_BUDGET + (SQLITE_ROWS_ONE_BY_ONE if backend == "sqlite" else 0)
+    assert {step: n for step, n in sent.items() if n > (apply_budget if step == "apply" else PAGE_BUDGET)} == {}, sent
     assert apply_reads <= PAGE_BUDGET, apply_reads
     stored = _db.session.scalar(_db.select(Application).filter_by(student_id=child_id, offering_id=offering_id))
     assert [c.activity_id for c in stored.choices] == wanted

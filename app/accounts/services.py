@@ -1,7 +1,10 @@
 """Account work: loading, registering, authenticating, changing passwords. Services flush; the request commits."""
 
 import logging
+from functools import cache
 
+from flask import g, has_request_context
+from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from app.accounts import passwords, verification
@@ -23,13 +26,33 @@ def family():
         joinedload(Student.school))
 
 
+@cache
+def account_statement() -> Select:
+    """The account, its family, whether it accepted the current privacy notice (asked before a guardian's enrolment
+    pages) and how many of its messages are unread (the menu's badge), in one statement; built once per process (its
+    cache key too), the id bound at each request."""
+    from app.notifications.models import Notification
+    from app.privacy.services import accepted_current
+
+    unread = db.select(db.func.count(Notification.id)).filter(
+        Notification.user_id == User.id, Notification.read_at.is_(None)).correlate(User).scalar_subquery()
+    return (db.select(User, accepted_current(User.id), unread).filter(User.id == db.bindparam("user_id"))
+            .options(family()))
+
+
 def load_user(cookie_id: str) -> User | None:
     """Flask-Login loader: the cookie holds 'id:token'; a stale token means the session was ended."""
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id), options=[family()])
-    if user is None or user.session_token != token or not user.is_active:  # a suspended provider's staff too
+    row = db.session.execute(account_statement(), {"user_id": int(user_id)}).unique().first()
+    if row is None:
+        return None
+    user, accepted, unread = row
+    user.accepted_current_notice = bool(accepted)
+    if has_request_context():
+        g.unread_count = unread or 0  # notifications.routes.unread_count
+    if user.session_token != token or not user.is_active:  # a suspended provider's staff too
         return None
     return user
 

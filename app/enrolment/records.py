@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import User
 from app.enrolment.models import Application, ApplicationStatus, AuditEvent, ChoiceStatus, LedgerKind
 from app.extensions import db
-from app.notifications.services import notify
+from app.notifications.services import batch, notify
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,14 @@ def notify_guardian(application: Application, subject_msgid: str, **values) -> N
             body = gettext("%(offering)s · now: %(status)s", offering=application.offering.title,
                            status=str(STATUS_LABELS[application.status]))
         notify(guardian, subject, body, application_link(application), school_id=application.school_id)
+
+
+def notify_family_and_class_teacher(application: Application, family_msgid: str, teacher_msgid: str) -> None:
+    """notify_guardian and notify_class_teacher together: their choices read at once, the messages written at once."""
+    teacher = application.student.school_class.class_teacher
+    with batch(family_to_tell(application) + ([teacher] if teacher is not None else [])):
+        notify_guardian(application, family_msgid)
+        notify_class_teacher(application, teacher_msgid)
 
 
 def notify_class_teacher(application: Application, subject_msgid: str, **values) -> None:

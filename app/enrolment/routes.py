@@ -1,10 +1,12 @@
 """Enrolment pages: guardians apply and withdraw; class teachers review; principals approve; fees; inbox; audit."""
 
+import functools
 import logging
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -94,12 +96,19 @@ def my_student_or_404(student_id: int) -> Student:
     return student
 
 
+@functools.cache
+def application_statement() -> Select:
+    """An application with its offering, agreement and choices' activities; built once per process (its cache key
+    too), the id bound at each request."""
+    return db.select(Application).filter(Application.id == db.bindparam("application_id")).options(
+        joinedload(Application.offering), joinedload(Application.agreement),
+        selectinload(Application.choices).joinedload(ActivityChoice.activity))
+
+
 def application_or_404(application_id: int) -> Application:
     """An application the current user may see: the family's own (not a guardian whose link is unconfirmed), the
     class teacher's class, the school's for its administrators and finance officers."""
-    application = db.session.get(Application, application_id, options=[
-        joinedload(Application.offering), joinedload(Application.agreement),
-        selectinload(Application.choices).joinedload(ActivityChoice.activity)])
+    application = db.session.scalar(application_statement(), {"application_id": application_id})
     if application is None:
         abort(404)
     role = current_user.role

@@ -3,8 +3,10 @@ records.py). Services flush; the request commits once."""
 
 import logging
 from datetime import date, datetime
+from functools import cache
 
 from flask_babel import gettext
+from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,7 +22,7 @@ from app.enrolment.models import (
     LedgerKind,
     new_ticket,
 )
-from app.enrolment.records import N_, audit, notify_class_teacher, notify_guardian
+from app.enrolment.records import N_, audit, notify_family_and_class_teacher, notify_guardian
 from app.extensions import db
 from app.models_base import local_today, utcnow
 from app.privacy import services as privacy
@@ -125,14 +127,19 @@ def unlink_siblings(application: Application, guardian: User) -> None:
     audit(application.school_id, guardian, "unlink_siblings", application)
 
 
-def offering_and_agreement(offering_id: int) -> tuple[Offering | None, AgreementText | None]:
-    """The offering with its activities, and its school's newest agreement (current_agreement's), in one statement."""
+@cache
+def _offering_and_agreement_statement() -> Select:
+    """Built once per process (its cache key too); the offering's id bound at each request."""
     newest = db.select(db.func.max(AgreementText.version)).filter(
         AgreementText.school_id == Offering.school_id).correlate(Offering).scalar_subquery()
-    row = db.session.execute(
-        db.select(Offering, AgreementText).outerjoin(AgreementText, db.and_(
-            AgreementText.school_id == Offering.school_id, AgreementText.version == newest))
-        .filter(Offering.id == offering_id).options(joinedload(Offering.activities))).unique().first()
+    return (db.select(Offering, AgreementText).outerjoin(AgreementText, db.and_(
+        AgreementText.school_id == Offering.school_id, AgreementText.version == newest))
+        .filter(Offering.id == db.bindparam("offering_id")).options(joinedload(Offering.activities)))
+
+
+def offering_and_agreement(offering_id: int) -> tuple[Offering | None, AgreementText | None]:
+    """The offering with its activities, and its school's newest agreement (current_agreement's), in one statement."""
+    row = db.session.execute(_offering_and_agreement_statement(), {"offering_id": offering_id}).unique().first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 
@@ -159,8 +166,9 @@ def _copy_choices(application: Application, form) -> None:
     if form.choices_locked:
         return
     wanted = form.ranked_activity_ids()
-    application.choices.clear()
-    db.session.flush()
+    if application.choices:  # the old ranks leave before the new ones arrive (a new application has none)
+        application.choices.clear()
+        db.session.flush()
     for rank, activity_id in enumerate(wanted, start=1):
         application.choices.append(ActivityChoice(activity_id=activity_id, rank=rank))
 
@@ -177,8 +185,8 @@ def submit_application(guardian: User, student: Student, offering: Offering, agr
     audit(offering.school_id, guardian, "apply", application)
     if allocation.needs_arrival_placement(offering):
         allocation.place_on_arrival(application)
-    notify_guardian(application, N_("Application for %(child)s received"))
-    notify_class_teacher(application, N_("New application to review: %(child)s, %(offering)s"))
+    notify_family_and_class_teacher(application, N_("Application for %(child)s received"),
+                                    N_("New application to review: %(child)s, %(offering)s"))
     return application
 
 
@@ -197,12 +205,12 @@ def change_application(application: Application, guardian: User, agreement, form
     db.session.flush()
     if resubmitted:
         audit(application.school_id, guardian, "resubmit", application, application.return_reason)
-        notify_guardian(application, N_("Application for %(child)s sent again"))
-        notify_class_teacher(application, N_("Returned application sent again, to review: %(child)s, %(offering)s"))
+        notify_family_and_class_teacher(application, N_("Application for %(child)s sent again"),
+                                        N_("Returned application sent again, to review: %(child)s, %(offering)s"))
     else:
         audit(application.school_id, guardian, "change", application)
-        notify_guardian(application, N_("Application for %(child)s changed"))
-        notify_class_teacher(application, N_("Changed application to review again: %(child)s, %(offering)s"))
+        notify_family_and_class_teacher(application, N_("Application for %(child)s changed"),
+                                        N_("Changed application to review again: %(child)s, %(offering)s"))
     return resubmitted
 
 

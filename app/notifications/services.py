@@ -6,6 +6,7 @@ sender.py), tried again after a failure and marked failed after the last try; th
 """
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from flask import g, has_request_context
@@ -47,16 +48,52 @@ def notify(user: User, subject: str, body: str = "", link: str = "", *, urgent: 
         note.deliveries.append(Delivery(
             channel=channel, address=address, next_attempt_at=held_until or now,
             status=DeliveryStatus.HELD if held_until else DeliveryStatus.QUEUED))
-    db.session.flush()
+    if not db.session.info.get(BATCHED):
+        db.session.flush()
+    if has_request_context():
+        g.pop("unread_count", None)  # the menu's badge is counted again if this request shows a page
     if note.deliveries and has_request_context():
         g.notifications_to_send = True  # the sender is woken once the request commits (sender.py)
     return note
 
 
+BATCHED = "notifications_batched"  # session.info: notify() leaves the flush to batch()
+READ_PREFERENCES = "notification_preferences"  # session.info: user id -> choices batch() read (defaults included)
+
+
+@contextmanager
+def batch(readers: list[User]):
+    """Several messages written together: their readers' choices read in one statement, the messages flushed once
+    at the end (one INSERT for all of them where the database allows)."""
+    info = db.session.info
+    ids = {user.id for user in readers}
+    stored = {choice.user_id: choice for choice in db.session.scalars(
+        db.select(NotificationPreference).filter(NotificationPreference.user_id.in_(ids)))} if ids else {}
+    known = info.setdefault(READ_PREFERENCES, {})
+    known.update({user_id: stored.get(user_id) or default_preferences(user_id) for user_id in ids})
+    outer = info.get(BATCHED, False)
+    info[BATCHED] = True
+    try:
+        yield
+    finally:
+        info[BATCHED] = outer
+        for user_id in ids:
+            known.pop(user_id, None)
+    if not outer:
+        db.session.flush()
+
+
+def default_preferences(user_id: int) -> NotificationPreference:
+    """The choices of a person who never made any (not stored)."""
+    return NotificationPreference(user_id=user_id, email=None, email_on=True, sms=SmsChoice.URGENT, quiet_hours=True)
+
+
 def preferences(user: User) -> NotificationPreference:
     """The person's choices; the defaults (not stored) when they never made any."""
-    return db.session.get(NotificationPreference, user.id) or NotificationPreference(
-        user_id=user.id, email=None, email_on=True, sms=SmsChoice.URGENT, quiet_hours=True)
+    known = db.session.info.get(READ_PREFERENCES, {}).get(user.id)
+    if known is not None:
+        return known
+    return db.session.get(NotificationPreference, user.id) or default_preferences(user.id)
 
 
 def save_preferences(user: User, *, email: str | None, email_on: bool, sms: SmsChoice,

@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, request
-from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from app.ops import metrics
 
@@ -78,8 +78,19 @@ def register(app: Flask) -> None:
         endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
         response.headers[REQUEST_ID_HEADER] = request_id()
         metrics.observe(endpoint, response.status_code, seconds)
-        user_id = current_user.id if current_user.is_authenticated else None
-        request_logger.info("%s %s %s", request.method, endpoint, response.status_code, extra={
-            "request_id": request_id(), "user_id": user_id, "endpoint": endpoint, "method": request.method,
-            "status": response.status_code, "ms": round(seconds * 1000, 1)})
+        if request_logger.isEnabledFor(logging.INFO):  # else no line: nothing built, no account asked
+            request_logger.info("%s %s %s", request.method, endpoint, response.status_code, extra={
+                "request_id": request_id(), "user_id": logged_in_user_id(), "endpoint": endpoint,
+                "method": request.method, "status": response.status_code, "ms": round(seconds * 1000, 1)})
         return response
+
+
+def logged_in_user_id() -> int | None:
+    """The logged-in account's id, without asking the account: the request's commit may have expired it, and
+    reloading it would cost a statement. Nobody when no account was loaded for this request (an anonymous one, or a
+    session that ended: Flask-Login keeps the anonymous user then)."""
+    user = g.get("_login_user")
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    if state is None or state.identity is None:
+        return None
+    return state.identity[0]

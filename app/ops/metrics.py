@@ -19,8 +19,14 @@ REQUEST_SECONDS = Histogram("kehou_request_seconds", "Time to answer a request, 
                             ["endpoint", "status"], registry=None)
 
 
+_series: dict[tuple[str, int], object] = {}  # (endpoint, status) -> its histogram: labels() looked up once
+
+
 def observe(endpoint: str, status: int, seconds: float) -> None:
-    REQUEST_SECONDS.labels(endpoint=endpoint, status=str(status)).observe(seconds)
+    series = _series.get((endpoint, status))
+    if series is None:
+        series = _series[(endpoint, status)] = REQUEST_SECONDS.labels(endpoint, str(status))
+    series.observe(seconds)
 
 
 class DatabaseCollector:

@@ -3,6 +3,8 @@ left-behind child) are stored only under a guardian's separate, withdrawable con
 
 from pathlib import Path
 
+from sqlalchemy import Exists
+
 from app.accounts.models import User
 from app.enrolment.models import Application
 from app.extensions import db
@@ -131,12 +133,21 @@ def publish_notice(body: str, officer: User) -> PrivacyNotice:
     return notice
 
 
-def has_accepted_current(user: User) -> bool:
-    """Whether the user accepted the current version (current_notice's: the newest published, else the repository's),
-    asked in one statement."""
+def accepted_current(user_id) -> Exists:
+    """SQL: whether the account (an id, or a column such as User.id) accepted the current version (current_notice's:
+    the newest published, else the repository's)."""
     current = db.func.coalesce(db.select(db.func.max(PrivacyNotice.version)).scalar_subquery(), NOTICE_VERSION)
-    return db.session.scalar(db.select(NoticeAcceptance.id).filter(
-        NoticeAcceptance.user_id == user.id, NoticeAcceptance.notice_version == current).limit(1)) is not None
+    return db.select(NoticeAcceptance.id).filter(
+        NoticeAcceptance.user_id == user_id, NoticeAcceptance.notice_version == current).exists()
+
+
+def has_accepted_current(user: User) -> bool:
+    """Whether the user accepted the current version: as read with the account when the request loaded it
+    (accounts.services.load_user), else asked in one statement."""
+    known = getattr(user, "accepted_current_notice", None)
+    if known is not None:
+        return known
+    return bool(db.session.scalar(db.select(accepted_current(user.id))))
 
 
 def accept_current(user: User) -> NoticeAcceptance:
@@ -147,4 +158,5 @@ def accept_current(user: User) -> NoticeAcceptance:
         found = NoticeAcceptance(user_id=user.id, notice_version=version)
         db.session.add(found)
         db.session.flush()
+    user.accepted_current_notice = True
     return found

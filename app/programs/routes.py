@@ -1,10 +1,13 @@
 """Programme pages: the administrator's offerings and activities, the agreement, and the public notice."""
 
+import functools
+
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from app import cache
@@ -205,11 +208,18 @@ def notice(school_id: int):
                            offerings=services.published_offerings(school))
 
 
+@functools.cache
+def notice_statement() -> Select:
+    """A published version with its offering, school and county; built once per process (its cache key too)."""
+    return db.select(NoticeVersion).filter(
+        NoticeVersion.offering_id == db.bindparam("offering_id"), NoticeVersion.version == db.bindparam("version"),
+    ).options(joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county))
+
+
 @bp.route("/notice/offering/<int:offering_id>/v<int:version>")
 def notice_version(offering_id: int, version: int):
     """One published version of an offering's notice, as it was published."""
-    notice = db.session.scalar(db.select(NoticeVersion).filter_by(offering_id=offering_id, version=version).options(
-        joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county)))
+    notice = db.session.scalar(notice_statement(), {"offering_id": offering_id, "version": version})
     if notice is None:
         abort(404)
     offering = notice.offering
