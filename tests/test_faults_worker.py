@@ -25,6 +25,7 @@ from app.rosters import jobs, services
 from app.rosters.models import RosterJob, RosterJobStatus, RosterWorker
 from tests import test_rosters
 from tests.conftest import build_app, dispose_engines, empty_tables
+from tests.test_rosters_rq import roster_job_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -37,15 +38,7 @@ LOST_WORDS = "负责这次排班的后台程序已停止"  # the job page's word
 
 @pytest.fixture
 def app(postgres_url, request):
-    settings = {"ROSTER_TIME_LIMIT": TIME_LIMIT}
-    if "redis_server" in request.fixturenames:
-        from redis import Redis
-
-        url = request.getfixturevalue("redis_server").url
-        with Redis.from_url(url) as connection:
-            connection.flushdb()
-        settings["REDIS_URL"] = url
-    app = build_app(postgres_url, **settings)
+    app = build_app(postgres_url, **roster_job_settings(request, TIME_LIMIT))
     with app.app_context():
         empty_tables()
         yield app

@@ -31,10 +31,9 @@ def database_file(tmp_path) -> Path:
     return tmp_path / "rq.sqlite"
 
 
-@pytest.fixture
-def app(database_file, request):
-    """An app on a SQLite file (the worker process opens it too); jobs go to the test Redis if the test uses it."""
-    settings = {"ROSTER_TIME_LIMIT": TIME_LIMIT}
+def roster_job_settings(request, time_limit: float) -> dict:
+    """The roster time limit, and the test Redis (emptied) as the job queue when the test uses it."""
+    settings = {"ROSTER_TIME_LIMIT": time_limit}
     if "redis_server" in request.fixturenames:
         from redis import Redis
 
@@ -42,7 +41,13 @@ def app(database_file, request):
         with Redis.from_url(url) as connection:
             connection.flushdb()
         settings["REDIS_URL"] = url
-    app = build_app(f"sqlite:///{database_file}", **settings)
+    return settings
+
+
+@pytest.fixture
+def app(database_file, request):
+    """An app on a SQLite file (the worker process opens it too); jobs go to the test Redis if the test uses it."""
+    app = build_app(f"sqlite:///{database_file}", **roster_job_settings(request, TIME_LIMIT))
     with app.app_context():
         db.create_all()
         yield app
