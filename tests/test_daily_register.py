@@ -339,16 +339,18 @@ def test_the_board_shows_figures_from_the_register_and_resolves_alerts_with_a_no
     assert f'data-figure="register-present" data-session="{day.session.id}" data-value="1"' in page
     board = client.get("/day/board").get_data(as_text=True)
     assert f'data-figure="register-present" data-session="{day.session.id}" data-value="1"' in board
-    [alert] = data["alerts"]
-    assert alert["student_id"] == day.children[1].id and not alert["settled"]
+    # The absent mark's alert (after the session's start plus the school's minutes the clock also raises one for the
+    # unmarked child: the board checks what is due as it opens, so this test looks at the absent child's alone).
+    [alert] = [a for a in data["alerts"] if a["student_id"] == day.children[1].id]
+    assert not alert["settled"]
     tap(client, day, day.children[1], "present")  # found: does not close the alert by itself
-    assert client.get("/day/board.json").json["alerts"][0]["settled"] is True
+    assert [a["settled"] for a in client.get("/day/board.json").json["alerts"] if a["id"] == alert["id"]] == [True]
     assert client.post(f"/day/alerts/{alert['id']}/resolve", data={"note": " "}).status_code == 303
     assert db.session.get(Alert, alert["id"]).resolved_at is None
     client.post(f"/day/alerts/{alert['id']}/resolve", data={"note": "在厕所，已回到教室"})
     resolved = db.session.get(Alert, alert["id"])
     assert resolved.resolution == "在厕所，已回到教室" and resolved.resolved_by_id == day.coordinator.id
-    assert client.get("/day/board.json").json["alerts"] == []
+    assert alert["id"] not in [a["id"] for a in client.get("/day/board.json").json["alerts"]]
 
 
 def test_the_board_shows_a_child_not_collected_in_red(client, login, app, day):
