@@ -49,9 +49,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    # A pooled connection is tested (a cheap round trip) before each use, so connections the database dropped while
-    # it restarted are replaced quietly instead of failing the next request (app/__init__.py: database_unavailable).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A pooled connection the database closed (a restart) or one unused this long is tested (a round trip) before a
+    # request uses it, and replaced quietly if it fails, instead of failing the request (app/__init__.py:
+    # test_connections_before_use; database_unavailable for when the database is away).
+    DATABASE_PING_AFTER_IDLE_SECONDS = 10
     DATABASE_RETRY_AFTER_SECONDS = 30  # the 503 page's advice and Retry-After header while the database is away
     # When the limiter's shared store (Redis) does not answer, each process counts in its own memory until the store
     # is back (flask-limiter logs "falling back to in-memory storage" and, later, "recovered"): logins stay limited,

@@ -55,6 +55,46 @@ def enforce_sqlite_foreign_keys(engine) -> None:
         cursor.close()
 
 
+def test_connections_before_use(engine, idle_seconds: float) -> None:
+    """A pooled connection is known to work before a request uses it, at the cost of a round trip only when there is
+    doubt: a connection the server has closed (a restart ends every session, and the server's goodbye makes the socket
+    readable) or one unused for `idle_seconds` (a firewall may have dropped it silently) is tested, and replaced if the
+    test fails; one checked in a moment ago with nothing to read is used straight away. (pool_pre_ping would send the
+    round trip before every request: a sixth of a sign-up page's statements.) A new connection is not tested."""
+    if engine.dialect.name == "sqlite":
+        return
+    import select
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.exc import DisconnectionError
+
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+
+    @event.listens_for(engine, "checkin")
+    def note_when_returned(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def test_if_in_doubt(dbapi_connection, record, _proxy) -> None:
+        returned_at = record.info.get("returned_at")  # info is emptied when a connection is replaced
+        if returned_at is None:
+            return
+        if time.monotonic() - returned_at < idle_seconds:
+            try:
+                readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+            except (OSError, ValueError, dbapi_error):  # no socket any more: it is gone
+                readable = True
+            if not readable:
+                return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except dbapi_error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("the database closed this connection") from error  # the pool reconnects
+            raise
+
+
 def register_proxy(app: Flask) -> None:
     """Behind PROXY_HOPS proxies, take the client's address, scheme and host from their X-Forwarded-* headers.
 
@@ -76,6 +116,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)
+        test_connections_before_use(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     from app.forms_common import use_fast_html_params
@@ -184,7 +225,8 @@ def register_error_handlers(app: Flask) -> None:
 def register_database_outage(app: Flask) -> None:
     """The database not answering (restarting, unreachable, a dropped connection) is a 503 that asks to try again
     shortly, not a 500: nothing half-done is kept (the request's transaction never committed, or committed whole),
-    and the pool replaces dead connections by itself (pool_pre_ping), so the next try works once it is back."""
+    and the pool replaces dead connections by itself (test_connections_before_use), so the next try works once it is
+    back."""
     from flask import g, make_response, render_template
     from sqlalchemy.exc import DisconnectionError, OperationalError
 

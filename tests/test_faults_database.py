@@ -1,5 +1,6 @@
 """PostgreSQL restarted while the served site takes sign-ups: a clean 503 page in Chinese with retry advice during
-the outage, connections that recover by themselves afterwards (pool_pre_ping), and no application lost or doubled.
+the outage, connections that recover by themselves afterwards (app.test_connections_before_use), and no application
+lost or doubled.
 
 A throwaway PostgreSQL of this module's own (tests/pg.py: stopped and started again on the same data and port), the
 benchmark's sign-up day seeded on it, gunicorn serving the site as in production (tests/fault_site.py).
@@ -73,6 +74,37 @@ def test_a_page_already_made_is_sent_though_the_database_goes_away_before_the_re
     assert client.get("/programs/notice/offering/1/v1").status_code == 404  # it asked the database
     assert client.get("/programs/notice/offering/1/v1").status_code == 404  # and the next request works too
     with app.app_context():
+        dispose_engines()
+
+
+def test_a_connection_the_server_closed_is_replaced_and_a_sound_one_is_used_without_a_round_trip(own_postgres):
+    """The pool tests a connection only when in doubt: one the server ended (its goodbye makes the socket readable) is
+    tested and replaced before the request uses it; one just returned with nothing to read is used as it is."""
+    import psycopg
+
+    from app.extensions import db
+
+    url = own_postgres.create_database("doubt")
+    app = build_app(url, DATABASE_PING_AFTER_IDLE_SECONDS=60)
+    pings = []
+    with app.app_context():
+        engine = db.engine
+        dialect_ping = engine.dialect.do_ping
+        engine.dialect.do_ping = lambda connection: pings.append(1) or dialect_ping(connection)
+
+        def backend() -> int:
+            with engine.connect() as connection:
+                return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+        first = backend()
+        assert backend() == first and pings == []  # returned a moment ago, nothing to read: no test
+        with psycopg.connect(host="127.0.0.1", port=own_postgres.port, user="kehou", dbname="postgres",
+                             autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        time.sleep(0.2)  # the server's goodbye reaches the socket
+        replaced = backend()  # no error: tested, found closed, replaced
+        assert replaced != first and pings == [1]
+        assert backend() == replaced and pings == [1]
         dispose_engines()
 
 

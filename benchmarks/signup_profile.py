@@ -1,0 +1,183 @@
+"""Where a sign-up journey's server CPU goes: each step's CPU in the web process and in PostgreSQL, its statements,
+and (--profile) the functions that cost the most, for the steps of benchmarks/signup_load.py.
+
+    .venv/bin/python benchmarks/signup_profile.py [--guardians 40] [--profile apply] [--top 40]
+
+A throwaway PostgreSQL (tests/pg.py) upgraded by the migrations and seeded as the sign-up benchmark seeds it
+(signup_load.seed_signup_day); then create_app("production") in this process, and each guardian's journey through
+Flask's test client one request at a time: login page, login, notice, form, apply, application. The web CPU is this
+process's (time.process_time: Flask, SQLAlchemy, Jinja, the password hash); the database CPU is the PostgreSQL
+backends' (psutil). No network and no gunicorn: what is left is what the code itself costs, so two commits can be
+compared here on a busy machine better than with the load benchmark (which also counts gunicorn and HTTP). The
+first guardians warm the caches and are not counted.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import cpu_seconds, fresh_database, postmaster_pid, serving_env, upgrade, use_in_this_process  # noqa: E402
+from harness import shared_password_hash as _shared_password_hash  # noqa: E402
+from signup_load import LOGIN_RATE_LIMIT, PASSWORD, STEPS, seed_signup_day  # noqa: E402
+
+WARM_UP = 5
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CHOICE = re.compile(r'name="choice_1">.*?<option value="0">[^<]*</option><option value="(\d+)"', re.S)
+
+
+def journeys(app, plan: dict, db_pids: list[int], profile_step: str | None,
+             show_statements: bool = False) -> tuple[dict, dict, object]:
+    """Each guardian's journey; per step the web and database CPU (ms, after the warm-up) and the statements."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():  # only to find the engine: each request has its own context, as when served
+        engine = db.engine
+    statements = {"n": 0, "shown": []}
+
+    def count(_conn, _cursor, sql, *_args) -> None:
+        statements["n"] += 1
+        statements["shown"].append(sql)
+
+    def columns(_conn, cursor, *_args) -> None:
+        if statements["shown"]:
+            width = len(cursor.description or ())
+            statements["shown"][-1] = f"{width:>3} columns  {' '.join(statements['shown'][-1].split())[:150]}"
+
+    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "after_cursor_execute", columns)
+    web: dict[str, list[float]] = {step: [] for step in STEPS}
+    database: dict[str, list[float]] = {step: [] for step in STEPS}
+    queries: dict[str, list[int]] = {step: [] for step in STEPS}
+    profiler = cProfile.Profile() if profile_step else None
+
+    def step(client, n: int, name: str, method: str, path: str, data: dict | None = None):
+        """One request of guardian n's journey, measured unless it is a warm-up's."""
+        counted = n >= WARM_UP
+        before_db, before_n = cpu_seconds(db_pids), statements["n"]
+        if profiler and counted and profile_step in (name, "journey"):
+            profiler.enable()
+        started = time.process_time()
+        response = client.open(path, method=method, data=data)
+        spent = time.process_time() - started
+        if profiler and counted and profile_step in (name, "journey"):
+            profiler.disable()
+        if n == WARM_UP and show_statements:
+            print(f"--- {name}: {response.status_code}")
+            for line in statements["shown"]:
+                print("   ", line)
+        statements["shown"] = []
+        if counted:
+            web[name].append(spent * 1000)
+            database[name].append((cpu_seconds(db_pids) - before_db) * 1000)
+            queries[name].append(statements["n"] - before_n)
+        return response
+
+    for n, guardian in enumerate(plan["guardians"]):
+        client = app.test_client()
+        page = step(client, n, "login page", "GET", "/account/login").get_data(as_text=True)
+        response = step(client, n, "login", "POST", "/account/login", {
+            "csrf_token": TOKEN.search(page).group(1), "mobile": guardian["mobile"], "password": PASSWORD})
+        if response.status_code != 302:
+            raise RuntimeError(f"login of {guardian['mobile']} answered {response.status_code}")
+        step(client, n, "notice", "GET", plan["notice_path"])
+        apply_path = f"/enrolment/apply/{guardian['student_id']}/{plan['offering_id']}"
+        page = step(client, n, "form", "GET", apply_path).get_data(as_text=True)
+        choice = CHOICE.search(page)
+        response = step(client, n, "apply", "POST", apply_path, {
+            "csrf_token": TOKEN.search(page).group(1), "student_number": guardian["student_number"],
+            "weekdays": ["0", "1", "2", "3", "4"], "choice_1": choice.group(1) if choice else "0", "choice_2": "0",
+            "choice_3": "0", "pickup": "collected", "pickup_people": "母亲 王芳", "agree": "y"})
+        if response.status_code != 302:
+            raise RuntimeError(f"the application of {guardian['mobile']} answered {response.status_code}")
+        step(client, n, "application", "GET", response.headers["Location"])
+    event.remove(engine, "before_cursor_execute", count)
+    event.remove(engine, "after_cursor_execute", columns)
+    figures = {}
+    for name in STEPS:
+        rows = len(web[name]) or 1
+        figures[name] = {"web_cpu_ms": round(sum(web[name]) / rows, 2),
+                         "db_cpu_ms": round(sum(database[name]) / rows, 2),
+                         "statements": round(sum(queries[name]) / rows, 1)}
+    total = {"web_cpu_ms": round(sum(f["web_cpu_ms"] for f in figures.values()), 1),
+             "db_cpu_ms": round(sum(f["db_cpu_ms"] for f in figures.values()), 1),
+             "statements": round(sum(f["statements"] for f in figures.values()), 1)}
+    return figures, total, profiler
+
+
+def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own time summed by where the function lives: a site-packages distribution, the app's package, the stdlib."""
+    totals: dict[str, float] = {}
+    for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
+        if "site-packages/" in filename:
+            package = filename.split("site-packages/")[1].split("/")[0]
+        elif filename.startswith(str(Path(__file__).resolve().parents[1])):
+            package = "/".join(Path(filename).relative_to(Path(__file__).resolve().parents[1]).parts[:2])
+        elif filename == "~":
+            package = f"builtin {function}"[:28]
+        else:
+            package = "stdlib " + Path(filename).name
+        totals[package] = totals.get(package, 0.0) + own
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--guardians", type=int, default=40)
+    parser.add_argument("--profile", choices=[*STEPS, "journey"],
+                        help="profile this step, or the whole journey (cProfile: by package, cumulative, own time)")
+    parser.add_argument("--top", type=int, default=40, help="functions listed with --profile")
+    parser.add_argument("--statements", action="store_true", help="print one journey's statements, step by step")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="signup-profile-") as folder:
+        pg, url = fresh_database("postgresql", Path(folder), "signup_profile")
+        try:
+            env = serving_env(url, LOGIN_RATE_LIMIT)
+            upgrade(env)
+            use_in_this_process(env)
+            os.environ["APP_CONFIG"] = "production"
+            from app import create_app
+
+            app = create_app("production")
+            app.config["SESSION_COOKIE_SECURE"] = False  # the test client speaks plain HTTP
+            app.config["REMEMBER_COOKIE_SECURE"] = False
+            with app.app_context():
+                password_hash, _ = _shared_password_hash(PASSWORD)
+                plan = seed_signup_day(args.guardians + WARM_UP, password_hash, args.seed)
+                from app.extensions import db
+
+                db.session.remove()
+            db_pids = [postmaster_pid(pg)]
+            figures, total, profiler = journeys(app, plan, db_pids, args.profile, args.statements)
+        finally:
+            pg.stop()
+
+    print(f"{args.guardians} guardians (after {WARM_UP} to warm up), PostgreSQL; CPU per request, ms")
+    print(f"{'step':<12} {'web':>7} {'db':>7} {'stmts':>6}")
+    for name, row in {**figures, "journey": total}.items():
+        print(f"{name:<12} {row['web_cpu_ms']:>7.1f} {row['db_cpu_ms']:>7.1f} {row['statements']:>6.1f}")
+    if profiler:
+        stats = pstats.Stats(profiler)
+        print(f"\n--- {args.profile}: own time by package, ms per journey ---")
+        for package, seconds in by_package(stats)[:20]:
+            print(f"{package:<28} {seconds * 1000 / args.guardians:>7.2f}")
+        stats.strip_dirs()
+        print(f"\n--- {args.profile}: cumulative ---")
+        stats.sort_stats("cumulative").print_stats(args.top)
+        print(f"--- {args.profile}: own time ---")
+        stats.sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
