@@ -8,7 +8,7 @@ if [ -z "${PG_BIN:-}" ] || [ ! -x "$PG_BIN/pg_dump" ]; then
 fi
 [ -x "${PG_BIN:-}/pg_dump" ] || { echo "pg_dump not found: apt-get install postgresql-client" >&2; exit 2; }
 PG_URL=${DATABASE_URL:?DATABASE_URL must name the site\'s PostgreSQL database}
-PG_URL=${PG_URL/#postgresql+psycopg:/postgresql:}
+PG_URL=$(printf %s "$PG_URL" | sed -E 's#^postgresql\+[a-z0-9]+:#postgresql:#')
 PG_URL=${PG_URL/#postgres:/postgresql:}
 case "$PG_URL" in
   postgresql:*) ;;

@@ -136,7 +136,7 @@ class PostgresServer:
 
     def url(self, database: str) -> str:
         """SQLAlchemy URL of a database on this server."""
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg2://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def _admin(self) -> psycopg.Connection:
         return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True)

@@ -2,6 +2,7 @@
 the same rows after a restore into a fresh database (counts, and the first and last rows of each), and the id
 sequences go on where they were, so the restored site's next row does not collide."""
 
+import re
 import subprocess
 
 import psycopg
@@ -18,7 +19,7 @@ SAMPLE = 5  # rows from each end of every table
 
 
 def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
 def table_contents(url: str) -> dict[str, tuple[int, list, list]]:

@@ -38,7 +38,7 @@ def own_postgres():
 
 def test_a_database_that_does_not_answer_gives_a_503_page_with_retry_advice_in_chinese():
     """In-process, no server at all: every page that needs the database says so, in Chinese, with Retry-After."""
-    app = build_app(f"postgresql+psycopg://kehou@127.0.0.1:{free_port()}/nowhere")
+    app = build_app(f"postgresql+psycopg2://kehou@127.0.0.1:{free_port()}/nowhere")
     client = app.test_client()
     response = client.get("/programs/notice/offering/1/v1")
     assert response.status_code == 503

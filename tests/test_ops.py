@@ -118,7 +118,7 @@ def test_run_due_records_the_scheduler_pass(app, client):
 def test_readyz_when_the_database_does_not_answer(backend):
     from tests.conftest import build_app
 
-    app = build_app(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    app = build_app(f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none")
     with app.app_context():
         response = app.test_client().get("/readyz")
     assert response.status_code == 503

@@ -163,7 +163,7 @@ class Stack:
     def database_url(self) -> str:
         match = re.search(r"DATABASE_URL=(\S+)", self.log())
         assert match, "the stack did not say which database it started"
-        return match.group(1).replace("postgresql+psycopg://", "postgresql://")
+        return re.sub(r"^postgresql\+\w+://", "postgresql://", match.group(1))
 
     def wait_until_ready(self) -> dict:
         deadline = time.monotonic() + START_LIMIT
