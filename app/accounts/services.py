@@ -3,9 +3,9 @@
 import logging
 from functools import cache
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from sqlalchemy import Select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defaultload, joinedload
 
 from app.accounts import passwords, verification
 from app.accounts.models import CodePurpose, GuardianLink, Role, User
@@ -16,28 +16,36 @@ from app.models_base import utcnow
 
 logger = logging.getLogger(__name__)
 
-def family():
-    """What a logged-in page reads of a guardian's family, loaded with the account in one statement (no link, child,
-    class, its teacher, grade or school fetched one by one; staff have no links, so the join costs them nothing)."""
+# Blueprints whose pages never read a guardian's family (public notices, messages, the account's own pages, ops):
+# their requests load the account alone. Should one read it after all, it comes in one statement then.
+WITHOUT_FAMILY = frozenset({"programs", "notifications", "accounts", "ops", "messaging", "transparency"})
+
+
+def family(load=joinedload):
+    """What a logged-in page reads of a guardian's family: links, children, their classes, grades, class teachers and
+    schools, all in one statement, never one by one. `load`: joinedload, with the account's own statement (staff have
+    no links, so the join costs them nothing); defaultload, in one statement of its own the first time a page reads
+    the links (a loaded child, class or school costs about as much CPU as a statement: pages that do not read them
+    should not pay for them)."""
     from app.schools.models import SchoolClass, Student  # the schools package imports this one's users: at call time
 
-    return joinedload(User.guardian_links).joinedload(GuardianLink.student).options(
+    return load(User.guardian_links).joinedload(GuardianLink.student).options(
         joinedload(Student.school_class).options(joinedload(SchoolClass.grade), joinedload(SchoolClass.class_teacher)),
         joinedload(Student.school))
 
 
 @cache
-def account_statement() -> Select:
-    """The account, its family, whether it accepted the current privacy notice (asked before a guardian's enrolment
-    pages) and how many of its messages are unread (the menu's badge), in one statement; built once per process (its
-    cache key too), the id bound at each request."""
+def account_statement(with_family: bool = True) -> Select:
+    """The account, whether it accepted the current privacy notice (asked before a guardian's enrolment pages), how
+    many of its messages are unread (the menu's badge) and, `with_family`, its family, in one statement (else the
+    family comes when first read); built once per process (its cache key too), the id bound at each request."""
     from app.notifications.models import Notification
     from app.privacy.services import accepted_current
 
     unread = db.select(db.func.count(Notification.id)).filter(
         Notification.user_id == User.id, Notification.read_at.is_(None)).correlate(User).scalar_subquery()
     return (db.select(User, accepted_current(User.id), unread).filter(User.id == db.bindparam("user_id"))
-            .options(family()))
+            .options(family(joinedload if with_family else defaultload)))
 
 
 def load_user(cookie_id: str) -> User | None:
@@ -45,7 +53,8 @@ def load_user(cookie_id: str) -> User | None:
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    row = db.session.execute(account_statement(), {"user_id": int(user_id)}).unique().first()
+    with_family = not has_request_context() or request.blueprint not in WITHOUT_FAMILY
+    row = db.session.execute(account_statement(with_family), {"user_id": int(user_id)}).unique().first()
     if row is None:
         return None
     user, accepted, unread = row
@@ -59,7 +68,12 @@ def load_user(cookie_id: str) -> User | None:
 
 def authenticate(mobile: str, password: str) -> User | None:
     """The active account with this mobile number and password, or None."""
-    user = db.session.scalars(db.select(User).filter_by(mobile=mobile).options(family())).unique().first()
+    from app.schools.models import Student
+
+    # The links, children and schools only when read, in one statement: the login's log row asks which school and
+    # county a guardian's child is in.
+    user = db.session.scalars(db.select(User).filter_by(mobile=mobile).options(
+        defaultload(User.guardian_links).joinedload(GuardianLink.student).joinedload(Student.school))).unique().first()
     if user is None:
         passwords.burn_verification(password)  # the same cost as a known number: timing tells nothing
     if user is None or not user.check_password(password) or not user.is_active_account:
