@@ -232,3 +232,31 @@ def test_json_request_logs_carry_ids_and_timing_but_no_personal_data(json_loggin
     written = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
     for personal in ("李小明", "李大明", "13912345678", student.student_number, "%E6%9D%8E"):
         assert personal not in written
+
+
+def test_two_one_off_scheduler_runs_on_one_host_record_one_row_without_an_error(app, db):
+    """cron starting `flask enrolment run-due` twice at once: both passes share the host's name, and the one whose
+    insert comes second (the other's row already there) updates that row instead of failing."""
+    from sqlalchemy import event
+
+    started = utcnow()
+    engine = db.engine
+    others = []
+
+    def the_other_run_inserts_first(conn, _cursor, statement, _parameters, _context, _many) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO PROCESS_HEARTBEAT") and not others:
+            others.append(1)
+            with engine.connect() as other:  # its own connection and transaction, as the other process's
+                other.execute(db.insert(heartbeat.ProcessHeartbeat).values(
+                    kind=heartbeat.SCHEDULER, name=heartbeat.process_name(heartbeat.SCHEDULER, None),
+                    started_at=started, pass_started_at=started, seen_at=started, every_seconds=None))
+                other.commit()
+
+    event.listen(engine, "before_cursor_execute", the_other_run_inserts_first)
+    try:
+        heartbeat.record_pass(heartbeat.SCHEDULER, started, None)
+    finally:
+        event.remove(engine, "before_cursor_execute", the_other_run_inserts_first)
+    assert others == [1]
+    rows = db.session.scalars(db.select(heartbeat.ProcessHeartbeat)).all()
+    assert len(rows) == 1 and rows[0].seen_at > started

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models_base import utcnow
@@ -21,14 +22,22 @@ def process_name(kind: str, every: float | None = 0) -> str:
 
 
 def record_pass(kind: str, pass_started_at: datetime, every: float | None, engine=None) -> None:
-    """Record that a pass of `kind` which began at `pass_started_at` has finished now."""
+    """Record that a pass of `kind` which began at `pass_started_at` has finished now. Two one-off runs on one host
+    share a name: should the other insert the row between this one's update and insert, this one updates it."""
     name, now = process_name(kind, every), utcnow()
     values = {"pass_started_at": pass_started_at, "seen_at": now, "every_seconds": every}
-    with (engine or db.engine).begin() as connection:
-        updated = connection.execute(update(ProcessHeartbeat).where(ProcessHeartbeat.name == name).values(**values))
-        if not updated.rowcount:
-            connection.execute(insert(ProcessHeartbeat).values(kind=kind, name=name, started_at=pass_started_at,
-                                                               **values))
+    for attempt in (1, 2):
+        try:
+            with (engine or db.engine).begin() as connection:
+                updated = connection.execute(update(ProcessHeartbeat).where(ProcessHeartbeat.name == name)
+                                             .values(**values))
+                if not updated.rowcount:
+                    connection.execute(insert(ProcessHeartbeat).values(kind=kind, name=name,
+                                                                       started_at=pass_started_at, **values))
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def forget(kind: str, engine=None) -> None:
