@@ -55,7 +55,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     # A pooled connection the database closed (a restart) or one unused this long is tested (a round trip) before a
     # request uses it, and replaced quietly if it fails, instead of failing the request (app/__init__.py:
-    # test_connections_before_use; database_unavailable for when the database is away).
+    # check_connections_before_use; database_unavailable for when the database is away).
     DATABASE_PING_AFTER_IDLE_SECONDS = 10
     DATABASE_RETRY_AFTER_SECONDS = 30  # the 503 page's advice and Retry-After header while the database is away
     # When the limiter's shared store (Redis) does not answer, each process counts in its own memory until the store

@@ -55,7 +55,7 @@ def enforce_sqlite_foreign_keys(engine) -> None:
         cursor.close()
 
 
-def test_connections_before_use(engine, idle_seconds: float) -> None:
+def check_connections_before_use(engine, idle_seconds: float) -> None:
     """A pooled connection is known to work before a request uses it, at the cost of a round trip only when there is
     doubt: a connection the server has closed (a restart ends every session, and the server's goodbye makes the socket
     readable) or one unused for `idle_seconds` (a firewall may have dropped it silently) is tested, and replaced if the
@@ -116,7 +116,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)
-        test_connections_before_use(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+        check_connections_before_use(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     from app.forms_common import use_fast_html_params
@@ -225,7 +225,7 @@ def register_error_handlers(app: Flask) -> None:
 def register_database_outage(app: Flask) -> None:
     """The database not answering (restarting, unreachable, a dropped connection) is a 503 that asks to try again
     shortly, not a 500: nothing half-done is kept (the request's transaction never committed, or committed whole),
-    and the pool replaces dead connections by itself (test_connections_before_use), so the next try works once it is
+    and the pool replaces dead connections by itself (check_connections_before_use), so the next try works once it is
     back."""
     from flask import g, make_response, render_template
     from sqlalchemy.exc import DisconnectionError, OperationalError

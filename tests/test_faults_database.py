@@ -1,5 +1,5 @@
 """PostgreSQL restarted while the served site takes sign-ups: a clean 503 page in Chinese with retry advice during
-the outage, connections that recover by themselves afterwards (app.test_connections_before_use), and no application
+the outage, connections that recover by themselves afterwards (app.check_connections_before_use), and no application
 lost or doubled.
 
 A throwaway PostgreSQL of this module's own (tests/pg.py: stopped and started again on the same data and port), the
