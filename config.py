@@ -28,7 +28,8 @@ def _database_url(default_name: str) -> str:
     if url:
         # A PostgreSQL URL without a driver (postgresql://, or Heroku's postgres://) gets the site's: psycopg2, which
         # costs the web server and the database about a tenth less CPU per sign-up journey than psycopg 3 (measured
-        # with benchmarks/signup_profile.py; psycopg 3 stays installed for the ops tools and tests' server control).
+        # with two apps differing only in driver, guardians alternating between them in one process; psycopg 3 stays
+        # installed for the ops tools' and tests' server control).
         for scheme in ("postgres://", "postgresql://"):
             if url.startswith(scheme):
                 return DATABASE_DRIVER + url[len(scheme):]

@@ -239,11 +239,35 @@ def run_locust(plan_file: Path, results: Path, urls: list[str], args, log: Path)
                             "SIGNUP_NODES": ",".join(urls)})
 
 
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+FIRST_CHOICE = re.compile(r'name="choice_1">.*?<option value="0">[^<]*</option><option value="(\d+)"', re.S)
+
+
+def sign_up(guardian: dict, plan: dict, request) -> None:
+    """One guardian's journey, one request at a time: request(step, path, data or None) sends it (a POST with data)
+    and returns (status, redirect path, page text). The login and the application must be taken (302)."""
+    _, _, page = request("login page", "/account/login", None)
+    status, _, _ = request("login", "/account/login", {
+        "csrf_token": TOKEN.search(page).group(1), "mobile": guardian["mobile"], "password": plan["password"]})
+    if status != 302:
+        raise RuntimeError(f"the login of {guardian['mobile']} was refused (HTTP {status})")
+    request("notice", plan["notice_path"], None)
+    apply_path = f"/enrolment/apply/{guardian['student_id']}/{plan['offering_id']}"
+    _, _, page = request("form", apply_path, None)
+    first_choice = FIRST_CHOICE.search(page)
+    status, location, _ = request("apply", apply_path, {
+        "csrf_token": TOKEN.search(page).group(1), "student_number": guardian["student_number"],
+        "weekdays": [0, 1, 2, 3, 4], "choice_1": first_choice.group(1) if first_choice else 0, "choice_2": 0,
+        "choice_3": 0, "pickup": "collected", "pickup_people": "母亲 王芳", "agree": "y"})
+    if status != 302:
+        raise RuntimeError(f"the application of {guardian['mobile']} was refused (HTTP {status})")
+    request("application", location, None)
+
+
 def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
     """The calibration guardians sign up one request at a time on the idle server: each step's latency alone and the
     CPU it costs the server (gunicorn workers and PostgreSQL backends, mean over the guardians) — where the time goes
     and how many journeys a second the machine's cores could serve at most."""
-    token = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
     costs: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}
 
     def request(opener, step: str, path: str, data: dict | None = None) -> tuple[int, str, str]:
@@ -257,23 +281,9 @@ def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
         costs[step].append(((time.perf_counter() - started) * 1000, (cpu_seconds(pids) - cpu) * 1000))
         return status, urlsplit(location).path, text
 
-    for g in plan["calibration"]:
+    for guardian in plan["calibration"]:
         opener = cookie_browser()
-        _, _, page = request(opener, "login page", "/account/login")
-        status, _, _ = request(opener, "login", "/account/login", {
-            "csrf_token": token.search(page).group(1), "mobile": g["mobile"], "password": plan["password"]})
-        request(opener, "notice", plan["notice_path"])
-        apply_path = f"/enrolment/apply/{g['student_id']}/{plan['offering_id']}"
-        _, _, page = request(opener, "form", apply_path)
-        first_choice = re.search(r'name="choice_1">.*?<option value="0">[^<]*</option><option value="(\d+)"', page,
-                                 re.S)
-        status, location, _ = request(opener, "apply", apply_path, {
-            "csrf_token": token.search(page).group(1), "student_number": g["student_number"],
-            "weekdays": [0, 1, 2, 3, 4], "choice_1": first_choice.group(1) if first_choice else 0, "choice_2": 0,
-            "choice_3": 0, "pickup": "collected", "pickup_people": "母亲 王芳", "agree": "y"})
-        if status != 302:
-            raise RuntimeError(f"calibration: the application of {g['mobile']} was refused (HTTP {status})")
-        request(opener, "application", location)
+        sign_up(guardian, plan, lambda step, path, data, opener=opener: request(opener, step, path, data))
     steps = {}
     for step, rows in costs.items():
         latencies = sorted(latency for latency, _ in rows)

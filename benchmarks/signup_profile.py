@@ -16,21 +16,19 @@ import argparse
 import cProfile
 import os
 import pstats
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import cpu_seconds, fresh_database, postmaster_pid, serving_env, upgrade, use_in_this_process  # noqa: E402
 from harness import shared_password_hash as _shared_password_hash  # noqa: E402
-from signup_load import LOGIN_RATE_LIMIT, PASSWORD, STEPS, seed_signup_day  # noqa: E402
+from signup_load import LOGIN_RATE_LIMIT, PASSWORD, STEPS, seed_signup_day, sign_up  # noqa: E402
 
 WARM_UP = 5
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-CHOICE = re.compile(r'name="choice_1">.*?<option value="0">[^<]*</option><option value="(\d+)"', re.S)
 
 
 def journeys(app, plan: dict, db_pids: list[int], profile_step: str | None,
@@ -60,14 +58,14 @@ def journeys(app, plan: dict, db_pids: list[int], profile_step: str | None,
     queries: dict[str, list[int]] = {step: [] for step in STEPS}
     profiler = cProfile.Profile() if profile_step else None
 
-    def step(client, n: int, name: str, method: str, path: str, data: dict | None = None):
-        """One request of guardian n's journey, measured unless it is a warm-up's."""
+    def step(client, n: int, name: str, path: str, data: dict | None) -> tuple[int, str, str]:
+        """One request of guardian n's journey (a POST with data), measured unless it is a warm-up's."""
         counted = n >= WARM_UP
         before_db, before_n = cpu_seconds(db_pids), statements["n"]
         if profiler and counted and profile_step in (name, "journey"):
             profiler.enable()
         started = time.process_time()
-        response = client.open(path, method=method, data=data)
+        response = client.open(path, method="POST" if data is not None else "GET", data=data)
         spent = time.process_time() - started
         if profiler and counted and profile_step in (name, "journey"):
             profiler.disable()
@@ -80,26 +78,12 @@ def journeys(app, plan: dict, db_pids: list[int], profile_step: str | None,
             web[name].append(spent * 1000)
             database[name].append((cpu_seconds(db_pids) - before_db) * 1000)
             queries[name].append(statements["n"] - before_n)
-        return response
+        location = urlsplit(response.headers.get("Location", "")).path
+        return response.status_code, location, response.get_data(as_text=True)
 
     for n, guardian in enumerate(plan["guardians"]):
         client = app.test_client()
-        page = step(client, n, "login page", "GET", "/account/login").get_data(as_text=True)
-        response = step(client, n, "login", "POST", "/account/login", {
-            "csrf_token": TOKEN.search(page).group(1), "mobile": guardian["mobile"], "password": PASSWORD})
-        if response.status_code != 302:
-            raise RuntimeError(f"login of {guardian['mobile']} answered {response.status_code}")
-        step(client, n, "notice", "GET", plan["notice_path"])
-        apply_path = f"/enrolment/apply/{guardian['student_id']}/{plan['offering_id']}"
-        page = step(client, n, "form", "GET", apply_path).get_data(as_text=True)
-        choice = CHOICE.search(page)
-        response = step(client, n, "apply", "POST", apply_path, {
-            "csrf_token": TOKEN.search(page).group(1), "student_number": guardian["student_number"],
-            "weekdays": ["0", "1", "2", "3", "4"], "choice_1": choice.group(1) if choice else "0", "choice_2": "0",
-            "choice_3": "0", "pickup": "collected", "pickup_people": "母亲 王芳", "agree": "y"})
-        if response.status_code != 302:
-            raise RuntimeError(f"the application of {guardian['mobile']} answered {response.status_code}")
-        step(client, n, "application", "GET", response.headers["Location"])
+        sign_up(guardian, plan, lambda name, path, data, client=client, n=n: step(client, n, name, path, data))
     event.remove(engine, "before_cursor_execute", count)
     event.remove(engine, "after_cursor_execute", columns)
     figures = {}
