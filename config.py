@@ -120,6 +120,7 @@ class Config:
     # Logs (app/ops/logs.py): "json" writes one JSON object per line, one line per request; anything else: plain text.
     LOG_FORMAT = "text"
     # /metrics answers only a scraper sending "Authorization: Bearer <METRICS_TOKEN>"; unset, there is no /metrics.
+    # /readyz names its checks only to the same bearer (others get ready or not, and the code).
     METRICS_TOKEN = ""
 
     def __init__(self) -> None:

@@ -15,7 +15,9 @@ from app.rosters.models import RosterJob, RosterJobStatus, Week
 from tests import factories
 from tests.pg import free_port
 
-pytestmark = pytest.mark.both_databases
+OPS_TOKEN = "ops-token"  # METRICS_TOKEN: /readyz names its checks only to a caller holding it
+OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
+pytestmark = [pytest.mark.both_databases, pytest.mark.settings(METRICS_TOKEN=OPS_TOKEN)]
 
 
 def ready_site() -> None:
@@ -25,7 +27,7 @@ def ready_site() -> None:
 
 
 def readiness(client) -> tuple[int, dict]:
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=OPS)
     return response.status_code, response.get_json()
 
 
@@ -118,9 +120,9 @@ def test_run_due_records_the_scheduler_pass(app, client):
 def test_readyz_when_the_database_does_not_answer(backend):
     from tests.conftest import build_app
 
-    app = build_app(f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none")
+    app = build_app(f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none", METRICS_TOKEN=OPS_TOKEN)
     with app.app_context():
-        response = app.test_client().get("/readyz")
+        response = app.test_client().get("/readyz", headers=OPS)
     assert response.status_code == 503
     assert "database" in failing(response.get_json())
 
@@ -128,11 +130,11 @@ def test_readyz_when_the_database_does_not_answer(backend):
 def test_readyz_names_redis_when_it_does_not_answer(backend):
     from tests.conftest import build_app
 
-    app = build_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    app = build_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", METRICS_TOKEN=OPS_TOKEN)
     with app.app_context():
         db.create_all()
         ready_site()
-        response = app.test_client().get("/readyz")
+        response = app.test_client().get("/readyz", headers=OPS)
         db.session.remove()
         db.drop_all()
     assert response.status_code == 503
@@ -150,6 +152,35 @@ def test_readyz_names_the_limiters_redis_when_it_does_not_answer(app, client, re
     assert failing(report) == {"limiter_store"}
 
 
+def test_readyz_tells_others_only_ready_or_not(app, client):
+    """Which check fails and why (a stopped worker, the queue, overdue work) is the site's inside: without the token,
+    or with a wrong one, only the status and its code."""
+    heartbeat.record_pass(heartbeat.SCHEDULER, utcnow(), 60.0)  # no roster worker: not ready
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        response = client.get("/readyz", headers=headers)
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "not ready"}
+    app.config["METRICS_TOKEN"] = None  # no token set: nobody sees the checks over the web
+    assert client.get("/readyz", headers=OPS).get_json() == {"status": "not ready"}
+    jobs.beat("test-host:1")
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ready"}
+
+
+def test_the_readiness_command_prints_every_check(app):
+    heartbeat.record_pass(heartbeat.SCHEDULER, utcnow(), 60.0)
+    result = app.test_cli_runner().invoke(args=["ops", "readiness"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["status"] == "not ready"
+    assert failing(report) == {"roster_worker"}
+    assert jobs.WORKER_COMMAND in report["checks"]["roster_worker"]["detail"]
+    jobs.beat("test-host:1")
+    result = app.test_cli_runner().invoke(args=["ops", "readiness"])
+    assert result.exit_code == 0 and json.loads(result.output)["status"] == "ready"
+
+
+@pytest.mark.settings(METRICS_TOKEN=None)
 def test_metrics_is_not_there_without_a_token(client):
     assert client.get("/metrics").status_code == 404
 

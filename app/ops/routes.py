@@ -2,7 +2,9 @@
 
 import hmac
 import json
+import sys
 
+import click
 from flask import Response, abort, current_app, request
 
 from app.extensions import db, limiter
@@ -20,11 +22,25 @@ def healthz():
 @bp.route("/readyz")
 @limiter.exempt
 def readyz():
-    """Readiness of the whole site: each check named; 200 when all pass, 503 when one does not."""
+    """Readiness of the whole site: 200 when every check passes, 503 when one does not. Which check and why (worker,
+    queue, scheduler, overdue work) only for a caller holding METRICS_TOKEN, as /metrics: they are the site's
+    inside, not for whoever finds the address. On the server, `flask --app wsgi ops readiness` prints them too."""
     report = readiness.report(readiness.run_checks())
+    token = current_app.config.get("METRICS_TOKEN")
+    if not (token and _token_matches(token)):
+        report = {"status": report["status"]}
     body = json.dumps(report, ensure_ascii=False, indent=1)  # read by people too: Chinese as Chinese
     return Response(body, 200 if report["status"] == "ready" else 503,
                     {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"})
+
+
+@bp.cli.command("readiness")
+def readiness_command():
+    """Print /readyz's checks, each with its reason; exit 1 when one fails (for an operator on the server)."""
+    with current_app.test_request_context():  # the reasons in the site's default language
+        report = readiness.report(readiness.run_checks())
+    click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    sys.exit(0 if report["status"] == "ready" else 1)
 
 
 def _token_matches(token: str) -> bool:
