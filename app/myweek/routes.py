@@ -50,15 +50,20 @@ def _chosen_monday() -> date:
     return monday_of(params.date_arg("week") or local_today())
 
 
+def _own_week():
+    """The person's profile, the chosen week's Monday and their published sessions that week."""
+    profile = _own_profile()
+    monday = _chosen_monday()
+    return profile, monday, published_sessions(profile, monday, monday + timedelta(days=6))
+
+
 # --- Pages ---
 
 
 @bp.route("/my-week")
 @roles_required(Role.TEACHER, Role.PROVIDER_STAFF)
 def index():
-    profile = _own_profile()
-    monday = _chosen_monday()
-    sessions = published_sessions(profile, monday, monday + timedelta(days=6))
+    profile, monday, sessions = _own_week()
     week_tally = tally(sessions, profile)
     term = current_term(profile, monday)
     term_tally = None
@@ -265,9 +270,7 @@ def _xlsx(data: bytes, filename: str) -> Response:
 @bp.route("/my-week/export.xlsx")
 @roles_required(Role.TEACHER, Role.PROVIDER_STAFF)
 def export_week():
-    profile = _own_profile()
-    monday = _chosen_monday()
-    sessions = published_sessions(profile, monday, monday + timedelta(days=6))
+    _profile, monday, sessions = _own_week()
     audit.export("my_week_xlsx", monday.isoformat())
     db.session.commit()
     return _xlsx(exports.my_week_xlsx(sessions, kind_label, skill_label), f"my-week-{monday.isoformat()}.xlsx")
