@@ -17,8 +17,9 @@ Faults:
   marked failed, not retried (a second run is one click away for the coordinator, and a job that killed its worker,
   by memory say, would kill the next one too), with a message the job page shows: as soon as the
   ``flask rosters worker`` that claimed it (named in its progress) has not been heard from for
-  ``WORKER_SILENT_SECONDS``, or, whichever runner, once it has run ``ROSTER_JOB_STALE_MINUTES`` (default 5) past its
-  time limit; checked when its page polls and when a worker starts.
+  ``WORKER_SILENT_SECONDS``, as soon as the RQ worker running it (named too) is gone from Redis (its key expires
+  within 90 seconds of its last heartbeat), or, whichever runner, once it has run ``ROSTER_JOB_STALE_MINUTES``
+  (default 5) past its time limit; checked when its page polls and when a worker starts.
 - Redis unavailable when a job is started (REDIS_URL set): the job is marked failed at once, logged, and its page
   tells the coordinator the roster was not started and to try again in a few minutes (``QueueUnavailable``). It is
   not run another way behind the site's back: the web process is no place for a solve, and no database worker may
@@ -138,15 +139,22 @@ def _run_in_app(app: Flask, job_id: int) -> None:
 
 
 def run_job_standalone(job_id: int) -> None:
-    """RQ entry point: run one job in the current app, else in one built from the environment (APP_CONFIG)."""
+    """RQ entry point: run one job in the current app, else in one built from the environment (APP_CONFIG). The RQ
+    worker running it is named in its progress: its heartbeat in Redis then vouches for the job (fail_stale)."""
+    from rq import get_current_job
+
+    current = get_current_job()
+    rq_worker = current.worker_name if current is not None else None
     if has_app_context():
-        run_job(job_id)
+        run_job(job_id, rq_worker=rq_worker)
         return
     from app import create_app
 
     app = create_app(os.environ.get("APP_CONFIG", "production"))
     try:
-        _run_in_app(app, job_id)
+        with app.app_context():
+            run_job(job_id, rq_worker=rq_worker)
+            db.session.remove()
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -168,9 +176,9 @@ def _write_progress(job_id: int, progress: dict, engine=None) -> None:
         connection.execute(update(RosterJob).where(RosterJob.id == job_id).values(progress=progress))
 
 
-def run_job(job_id: int, worker: str | None = None) -> bool:
-    """Claim and run one job (`worker`: the `flask rosters worker` running it, whose heartbeat then vouches for it);
-    True if this call ran it (done or failed)."""
+def run_job(job_id: int, worker: str | None = None, rq_worker: str | None = None) -> bool:
+    """Claim and run one job (`worker`: the `flask rosters worker` running it, `rq_worker`: the RQ worker; either's
+    heartbeat then vouches for it); True if this call ran it (done or failed)."""
     if not claim(job_id):
         return False
     job = db.session.get(RosterJob, job_id)
@@ -178,6 +186,8 @@ def run_job(job_id: int, worker: str | None = None) -> bool:
     base.update(stage="running")
     if worker:
         base["worker"] = worker
+    if rq_worker:
+        base["rq_worker"] = rq_worker
     _write_progress(job_id, base)
     engine = db.engine  # the solver calls back from its own threads, outside the app context
 
@@ -226,12 +236,17 @@ def fail_stale(job_id: int | None = None) -> int:
     alive = set(db.session.scalars(select(RosterWorker.name).where(
         RosterWorker.name.in_(named), RosterWorker.seen_at >= now - timedelta(seconds=WORKER_SILENT_SECONDS)))
     ) if named else set()
+    rq_named = {(row.progress or {}).get("rq_worker") for row in running} - {None}
+    rq_alive = rq_workers_known(rq_named) if rq_named else set()
     stale = {}
     for row in running:
-        worker = (row.progress or {}).get("worker")
+        worker, rq_worker = (row.progress or {}).get("worker"), (row.progress or {}).get("rq_worker")
         if worker and worker not in alive:
             stale[row.id] = (f"WorkerLost: the roster worker {worker} running this job has not been heard from for "
                              f"{WORKER_SILENT_SECONDS} seconds (killed or restarted). Start the job again.")
+        elif rq_worker and rq_alive is not None and rq_worker not in rq_alive:
+            stale[row.id] = (f"WorkerLost: the RQ worker {rq_worker} running this job is gone from Redis (its "
+                             "heartbeat ran out: killed or restarted). Start the job again.")
         elif row.started_at is None or as_utc(row.started_at) + timedelta(seconds=row.time_limit) + grace < now:
             stale[row.id] = (f"WorkerLost: no result {int(grace.total_seconds() // 60)} minutes after the time "
                              "limit; the worker running this job stopped (restarted or killed). Start the job again.")
@@ -318,6 +333,26 @@ def rq_worker_alive(app: Flask) -> bool:
     except RedisError:
         logger.warning("roster jobs: Redis at REDIS_URL does not answer")
         return False
+
+
+def rq_workers_known(names: set[str]) -> set[str] | None:
+    """Which of these RQ workers Redis still knows: a busy RQ worker renews its key every 30 seconds for 90 (RQ's
+    job monitoring interval, plus 60), so a killed one is gone within a minute and a half. None when there is no
+    Redis or it does not answer (then only the time limit's grace tells a lost job)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    url = redis_url(current_app._get_current_object())
+    if not url:
+        return None
+    try:
+        with Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                            socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
+            return {name for name in names if connection.exists(Worker.redis_worker_namespace_prefix + name)}
+    except RedisError:
+        logger.warning("roster jobs: Redis at REDIS_URL does not answer; lost RQ jobs are found by their time limit")
+        return None
 
 
 def queued_warning(job: RosterJob) -> str | None:
