@@ -132,9 +132,9 @@ def queue_unavailable(job_id: int, error: Exception) -> None:
     db.session.commit()
 
 
-def _run_in_app(app: Flask, job_id: int) -> None:
+def _run_in_app(app: Flask, job_id: int, rq_worker: str | None = None) -> None:
     with app.app_context():
-        run_job(job_id)
+        run_job(job_id, rq_worker=rq_worker)
         db.session.remove()
 
 
@@ -152,9 +152,7 @@ def run_job_standalone(job_id: int) -> None:
 
     app = create_app(os.environ.get("APP_CONFIG", "production"))
     try:
-        with app.app_context():
-            run_job(job_id, rq_worker=rq_worker)
-            db.session.remove()
+        _run_in_app(app, job_id, rq_worker)
     finally:
         with app.app_context():
             db.engine.dispose()
