@@ -62,7 +62,8 @@ def main() -> int:
         flask(env, "db", "upgrade")
         say("loading the demo county")
         flask(env, "demo")
-        say(f"starting the Procfile with honcho: http://127.0.0.1:{env['PORT']} (readiness: /readyz; Ctrl-C stops)")
+        say(f"starting the Procfile with honcho: http://127.0.0.1:{env['PORT']} (readiness: /readyz, its checks "
+            "with METRICS_TOKEN as a bearer or `flask --app wsgi ops readiness`; Ctrl-C stops)")
         # Extra arguments go to `honcho start`, e.g. `scripts/stack.sh -c worker=2` for two roster workers.
         command = [str(ROOT / ".venv" / "bin" / "honcho"), "--no-colour", "start", "--port", env["PORT"],
                    "--procfile", "Procfile", "--app-root", str(ROOT), *sys.argv[1:]]

@@ -169,7 +169,7 @@ class Stack:
         deadline = time.monotonic() + START_LIMIT
         while True:  # not a timed assertion: a stack that never gets ready fails here, with its log
             try:
-                response = fetch(f"{self.base}/readyz")
+                response = fetch(f"{self.base}/readyz", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
                 if response.status == 200:
                     return json.loads(response.text)
             except OSError:
@@ -295,7 +295,8 @@ def test_the_stack_signs_up_approves_solves_through_the_worker_and_publishes(sta
     assert query(database, "SELECT count(*) FROM roster_version WHERE week_id = %s", week_id)[0] == 1
 
     # 5. What the operators see: ready, metrics that counted it, one JSON line per request with nothing personal.
-    assert fetch(f"{stack.base}/readyz").status == 200
+    stranger = fetch(f"{stack.base}/readyz")  # no token: ready or not, not why
+    assert stranger.status == 200 and json.loads(stranger.text) == {"status": "ready"}
     assert fetch(f"{stack.base}/metrics").status == 401
     scrape = fetch(f"{stack.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert scrape.status == 200
