@@ -88,6 +88,14 @@ def redis_url(app: Flask) -> str | None:
     return None if app.testing else os.environ.get("REDIS_URL") or None
 
 
+def _redis(app: Flask):
+    """A connection to the jobs' Redis (REDIS_URL) that gives up after REDIS_TIMEOUT_SECONDS."""
+    from redis import Redis  # optional: only when REDIS_URL is set
+
+    return Redis.from_url(redis_url(app), socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                          socket_timeout=REDIS_TIMEOUT_SECONDS)
+
+
 def runner_mode(app: Flask) -> str:
     """How jobs run in this app: 'rq', 'worker', 'thread' or 'inline'."""
     if redis_url(app):
@@ -100,7 +108,6 @@ def dispatch(job_id: int) -> str:
     app = current_app._get_current_object()
     mode = runner_mode(app)
     if mode == "rq":
-        from redis import Redis  # optional: only when REDIS_URL is set
         from redis.exceptions import RedisError
         from rq import Queue
 
@@ -108,8 +115,7 @@ def dispatch(job_id: int) -> str:
         with db.session.no_autoflush:
             limit = db.session.get(RosterJob, job_id).time_limit
         try:
-            with Redis.from_url(redis_url(app), socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                                socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
+            with _redis(app) as connection:
                 Queue(RQ_QUEUE, connection=connection).enqueue(
                     run_job_standalone, job_id, job_timeout=int(limit) + 300, description=f"roster job {job_id}")
         except RedisError as error:
@@ -238,7 +244,8 @@ def fail_stale(job_id: int | None = None) -> int:
     rq_alive = rq_workers_known(rq_named) if rq_named else set()
     stale = {}
     for row in running:
-        worker, rq_worker = (row.progress or {}).get("worker"), (row.progress or {}).get("rq_worker")
+        progress = row.progress or {}
+        worker, rq_worker = progress.get("worker"), progress.get("rq_worker")
         if worker and worker not in alive:
             stale[row.id] = (f"WorkerLost: the roster worker {worker} running this job has not been heard from for "
                              f"{WORKER_SILENT_SECONDS} seconds (killed or restarted). Start the job again.")
@@ -320,13 +327,11 @@ def database_worker_alive() -> bool:
 
 def rq_worker_alive(app: Flask) -> bool:
     """Whether an RQ worker listens on the rosters queue (RQ drops a worker whose heartbeat key has expired)."""
-    from redis import Redis
     from redis.exceptions import RedisError
     from rq import Queue, Worker
 
     try:
-        with Redis.from_url(redis_url(app), socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                            socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
+        with _redis(app) as connection:
             return bool(Worker.all(queue=Queue(RQ_QUEUE, connection=connection)))
     except RedisError:
         logger.warning("roster jobs: Redis at REDIS_URL does not answer")
@@ -337,16 +342,14 @@ def rq_workers_known(names: set[str]) -> set[str] | None:
     """Which of these RQ workers Redis still knows: a busy RQ worker renews its key every 30 seconds for 90 (RQ's
     job monitoring interval, plus 60), so a killed one is gone within a minute and a half. None when there is no
     Redis or it does not answer (then only the time limit's grace tells a lost job)."""
-    from redis import Redis
     from redis.exceptions import RedisError
     from rq import Worker
 
-    url = redis_url(current_app._get_current_object())
-    if not url:
+    app = current_app._get_current_object()
+    if not redis_url(app):
         return None
     try:
-        with Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                            socket_timeout=REDIS_TIMEOUT_SECONDS) as connection:
+        with _redis(app) as connection:
             return {name for name in names if connection.exists(Worker.redis_worker_namespace_prefix + name)}
     except RedisError:
         logger.warning("roster jobs: Redis at REDIS_URL does not answer; lost RQ jobs are found by their time limit")
