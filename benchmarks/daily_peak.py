@@ -69,6 +69,7 @@ from harness import (  # noqa: E402
     postmaster_pid,
     run_locust,
     serving_env,
+    settle_workers,
     shared_password_hash,
     start_gunicorn,
     stop_on_signals,
@@ -702,6 +703,7 @@ def main() -> None:
                                                  "for a full-size run on PostgreSQL, else the work folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, plan, raw samples)")
     args = parser.parse_args()
+    settle_workers(args)
     if args.ramp + 120 > args.window:
         parser.error("the ramp must leave at least 120 s of the window for the last staff's journeys")
     stop_on_signals(args.timeout)

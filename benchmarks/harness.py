@@ -110,10 +110,52 @@ def shared_password_hash(password: str) -> tuple[str, dict]:
 # --- Processes ---
 
 
-def die_with_parent() -> None:
-    """In a child before exec: get SIGTERM when this benchmark dies, however it dies (Linux prctl PDEATHSIG)."""
+def die_with_parent(cpus: list[int] | None = None) -> None:
+    """In a child before exec: get SIGTERM when this benchmark dies, however it dies (Linux prctl PDEATHSIG); held to
+    these CPUs if given."""
     os.setsid()
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
+
+def cpu_split(spec: str | None) -> tuple[list[int], list[int]] | None:
+    """--server-cpus: the CPUs the site is held to ("0,1" or "0-1") and the rest of this process's, where the load
+    generator runs, so "on 2 cores" means the server's cores alone, not shared with locust; None without it.
+    SystemExit when a CPU is not this process's or none would be left for the load."""
+    if not spec:
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    try:
+        server = sorted({cpu for part in spec.split(",") for cpu in (
+            range(int(part.split("-")[0]), int(part.split("-")[1]) + 1) if "-" in part else [int(part)])})
+    except ValueError:
+        raise SystemExit(f"--server-cpus {spec!r}: CPU numbers, as 0,1 or 0-1") from None
+    if not set(server) <= set(allowed):
+        raise SystemExit(f"--server-cpus {spec!r}: this machine lets the benchmark use CPUs {allowed} only")
+    load = [cpu for cpu in allowed if cpu not in server]
+    if not load:
+        raise SystemExit(f"--server-cpus {spec!r} leaves no CPU for the load generator: this machine has "
+                         f"{len(allowed)}; hold the site to fewer, or run on a machine with more")
+    return server, load
+
+
+def pin(pids: list[int], cpus: list[int] | None) -> None:
+    """Hold these processes and everything they have started to these CPUs; what they start later inherits it
+    (gunicorn's workers, PostgreSQL's backends). Nothing without CPUs."""
+    import psutil
+
+    for pid in pids if cpus else []:
+        for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+            try:
+                proc.cpu_affinity(cpus)
+            except psutil.NoSuchProcess:
+                continue
+
+
+def settle_workers(args, server_cpus: list[int] | None = None) -> None:
+    """gunicorn's workers when not given: 2 × the site's cores + 1 (gunicorn_arguments says why)."""
+    args.workers = args.workers or 2 * (len(server_cpus) if server_cpus else os.cpu_count() or 1) + 1
 
 
 def stop_process(process: subprocess.Popen | None) -> None:
@@ -194,15 +236,15 @@ def gunicorn_arguments(parser, workers_help: str = "gunicorn workers") -> None:
     # 2 × cores + 1 sync workers: processes, because CPU-bound Python (Jinja, the ORM) holds the GIL, so threads add
     # no CPU; more than the cores, so a page is not queued behind a login's password hash; not more, as each worker
     # is one more PostgreSQL connection and more switching on two cores.
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help=workers_help)
+    parser.add_argument("--workers", type=int, help=f"{workers_help} (2 × the site's cores + 1)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--worker-class", default="sync")
 
 
 def run_locust(locustfile: Path, url: str, *, users: int, spawn_rate: float, run_time_s: int, env: dict,
-               results: Path, log: Path) -> tuple[dict, float]:
-    """Run a locustfile headless (it writes its own results file, named in env); its results and its CPU seconds.
-    Bounded: locust's own --run-time, and a kill shortly after."""
+               results: Path, log: Path, cpus: list[int] | None = None) -> tuple[dict, float]:
+    """Run a locustfile headless (it writes its own results file, named in env), on these CPUs if given; its results
+    and its CPU seconds. Bounded: locust's own --run-time, and a kill shortly after."""
     import json
 
     command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--users", str(users),
@@ -211,7 +253,7 @@ def run_locust(locustfile: Path, url: str, *, users: int, spawn_rate: float, run
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("w") as out:
         locust = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=out,
-                                  stderr=out, preexec_fn=die_with_parent)
+                                  stderr=out, preexec_fn=lambda: die_with_parent(cpus))
         try:
             locust.wait(timeout=run_time_s + 120)
         finally:

@@ -26,6 +26,11 @@ every session ended) and started again --outage seconds later on the same data a
 answered 503; the guardians send them again after a short wait, as the page asks (benchmarks/journey.py), and the
 database check is the same: nothing lost or doubled.
 
+The site on its own cores (--server-cpus 0,1): gunicorn, PostgreSQL and Redis are held to those CPUs, and locust and
+this process (the calibration's requests) to the others, so a larger machine measures "on 2 cores" as the site's two
+cores, without the load generator's share of them (a quarter of the machine in a 5,000-guardian run); it needs a
+machine with more CPUs than that, and the workers default to 2 × those cores + 1.
+
 Figures: a table on stdout and benchmarks/signup_last_run.json (a run with other sizes writes into its work folder).
 """
 
@@ -55,14 +60,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (  # noqa: E402
     ROOT,
     cpu_seconds,
+    cpu_split,
     free_port,
     fresh_database,
     gunicorn_arguments,
     latency,
     machine_busy_seconds,
     percentile,
+    pin,
     postmaster_pid,
     serving_env,
+    settle_workers,
     start_gunicorn,
     stop_on_signals,
     stop_process,
@@ -234,7 +242,7 @@ def check_database(offering_id: int, outcomes: list[dict]) -> dict:
 def run_locust(plan_file: Path, results: Path, urls: list[str], args, log: Path) -> tuple[dict, float]:
     """Run the locustfile headless (the guardians take the nodes' URLs in turn); its results and its CPU seconds."""
     return _run_locust(LOCUSTFILE, urls[0], users=args.guardians, spawn_rate=args.guardians / args.ramp,
-                       run_time_s=args.window, results=results, log=log,
+                       run_time_s=args.window, results=results, log=log, cpus=args.cpus and args.cpus[1],
                        env={"SIGNUP_PLAN": str(plan_file), "SIGNUP_RESULTS": str(results), "SIGNUP_THINK": args.think,
                             "SIGNUP_NODES": ",".join(urls)})
 
@@ -264,10 +272,10 @@ def sign_up(guardian: dict, plan: dict, request) -> None:
     request("application", location, None)
 
 
-def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
+def step_costs(base: str, plan: dict, pids: list[int], cores: int | None = None) -> dict:
     """The calibration guardians sign up one request at a time on the idle server: each step's latency alone and the
     CPU it costs the server (gunicorn workers and PostgreSQL backends, mean over the guardians) — where the time goes
-    and how many journeys a second the machine's cores could serve at most."""
+    and how many journeys a second the site's cores (`cores`, else the machine's) could serve at most."""
     costs: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}
 
     def request(opener, step: str, path: str, data: dict | None = None) -> tuple[int, str, str]:
@@ -290,8 +298,9 @@ def step_costs(base: str, plan: dict, pids: list[int]) -> dict:
         steps[step] = {"latency_alone_ms": round(percentile(latencies, 50), 1),
                        "server_cpu_ms": round(sum(cpu for _, cpu in rows) / len(rows), 1)}
     journey_cpu = sum(step["server_cpu_ms"] for step in steps.values())
+    cores = cores or os.cpu_count() or 1
     return {"guardians": len(plan["calibration"]), "steps": steps, "journey_server_cpu_ms": round(journey_cpu, 1),
-            "max_journeys_per_s": round((os.cpu_count() or 1) * 1000 / journey_cpu, 2) if journey_cpu else None}
+            "max_journeys_per_s": round(cores * 1000 / journey_cpu, 2) if journey_cpu else None}
 
 
 # --- Figures ---
@@ -386,9 +395,9 @@ class DatabaseRestart(threading.Thread):
     """Stop the PostgreSQL server `at` seconds from now and start it again `outage` seconds later (same data, same
     port); what happened, and the CPU its old server had used, in .report."""
 
-    def __init__(self, pg, at: float, outage: float) -> None:
+    def __init__(self, pg, at: float, outage: float, cpus: list[int] | None = None) -> None:
         super().__init__(daemon=True, name="database-restart")
-        self.pg, self.at, self.outage, self.report = pg, at, outage, {}
+        self.pg, self.at, self.outage, self.cpus, self.report = pg, at, outage, cpus, {}
 
     def run(self) -> None:
         time.sleep(self.at)
@@ -399,6 +408,7 @@ class DatabaseRestart(threading.Thread):
         stopped = time.monotonic()
         time.sleep(self.outage)
         self.pg.start_server()
+        pin([postmaster_pid(self.pg)], self.cpus)  # the new server on the site's cores too
         self.report.update(at_s=self.at, stop_s=round(stopped - stopping, 2),
                            down_s=round(time.monotonic() - stopped, 2))
         print(f"[postgresql] database restarted: down {self.report['down_s']} s", flush=True)
@@ -448,14 +458,19 @@ def run_database(kind: str, args, workdir: Path) -> dict:
         web_pids = [server.pid for server in servers]
         postmaster = postmaster_pid(pg)
         redis_pids = [redis.process.pid] if redis else []
+        server_cpus, load_cpus = args.cpus or (None, None)
+        pin([*web_pids, *([postmaster] if postmaster else []), *redis_pids], server_cpus)
+        if load_cpus:  # this process alone (not its servers): the calibration's requests come from here
+            os.sched_setaffinity(0, load_cpus)
         time.sleep(3)  # every worker booted, so its import is not counted as serving
         web_cpu = [cpu_seconds([pid]) for pid in web_pids]
         db_cpu, redis_cpu = cpu_seconds([postmaster] if postmaster else []), cpu_seconds(redis_pids)
         busy, load_before = machine_busy_seconds(), os.getloadavg()[0]
         print(f"[{kind}] locust: {args.guardians} guardians over {args.ramp} s, think {args.think} s, "
               f"window {args.window} s", flush=True)
-        restart = DatabaseRestart(pg, args.restart_db_at, args.outage) if pg and args.restart_db_at else None
-        if restart:
+        restart = None
+        if pg and args.restart_db_at:
+            restart = DatabaseRestart(pg, args.restart_db_at, args.outage, server_cpus)
             restart.start()
         results, locust_cpu = run_locust(plan_file, folder / "results.json", urls, args, folder / "locust.log")
         if restart:
@@ -482,7 +497,7 @@ def run_database(kind: str, args, workdir: Path) -> dict:
             db.engine.dispose()
         served = [*web_pids, *([postmaster] if postmaster else []), *redis_pids]
         wait_until_idle(served)
-        figures["step_costs"] = step_costs(urls[0], plan, served)
+        figures["step_costs"] = step_costs(urls[0], plan, served, server_cpus and len(server_cpus))
         for server in servers:
             stop_process(server)
         servers = []
@@ -533,6 +548,9 @@ def main() -> None:
     parser.add_argument("--restart-db-at", type=float, metavar="SECONDS",
                         help="PostgreSQL: stop the server this long into the load and start it again --outage later")
     parser.add_argument("--outage", type=float, default=5.0, help="seconds the database stays down (--restart-db-at)")
+    parser.add_argument("--server-cpus", metavar="LIST",
+                        help="hold the site (gunicorn, PostgreSQL, Redis) to these CPUs, e.g. 0,1, and locust to the "
+                             "others (a machine with more CPUs than these)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="hard limit for the whole benchmark, seconds")
     parser.add_argument("--out", type=Path, help="where the JSON goes (default: benchmarks/signup_last_run.json "
@@ -543,6 +561,8 @@ def main() -> None:
         parser.error("--restart-db-at restarts the throwaway PostgreSQL: use it with --db postgresql")
     if args.ramp + 30 > args.window:
         parser.error("the ramp must leave at least 30 s of the window for the last guardians' journeys")
+    args.cpus = cpu_split(args.server_cpus)
+    settle_workers(args, args.cpus and args.cpus[0])
 
     stop_on_signals(args.timeout)
 
@@ -551,6 +571,7 @@ def main() -> None:
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"sign-up day: {args.guardians} guardians, {', '.join(kinds)}; nproc {os.cpu_count()}, load {load_at_start}; "
           f"{args.nodes} × gunicorn {args.workers} × {args.worker_class} (threads {args.threads}); "
+          + (f"site on CPUs {args.cpus[0]}, locust on {args.cpus[1]}; " if args.cpus else "") +
           f"LOGIN_RATE_LIMIT={LOGIN_RATE_LIMIT!r} for this run only (all guardians come from 127.0.0.1); "
           f"work folder {workdir}", flush=True)
     figures, ok, out = {}, False, None
@@ -566,7 +587,8 @@ def main() -> None:
                 "benchmark": "signup_load", "date": datetime.now(UTC).isoformat(timespec="seconds"), **code,
                 "command": " ".join([".venv/bin/python", "benchmarks/signup_load.py", *sys.argv[1:]]),
                 "machine": {"nproc": os.cpu_count(), "load_average_at_start": load_at_start,
-                            "python": platform.python_version()},
+                            "python": platform.python_version(),
+                            **({"site_cpus": args.cpus[0], "load_cpus": args.cpus[1]} if args.cpus else {})},
                 "gunicorn": {"app": "wsgi:app", "APP_CONFIG": "production", "bind": "127.0.0.1:<free port>",
                              "nodes": args.nodes,
                              "workers": args.workers, "worker_class": args.worker_class, "threads": args.threads,
