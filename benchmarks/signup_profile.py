@@ -14,7 +14,6 @@ first guardians warm the caches and are not counted.
 
 import argparse
 import cProfile
-import os
 import pstats
 import sys
 import tempfile
@@ -24,9 +23,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import cpu_seconds, fresh_database, postmaster_pid, serving_env, upgrade, use_in_this_process  # noqa: E402
-from harness import shared_password_hash as _shared_password_hash  # noqa: E402
-from signup_load import LOGIN_RATE_LIMIT, PASSWORD, STEPS, seed_signup_day, sign_up  # noqa: E402
+from harness import cpu_seconds, fresh_database, postmaster_pid  # noqa: E402
+from signup_load import STEPS, seeded_site, sign_up  # noqa: E402
 
 WARM_UP = 5
 
@@ -127,21 +125,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="signup-profile-") as folder:
         pg, url = fresh_database("postgresql", Path(folder), "signup_profile")
         try:
-            env = serving_env(url, LOGIN_RATE_LIMIT)
-            upgrade(env)
-            use_in_this_process(env)
-            os.environ["APP_CONFIG"] = "production"
-            from app import create_app
-
-            app = create_app("production")
+            _, app, plan, _ = seeded_site(url, args.guardians + WARM_UP, args.seed)
             app.config["SESSION_COOKIE_SECURE"] = False  # the test client speaks plain HTTP
             app.config["REMEMBER_COOKIE_SECURE"] = False
-            with app.app_context():
-                password_hash, _ = _shared_password_hash(PASSWORD)
-                plan = seed_signup_day(args.guardians + WARM_UP, password_hash, args.seed)
-                from app.extensions import db
-
-                db.session.remove()
             db_pids = [postmaster_pid(pg)]
             figures, total, profiler = journeys(app, plan, db_pids, args.profile, args.statements)
         finally:

@@ -42,13 +42,10 @@ from harness import (  # noqa: E402
     free_port,
     fresh_database,
     postmaster_pid,
-    serving_env,
     start_gunicorn,
     stop_process,
-    upgrade,
-    use_in_this_process,
 )
-from signup_load import LOGIN_RATE_LIMIT, PASSWORD, TOKEN, seed_signup_day, shared_password_hash  # noqa: E402
+from signup_load import PASSWORD, TOKEN, seeded_site  # noqa: E402
 
 WARM_UP = 20
 
@@ -101,19 +98,9 @@ def main() -> None:
         pg, url = fresh_database("postgresql", Path(folder), "floor")
         server = None
         try:
-            env = serving_env(url, LOGIN_RATE_LIMIT)
-            upgrade(env)
-            use_in_this_process(env)
-            from app import create_app
+            env, app, plan, password_hash = seeded_site(url, 1)
             from app.accounts.models import User
-            from app.extensions import db
 
-            app = create_app("production")
-            with app.app_context():
-                password_hash, password = shared_password_hash()
-                plan = seed_signup_day(1, password_hash, 1)
-                db.session.remove()
-                db.engine.dispose()
             port = free_port()
             server = start_gunicorn(env, port, argparse.Namespace(workers=1, worker_class="sync", threads=1),
                                     Path(folder) / "gunicorn.log")
@@ -149,7 +136,7 @@ def main() -> None:
         "requests_per_round": args.requests, "rounds": args.rounds,
         "server_cpu_ms_median": {name: round(ms, 2) for name, ms in figures.items()},
         "server_cpu_ms_rounds": {name: [round(ms, 2) for ms in values] for name, values in rounds.items()},
-        "password": password["scheme"],
+        "password": password_hash.rsplit("$", 2)[0],
         "journey_floor_ms": round(floor, 1),
         "target": {"guardians": args.guardians, "window_s": args.window, "cores": args.cores,
                    "utilisation": args.utilisation, "budget_ms_per_journey": round(budget, 1)},
