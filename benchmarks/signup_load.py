@@ -344,11 +344,11 @@ def shared_password_hash() -> tuple[str, dict]:
     return _shared_password_hash(PASSWORD)
 
 
-def seeded_site(url: str, guardians: int, seed: int = 1) -> tuple[dict, object, dict, str]:
-    """The served site's environment on this database, migrated; the app created in this process on it; a sign-up
-    day seeded with this many guardians, their password hashed once (the benchmarks that measure requests one at a
-    time: stack_floor, signup_profile). Returns the environment, the app, the plan and the password's hash."""
-    env = serving_env(url, LOGIN_RATE_LIMIT)
+def seeded_site(url: str, guardians: int, seed: int = 1, **extra: str) -> tuple[dict, object, dict, tuple[str, dict]]:
+    """The served site's environment on this database (with `extra` settings), migrated; the app created in this
+    process on it; a sign-up day seeded with this many guardians, their password hashed once. Returns the
+    environment, the app, the plan and shared_password_hash()'s (hash, what a check costs)."""
+    env = serving_env(url, LOGIN_RATE_LIMIT, **extra)
     upgrade(env)
     use_in_this_process(env)
     from app import create_app
@@ -356,11 +356,11 @@ def seeded_site(url: str, guardians: int, seed: int = 1) -> tuple[dict, object, 
 
     app = create_app("production")
     with app.app_context():
-        password_hash, _ = shared_password_hash()
-        plan = seed_signup_day(guardians, password_hash, seed)
+        password = shared_password_hash()
+        plan = seed_signup_day(guardians, password[0], seed)
         db.session.remove()
         db.engine.dispose()
-    return env, app, plan, password_hash
+    return env, app, plan, password
 
 
 def commit() -> dict:
@@ -435,7 +435,6 @@ class DatabaseRestart(threading.Thread):
 
 def run_database(kind: str, args, workdir: Path) -> dict:
     """Build, seed, serve (on args.nodes gunicorn servers) and load one database; the figures."""
-    from app import create_app
     from app.extensions import db
 
     folder = workdir / kind
@@ -450,21 +449,13 @@ def run_database(kind: str, args, workdir: Path) -> dict:
 
             redis = RedisServer().start()
             extra["RATELIMIT_STORAGE_URI"] = redis.url
-        env = serving_env(url, LOGIN_RATE_LIMIT, **extra)
-        upgrade(env)
-        use_in_this_process(env)
-        app = create_app("production")
         started = time.monotonic()
-        with app.app_context():
-            password_hash, password = shared_password_hash()
-            plan = seed_signup_day(args.guardians + CALIBRATION, password_hash, args.seed)
-            db.session.remove()
-            db.engine.dispose()
+        env, app, plan, (_, password) = seeded_site(url, args.guardians + CALIBRATION, args.seed, **extra)
         plan["guardians"], plan["calibration"] = plan["guardians"][:args.guardians], plan["guardians"][args.guardians:]
         seeding = time.monotonic() - started
         plan_file = folder / "plan.json"
         plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-        print(f"[{kind}] seeded {len(plan['guardians'])} guardians, {plan['classes']} classes, "
+        print(f"[{kind}] migrated and seeded {len(plan['guardians'])} guardians, {plan['classes']} classes, "
               f"{plan['activities']} activities in {seeding:.1f} s; serving with gunicorn"
               + (f" on {args.nodes} nodes" if args.nodes > 1 else ""), flush=True)
 

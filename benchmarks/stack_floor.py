@@ -98,7 +98,7 @@ def main() -> None:
         pg, url = fresh_database("postgresql", Path(folder), "floor")
         server = None
         try:
-            env, app, plan, password_hash = seeded_site(url, 1)
+            env, app, plan, (password_hash, _) = seeded_site(url, 1)
             from app.accounts.models import User
 
             port = free_port()
