@@ -68,12 +68,7 @@ def load_user(cookie_id: str) -> User | None:
 
 def authenticate(mobile: str, password: str) -> User | None:
     """The active account with this mobile number and password, or None."""
-    from app.schools.models import Student
-
-    # The links, children and schools only when read, in one statement: the login's log row asks which school and
-    # county a guardian's child is in.
-    user = db.session.scalars(db.select(User).filter_by(mobile=mobile).options(
-        defaultload(User.guardian_links).joinedload(GuardianLink.student).joinedload(Student.school))).unique().first()
+    user = db.session.scalars(db.select(User).filter_by(mobile=mobile)).first()
     if user is None:
         passwords.burn_verification(password)  # the same cost as a known number: timing tells nothing
     if user is None or not user.check_password(password) or not user.is_active_account:

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from app.audit.models import CONTACTS_VIEW, EXPORT, HEALTH_VIEW, SECURITY, LogEntry
 from app.extensions import db
@@ -53,20 +54,34 @@ def _who(user):
     return None
 
 
-def _school_of(user) -> int | None:
+def _place_of(user) -> tuple[int | None, int | None]:
+    """The school and county a user's log rows belong to: the account's own; a guardian's, their first child's. A
+    family loaded with the account is read as it is; else the two ids come in one statement (no links, children or
+    schools loaded for a log row)."""
     if user is None:
-        return None
-    if user.school_id is not None:
-        return user.school_id
-    links = [link for link in user.guardian_links if link.student is not None]
-    return links[0].student.school_id if links else None
+        return None, None
+    if user.school_id is not None or user.county_id is not None or user.provider_id is not None:
+        return user.school_id, user.effective_county_id
+    if "guardian_links" not in sa_inspect(user).unloaded:
+        links = [link for link in user.guardian_links if link.student is not None]
+        return (links[0].student.school_id, links[0].student.school.county_id) if links else (None, None)
+    from app.accounts.models import GuardianLink
+    from app.schools.models import School, Student
+
+    row = db.session.execute(
+        db.select(Student.school_id, School.county_id).join(GuardianLink, GuardianLink.student_id == Student.id)
+        .join(School, School.id == Student.school_id).filter(GuardianLink.guardian_id == user.id)
+        .order_by(GuardianLink.id).limit(1)).first()
+    return (row.school_id, row.county_id) if row else (None, None)
 
 
 def record(kind: str, event: str, *, user=None, subject: str = "", school_id: int | None = None,
            county_id: int | None = None) -> LogEntry:
     """One log row for `user` (default: whoever is logged in), shown to their school's principal and county."""
     user = _who(user)
-    school_id = school_id if school_id is not None else _school_of(user)
+    if school_id is None:
+        school_id, their_county = _place_of(user)
+        county_id = county_id if county_id is not None else their_county
     if county_id is None and user is not None:
         county_id = user.effective_county_id
     if county_id is None and school_id is not None:

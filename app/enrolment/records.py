@@ -82,8 +82,7 @@ def audit(school_id: int, actor: User | None, action: str, obj, reason: str = ""
     """Record who decided what, when and why."""
     event = AuditEvent(school_id=school_id, actor_id=actor.id if actor else None, action=action,
                        object_type=type(obj).__name__.lower(), object_id=obj.id, reason=reason)
-    db.session.add(event)
-    db.session.flush()
+    db.session.add(event)  # written with the next flush (the messages about it, or the commit)
     return event
 
 
@@ -119,8 +118,10 @@ def notify_guardian(application: Application, subject_msgid: str, **values) -> N
 
 
 def notify_family_and_class_teacher(application: Application, family_msgid: str, teacher_msgid: str) -> None:
-    """notify_guardian and notify_class_teacher together: their choices read at once, the messages written at once."""
-    teacher = application.student.school_class.class_teacher
+    """notify_guardian and notify_class_teacher together: their choices read at once, the messages written at once
+    (with whatever else waits to be written: one flush)."""
+    with db.session.no_autoflush:
+        teacher = application.student.school_class.class_teacher
     with batch(family_to_tell(application) + ([teacher] if teacher is not None else [])):
         notify_guardian(application, family_msgid)
         notify_class_teacher(application, teacher_msgid)

@@ -98,17 +98,17 @@ def my_student_or_404(student_id: int) -> Student:
 
 @functools.cache
 def application_statement() -> Select:
-    """An application with its offering, agreement and choices' activities; built once per process (its cache key
-    too), the id bound at each request."""
+    """An application with its offering, agreement and choices' activities, in one statement (an application has at
+    most a few choices); built once per process (its cache key too), the id bound at each request."""
     return db.select(Application).filter(Application.id == db.bindparam("application_id")).options(
         joinedload(Application.offering), joinedload(Application.agreement),
-        selectinload(Application.choices).joinedload(ActivityChoice.activity))
+        joinedload(Application.choices).joinedload(ActivityChoice.activity))
 
 
 def application_or_404(application_id: int) -> Application:
     """An application the current user may see: the family's own (not a guardian whose link is unconfirmed), the
     class teacher's class, the school's for its administrators and finance officers."""
-    application = db.session.scalar(application_statement(), {"application_id": application_id})
+    application = db.session.scalars(application_statement(), {"application_id": application_id}).unique().first()
     if application is None:
         abort(404)
     role = current_user.role

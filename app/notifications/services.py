@@ -67,8 +67,9 @@ def batch(readers: list[User]):
     at the end (one INSERT for all of them where the database allows)."""
     info = db.session.info
     ids = {user.id for user in readers}
-    stored = {choice.user_id: choice for choice in db.session.scalars(
-        db.select(NotificationPreference).filter(NotificationPreference.user_id.in_(ids)))} if ids else {}
+    with db.session.no_autoflush:  # choices are flushed when saved: what waits is written with the messages
+        stored = {choice.user_id: choice for choice in db.session.scalars(
+            db.select(NotificationPreference).filter(NotificationPreference.user_id.in_(ids)))} if ids else {}
     known = info.setdefault(READ_PREFERENCES, {})
     known.update({user_id: stored.get(user_id) or default_preferences(user_id) for user_id in ids})
     outer = info.get(BATCHED, False)
