@@ -250,3 +250,21 @@ def test_staff_the_school_creates_with_a_password_must_change_it(app, client, db
 def test_accounts_that_chose_their_own_password_are_not_sent_to_change_it(client, world, login):
     login(world.users["teacher"])
     assert client.get("/dashboard").status_code == 200
+
+
+def test_every_kind_of_stored_hash_checks_the_password_and_a_broken_one_refuses_it(app):
+    from argon2 import PasswordHasher, Type
+    from werkzeug.security import generate_password_hash
+
+    secret = "晴天小猫2026跑步"
+    with app.test_request_context():
+        argon2id = passwords.hash_password(secret)  # checked by libsodium
+        stored = {"argon2id": argon2id,
+                  "argon2id, 4 lanes": PasswordHasher(time_cost=1, memory_cost=8192, parallelism=4).hash(secret),
+                  "argon2i": PasswordHasher(time_cost=1, memory_cost=8192, type=Type.I).hash(secret),
+                  "scrypt": generate_password_hash(secret)}
+        for kind, value in stored.items():
+            assert passwords.verify_password(value, secret), kind
+            assert not passwords.verify_password(value, secret[:-1]), kind
+        for broken in (argon2id[:-6], argon2id + "x", "$argon2id$v=19$m=19456,t=2,p=1$garbage", "$argon2id$"):
+            assert not passwords.verify_password(broken, secret), broken
