@@ -58,6 +58,10 @@ class Config:
     # request uses it, and replaced quietly if it fails, instead of failing the request (app/__init__.py:
     # check_connections_before_use; database_unavailable for when the database is away).
     DATABASE_PING_AFTER_IDLE_SECONDS = 10
+    # The busiest pages' reads are prepared once per PostgreSQL connection (app/prepared.py); 0 in the environment
+    # turns that off, as a pooler that shares server connections between transactions (PgBouncer in transaction
+    # mode) needs.
+    DATABASE_PREPARED_STATEMENTS = True
     DATABASE_RETRY_AFTER_SECONDS = 30  # the 503 page's advice and Retry-After header while the database is away
     # When the limiter's shared store (Redis) does not answer, each process counts in its own memory until the store
     # is back (flask-limiter logs "falling back to in-memory storage" and, later, "recovered"): logins stay limited,
@@ -132,6 +136,7 @@ class Config:
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or Config.LOGIN_RATE_LIMIT
         self.LOGIN_MOBILE_RATE_LIMIT = os.environ.get("LOGIN_MOBILE_RATE_LIMIT") or Config.LOGIN_MOBILE_RATE_LIMIT
         self.PROXY_HOPS = int(os.environ.get("PROXY_HOPS") or 0)
+        self.DATABASE_PREPARED_STATEMENTS = os.environ.get("DATABASE_PREPARED_STATEMENTS", "1") != "0"
         self.SMS_BACKEND = os.environ.get("SMS_BACKEND") or Config.SMS_BACKEND
         self.STAFF_IDLE_TIMEOUT = timedelta(
             minutes=int(os.environ.get("STAFF_IDLE_MINUTES") or Config.STAFF_IDLE_TIMEOUT.total_seconds() // 60))

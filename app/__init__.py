@@ -117,6 +117,10 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)
         check_connections_before_use(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+        if app.config["DATABASE_PREPARED_STATEMENTS"]:
+            from app.prepared import use_prepared_statements
+
+            use_prepared_statements(db.engine)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     from app.forms_common import use_fast_html_params

@@ -45,7 +45,7 @@ def account_statement(with_family: bool = True) -> Select:
     unread = db.select(db.func.count(Notification.id)).filter(
         Notification.user_id == User.id, Notification.read_at.is_(None)).correlate(User).scalar_subquery()
     return (db.select(User, accepted_current(User.id), unread).filter(User.id == db.bindparam("user_id"))
-            .options(family(joinedload if with_family else defaultload)))
+            .options(family(joinedload if with_family else defaultload)).execution_options(prepare=True))
 
 
 def load_user(cookie_id: str) -> User | None:

@@ -71,7 +71,7 @@ def _place_of(user) -> tuple[int | None, int | None]:
     row = db.session.execute(
         db.select(Student.school_id, School.county_id).join(GuardianLink, GuardianLink.student_id == Student.id)
         .join(School, School.id == Student.school_id).filter(GuardianLink.guardian_id == user.id)
-        .order_by(GuardianLink.id).limit(1)).first()
+        .order_by(GuardianLink.id).limit(1).execution_options(prepare=True)).first()
     return (row.school_id, row.county_id) if row else (None, None)
 
 

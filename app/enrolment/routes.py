@@ -102,7 +102,7 @@ def application_statement() -> Select:
     most a few choices); built once per process (its cache key too), the id bound at each request."""
     return db.select(Application).filter(Application.id == db.bindparam("application_id")).options(
         joinedload(Application.offering), joinedload(Application.agreement),
-        joinedload(Application.choices).joinedload(ActivityChoice.activity))
+        joinedload(Application.choices).joinedload(ActivityChoice.activity)).execution_options(prepare=True)
 
 
 def application_or_404(application_id: int) -> Application:

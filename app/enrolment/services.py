@@ -134,7 +134,8 @@ def _offering_and_agreement_statement() -> Select:
         AgreementText.school_id == Offering.school_id).correlate(Offering).scalar_subquery()
     return (db.select(Offering, AgreementText).outerjoin(AgreementText, db.and_(
         AgreementText.school_id == Offering.school_id, AgreementText.version == newest))
-        .filter(Offering.id == db.bindparam("offering_id")).options(joinedload(Offering.activities)))
+        .filter(Offering.id == db.bindparam("offering_id")).options(joinedload(Offering.activities))
+        .execution_options(prepare=True))
 
 
 def offering_and_agreement(offering_id: int) -> tuple[Offering | None, AgreementText | None]:

@@ -213,7 +213,8 @@ def notice_statement() -> Select:
     """A published version with its offering, school and county; built once per process (its cache key too)."""
     return db.select(NoticeVersion).filter(
         NoticeVersion.offering_id == db.bindparam("offering_id"), NoticeVersion.version == db.bindparam("version"),
-    ).options(joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county))
+    ).options(joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county)
+               ).execution_options(prepare=True)
 
 
 @bp.route("/notice/offering/<int:offering_id>/v<int:version>")
