@@ -268,3 +268,24 @@ def test_every_kind_of_stored_hash_checks_the_password_and_a_broken_one_refuses_
             assert not passwords.verify_password(value, secret[:-1]), kind
         for broken in (argon2id[:-6], argon2id + "x", "$argon2id$v=19$m=19456,t=2,p=1$garbage", "$argon2id$"):
             assert not passwords.verify_password(broken, secret), broken
+
+
+@pytest.mark.parametrize("old", ["argon2id 19 MiB × 2", "scrypt"])
+def test_a_hash_made_with_other_settings_is_replaced_at_the_next_login(app, client, db, login, old):
+    from argon2 import PasswordHasher
+    from werkzeug.security import generate_password_hash
+
+    guardian = factories.create_guardian()
+    guardian.password_hash = (PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(factories.PASSWORD)
+                              if old.startswith("argon2id") else generate_password_hash(factories.PASSWORD))
+    db.session.commit()
+    before = guardian.password_hash
+    login(guardian)
+    db.session.refresh(guardian)
+    settings = app.config["PASSWORD_ARGON2"]
+    assert guardian.password_hash != before
+    assert guardian.password_hash.startswith(
+        f"$argon2id$v=19$m={settings['memory_cost']},t={settings['time_cost']},p={settings['parallelism']}$")
+    with app.test_request_context():
+        assert passwords.verify_password(guardian.password_hash, factories.PASSWORD)
+        assert not passwords.needs_rehash(guardian.password_hash)

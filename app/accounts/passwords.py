@@ -1,5 +1,6 @@
-"""Password hashing: Argon2id with the parameters in config (PASSWORD_ARGON2; OWASP's recommended 19 MiB, 2 passes,
-1 lane by default). Hashes made before (Werkzeug scrypt) still verify, and are replaced at the next login.
+"""Password hashing: Argon2id with the parameters in config (PASSWORD_ARGON2: OWASP's 7 MiB, 5 passes, 1 lane by
+default). Hashes made before (Werkzeug scrypt, or Argon2id with other settings) still verify, and are replaced at the
+next login.
 
 argon2-cffi makes the hashes and reads their parameters; libsodium (PyNaCl) checks them at login: the same Argon2id,
 with the vector instructions the machine has, about an eighth less CPU a check than argon2-cffi's build (alternating,
