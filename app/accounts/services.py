@@ -66,9 +66,15 @@ def load_user(cookie_id: str) -> User | None:
     return user
 
 
+@cache
+def _account_by_mobile() -> Select:
+    """Built once per process (its cache key too), the number bound at each login."""
+    return db.select(User).filter(User.mobile == db.bindparam("mobile")).execution_options(prepare=True)
+
+
 def authenticate(mobile: str, password: str) -> User | None:
     """The active account with this mobile number and password, or None."""
-    user = db.session.scalars(db.select(User).filter_by(mobile=mobile)).first()
+    user = db.session.scalars(_account_by_mobile(), {"mobile": mobile}).first()
     if user is None:
         passwords.burn_verification(password)  # the same cost as a known number: timing tells nothing
     if user is None or not user.check_password(password) or not user.is_active_account:

@@ -4,11 +4,13 @@ Other domains call these with one line where the thing happens; services flush, 
 what was seen (a child's number, an export's name), never the data itself.
 """
 
+import functools
 from datetime import date, datetime, time, timedelta
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import Select
 from sqlalchemy import inspect as sa_inspect
 
 from app.audit.models import CONTACTS_VIEW, EXPORT, HEALTH_VIEW, SECURITY, LogEntry
@@ -65,14 +67,20 @@ def _place_of(user) -> tuple[int | None, int | None]:
     if "guardian_links" not in sa_inspect(user).unloaded:
         links = [link for link in user.guardian_links if link.student is not None]
         return (links[0].student.school_id, links[0].student.school.county_id) if links else (None, None)
+    row = db.session.execute(_first_childs_place(), {"guardian_id": user.id}).first()
+    return (row.school_id, row.county_id) if row else (None, None)
+
+
+@functools.cache
+def _first_childs_place() -> Select:
+    """A guardian's first child's school and county; built once per process, the guardian's id bound each time."""
     from app.accounts.models import GuardianLink
     from app.schools.models import School, Student
 
-    row = db.session.execute(
-        db.select(Student.school_id, School.county_id).join(GuardianLink, GuardianLink.student_id == Student.id)
-        .join(School, School.id == Student.school_id).filter(GuardianLink.guardian_id == user.id)
-        .order_by(GuardianLink.id).limit(1).execution_options(prepare=True)).first()
-    return (row.school_id, row.county_id) if row else (None, None)
+    return (db.select(Student.school_id, School.county_id)
+            .join(GuardianLink, GuardianLink.student_id == Student.id).join(School, School.id == Student.school_id)
+            .filter(GuardianLink.guardian_id == db.bindparam("guardian_id"))
+            .order_by(GuardianLink.id).limit(1).execution_options(prepare=True))
 
 
 def record(kind: str, event: str, *, user=None, subject: str = "", school_id: int | None = None,

@@ -1,10 +1,12 @@
 """The audit trail and the messages to families and class teachers, shared by every enrolment service."""
 
+import functools
 import logging
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select
 
 from app.accounts.models import User
 from app.enrolment.models import Application, ApplicationStatus, AuditEvent, ChoiceStatus, LedgerKind
@@ -73,9 +75,15 @@ def audit_label(action: str) -> str:
 def review_history(application: Application) -> list[AuditEvent]:
     """The application's way through review (applied, returned and why, sent again, confirmed, approved, withdrawn):
     what the family and the class teacher both see; fee and hardship entries are not part of it."""
-    return list(db.session.scalars(db.select(AuditEvent).filter(
-        AuditEvent.object_type == "application", AuditEvent.object_id == application.id,
-        AuditEvent.action.in_(REVIEW_ACTIONS)).order_by(AuditEvent.id)))
+    return list(db.session.scalars(_review_history_statement(), {"application_id": application.id}))
+
+
+@functools.cache
+def _review_history_statement() -> Select:
+    """Built once per process (its cache key too), the application's id bound at each request."""
+    return db.select(AuditEvent).filter(
+        AuditEvent.object_type == "application", AuditEvent.object_id == db.bindparam("application_id"),
+        AuditEvent.action.in_(REVIEW_ACTIONS)).order_by(AuditEvent.id).execution_options(prepare=True)
 
 
 def audit(school_id: int, actor: User | None, action: str, obj, reason: str = "") -> AuditEvent:

@@ -75,10 +75,17 @@ def children_for_offering(guardian: User, offering: Offering,
     children = sorted({link.student for link in guardian.guardian_links
                        if (link.verified and link.student.school_id == offering.school_id) or link.student is also},
                       key=lambda student: (student.name, student.id))
-    applications = {a.student_id: a for a in db.session.scalars(db.select(Application).filter(
-        Application.offering_id == offering.id, Application.student_id.in_([s.id for s in children])))} \
-        if children else {}
+    applications = {a.student_id: a for a in db.session.scalars(_family_applications(), {
+        "offering_id": offering.id, "student_ids": [s.id for s in children]})} if children else {}
     return [(student, applications.get(student.id)) for student in children]
+
+
+@cache
+def _family_applications() -> Select:
+    """These children's applications to an offering; built once per process, the ids bound at each request."""
+    return db.select(Application).filter(
+        Application.offering_id == db.bindparam("offering_id"),
+        Application.student_id.in_(db.bindparam("student_ids", expanding=True))).execution_options(prepare=True)
 
 
 # --- Siblings ---

@@ -5,13 +5,14 @@ address, SMS for alerts or for everything). Deliveries are sent by the backgroun
 sender.py), tried again after a failure and marked failed after the last try; the numbers are in scheduling/policy.py.
 """
 
+import functools
 import logging
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import Select, update
 
 from app.accounts.models import User
 from app.extensions import db
@@ -69,7 +70,7 @@ def batch(readers: list[User]):
     ids = {user.id for user in readers}
     with db.session.no_autoflush:  # choices are flushed when saved: what waits is written with the messages
         stored = {choice.user_id: choice for choice in db.session.scalars(
-            db.select(NotificationPreference).filter(NotificationPreference.user_id.in_(ids)))} if ids else {}
+            _preferences_of(), {"user_ids": sorted(ids)})} if ids else {}
     known = info.setdefault(READ_PREFERENCES, {})
     known.update({user_id: stored.get(user_id) or default_preferences(user_id) for user_id in ids})
     outer = info.get(BATCHED, False)
@@ -82,6 +83,13 @@ def batch(readers: list[User]):
             known.pop(user_id, None)
     if not outer:
         db.session.flush()
+
+
+@functools.cache
+def _preferences_of() -> Select:
+    """Built once per process (its cache key too), the readers' ids bound each time."""
+    return db.select(NotificationPreference).filter(
+        NotificationPreference.user_id.in_(db.bindparam("user_ids", expanding=True))).execution_options(prepare=True)
 
 
 def default_preferences(user_id: int) -> NotificationPreference:
