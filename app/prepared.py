@@ -43,6 +43,13 @@ def use_prepared_statements(engine) -> None:
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg2":
         return
 
+    @event.listens_for(engine, "do_connect")
+    def plan_once(_dialect, _record, _cargs, cparams) -> None:
+        # A prepared statement gets its generic plan at once, not after five planned like text (PostgreSQL's default):
+        # the marked reads look rows up by their ids, where one plan serves every value. Only prepared statements
+        # have plans to keep; everything else is planned as before. Set as the connection opens: no round trip.
+        cparams["options"] = f"{cparams.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def execute_prepared(conn, _cursor, statement, parameters, context, executemany):
         if (executemany or context is None or not isinstance(parameters, dict)

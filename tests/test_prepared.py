@@ -4,6 +4,7 @@ same answers; a new connection prepares them again, and a PREPARE that failed is
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.accounts.services import account_statement
@@ -56,6 +57,8 @@ def test_a_prepared_read_answers_as_the_text_one_and_a_new_connection_prepares_a
 
     expected = account(plain)
     assert len(expected[0]) == 3
+    # prepared statements get their generic plan at once (app/prepared.py), text is planned as ever
+    assert _db.session.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
     for _ in range(2):  # the second on a connection the pool replaced
         with counted() as statements:
             assert account(account_statement(True)) == expected
