@@ -210,17 +210,19 @@ def notice(school_id: int):
 
 @functools.cache
 def notice_statement() -> Select:
-    """A published version with its offering, school and county; built once per process (its cache key too)."""
+    """A published version with its offering, school, county and activities (their places are the cache's key);
+    built once per process (its cache key too)."""
     return db.select(NoticeVersion).filter(
         NoticeVersion.offering_id == db.bindparam("offering_id"), NoticeVersion.version == db.bindparam("version"),
-    ).options(joinedload(NoticeVersion.offering).joinedload(Offering.school).joinedload(School.county)
-               ).execution_options(prepare=True)
+    ).options(joinedload(NoticeVersion.offering).options(
+        joinedload(Offering.school).joinedload(School.county), joinedload(Offering.activities)),
+    ).execution_options(prepare=True)
 
 
 @bp.route("/notice/offering/<int:offering_id>/v<int:version>")
 def notice_version(offering_id: int, version: int):
     """One published version of an offering's notice, as it was published."""
-    notice = db.session.scalar(notice_statement(), {"offering_id": offering_id, "version": version})
+    notice = db.session.scalars(notice_statement(), {"offering_id": offering_id, "version": version}).unique().first()
     if notice is None:
         abort(404)
     offering = notice.offering
