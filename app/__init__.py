@@ -295,7 +295,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Names every template can use."""
-    from flask_babel import get_locale
+    from flask_babel import get_locale, get_translations
 
     from app.accounts.models import Role
     from app.enrolment import need_to_know
@@ -311,7 +311,33 @@ def register_template_helpers(app: Flask) -> None:
             "class_label": class_label,
             "current_locale": str(get_locale()),
             "today": local_today(),
+            TRANSLATIONS: get_translations(),
         }
+
+    translate_templates_from_their_context(app)
+
+
+TRANSLATIONS = "_translations"  # the render's translations, in every template's context
+
+
+def translate_templates_from_their_context(app: Flask) -> None:
+    """Templates' _() and ngettext() read the translations given to the render (the context processor's, as
+    Flask-Babel would find them for the request) instead of asking Flask-Babel for them at each string: a page has
+    dozens, and each asked three times for the request's context and the locale's name. Templates rendered without
+    that context (an imported macro file) ask Flask-Babel, as before."""
+    from flask_babel import get_translations
+    from jinja2 import pass_context
+
+    def translations(context):
+        found = context.get(TRANSLATIONS)
+        return found if found is not None else get_translations()
+
+    app.jinja_env.install_gettext_callables(
+        gettext=pass_context(lambda context, s: translations(context).ugettext(s)),
+        ngettext=pass_context(lambda context, s, p, n: translations(context).ungettext(s, p, n)),
+        pgettext=pass_context(lambda context, c, s: translations(context).upgettext(c, s)),
+        npgettext=pass_context(lambda context, c, s, p, n: translations(context).unpgettext(c, s, p, n)),
+        newstyle=True)
 
 
 def register_commands(app: Flask) -> None:
