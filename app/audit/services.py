@@ -1,7 +1,8 @@
 """Record and list who saw health notes, who exported what, and security events (PIPL 个人信息保护法).
 
-Other domains call these with one line where the thing happens; services flush, the request commits. A record names
-what was seen (a child's number, an export's name), never the data itself.
+Other domains call these with one line where the thing happens; the row is written with the request's commit (the
+caller's, as for everything else the request changed). A record names what was seen (a child's number, an export's
+name), never the data itself.
 """
 
 import functools
@@ -67,7 +68,8 @@ def _place_of(user) -> tuple[int | None, int | None]:
     if "guardian_links" not in sa_inspect(user).unloaded:
         links = [link for link in user.guardian_links if link.student is not None]
         return (links[0].student.school_id, links[0].student.school.county_id) if links else (None, None)
-    row = db.session.execute(_first_childs_place(), {"guardian_id": user.id}).first()
+    with db.session.no_autoflush:  # what waits (a login's time) is written with the log row, in one flush
+        row = db.session.execute(_first_childs_place(), {"guardian_id": user.id}).first()
     return (row.school_id, row.county_id) if row else (None, None)
 
 
@@ -99,8 +101,7 @@ def record(kind: str, event: str, *, user=None, subject: str = "", school_id: in
     entry = LogEntry(kind=kind, event=event, actor_id=user.id if user is not None else None, school_id=school_id,
                      county_id=county_id, subject=subject[:200],
                      address=(request.remote_addr or "")[:64] if has_request_context() else "")
-    db.session.add(entry)
-    db.session.flush()
+    db.session.add(entry)  # written with the request's commit (or before any query that could read it)
     return entry
 
 
