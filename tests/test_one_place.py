@@ -141,7 +141,7 @@ def _is_time_call(node) -> bool:
 
 def findings(path: Path, times: set[str], numbers) -> list[str]:
     """Every policy number a module carries, as "module:line: value (POLICY_NAME) beside names"."""
-    rel = path.relative_to(ROOT).as_posix()
+    rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     tree = ast.parse(source)
@@ -189,12 +189,10 @@ def test_no_module_outside_the_policy_module_carries_a_policy_number():
     "if evaluation.score < 60:\n    pass\n",
 ])
 def test_the_scan_finds_a_copied_number(tmp_path, copy):
-    module = ROOT / "app" / "_one_place_probe.py"
-    try:
-        module.write_text(copy, encoding="utf-8")
-        assert findings(module, policy_times(), policy_numbers())
-    finally:
-        module.unlink()
+    # Outside the tree: the whole-tree scan, or the same test with another copy on another worker, must not meet it.
+    module = tmp_path / "_one_place_probe.py"
+    module.write_text(copy, encoding="utf-8")
+    assert findings(module, policy_times(), policy_numbers())
 
 
 OTHER_NUMBERS = """PER_PAGE = 30
@@ -208,10 +206,7 @@ if grade.number == 9:
 """
 
 
-def test_the_scan_leaves_other_numbers_alone():
-    module = ROOT / "app" / "_one_place_probe.py"
-    try:
-        module.write_text(OTHER_NUMBERS, encoding="utf-8")
-        assert findings(module, policy_times(), policy_numbers()) == []
-    finally:
-        module.unlink()
+def test_the_scan_leaves_other_numbers_alone(tmp_path):
+    module = tmp_path / "_one_place_probe.py"
+    module.write_text(OTHER_NUMBERS, encoding="utf-8")
+    assert findings(module, policy_times(), policy_numbers()) == []
