@@ -2,6 +2,7 @@
 and (--profile) the functions that cost the most, for the steps of benchmarks/signup_load.py.
 
     .venv/bin/python benchmarks/signup_profile.py [--guardians 40] [--profile apply] [--top 40]
+    .venv/bin/python benchmarks/signup_profile.py --sampled [--guardians 400] [--top 60]
 
 A throwaway PostgreSQL (tests/pg.py) upgraded by the migrations and seeded as the sign-up benchmark seeds it
 (signup_load.seed_signup_day); then create_app("production") in this process, and each guardian's journey through
@@ -10,14 +11,23 @@ process's (time.process_time: Flask, SQLAlchemy, Jinja, the password hash); the 
 backends' (psutil). No network and no gunicorn: what is left is what the code itself costs, so two commits can be
 compared here on a busy machine better than with the load benchmark (which also counts gunicorn and HTTP). The
 first guardians warm the caches and are not counted.
+
+cProfile's own cost per call inflates functions that are called often and cost little (proxies, attribute access):
+`--sampled` runs the same journeys under py-spy instead (a sampling profiler, pinned in requirements-bench.txt,
+400 samples a second of wall time, so waiting on PostgreSQL shows too) and prints each function's share of the
+samples taken inside the site's requests (under Flask.wsgi_app, the warm-up's left out): inclusive, and own.
 """
 
 import argparse
 import cProfile
+import functools
 import pstats
+import re
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +37,11 @@ from harness import cpu_seconds, fresh_database, postmaster_pid  # noqa: E402
 from signup_load import STEPS, seeded_site, sign_up  # noqa: E402
 
 WARM_UP = 5
+
+
+def warm_up(client, path: str, **request):
+    """A warm-up's request (templates compiled, statements cached): a frame of its own, which --sampled leaves out."""
+    return client.open(path, **request)
 
 
 def journeys(app, plan: dict, db_pids: list[int], profile_step: str | None,
@@ -63,7 +78,8 @@ def journeys(app, plan: dict, db_pids: list[int], profile_step: str | None,
         if profiler and counted and profile_step in (name, "journey"):
             profiler.enable()
         started = time.process_time()
-        response = client.open(path, method="POST" if data is not None else "GET", data=data)
+        response = (client.open if counted else functools.partial(warm_up, client))(
+            path, method="POST" if data is not None else "GET", data=data)
         spent = time.process_time() - started
         if profiler and counted and profile_step in (name, "journey"):
             profiler.disable()
@@ -112,6 +128,50 @@ def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
+REQUEST_FRAME = "Flask.wsgi_app "  # py-spy names a frame "function (file:line)": stacks of the site's requests
+WARM_UP_FRAME = "warm_up "  # ... but not of the warm-up's
+LINE_NUMBER = re.compile(r":\d+\)$")
+
+
+def sampled_shares(raw: Path) -> tuple[int, Counter, Counter]:
+    """py-spy's raw output (one "frame;frame;... count" line per stack) summed by function over the stacks inside a
+    counted request: the samples, and per function those it was on the stack for (inclusive) and at the top of
+    (own)."""
+    inclusive, own, total = Counter(), Counter(), 0
+    for line in raw.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [LINE_NUMBER.sub(")", frame) for frame in stack.split(";")]
+        if (not any(frame.startswith(REQUEST_FRAME) for frame in frames)
+                or any(frame.startswith(WARM_UP_FRAME) for frame in frames)):
+            continue
+        total += int(count)
+        for function in set(frames):
+            inclusive[function] += int(count)
+        own[frames[-1]] += int(count)
+    return total, inclusive, own
+
+
+def sampled(args) -> None:
+    """The journeys of this script run again under py-spy; the shares of the functions in the site's requests."""
+    py_spy = Path(sys.executable).with_name("py-spy")
+    if not py_spy.exists():
+        sys.exit(f"{py_spy} is missing: .venv/bin/pip install -r requirements-bench.txt")
+    with tempfile.TemporaryDirectory(prefix="signup-sampled-") as folder:
+        raw = Path(folder) / "journeys.raw"
+        subprocess.run([py_spy, "record", "--rate", "400", "--format", "raw", "--output", raw, "--",
+                        sys.executable, __file__, "--guardians", str(args.guardians), "--seed", str(args.seed)],
+                       check=True)
+        total, inclusive, own = sampled_shares(raw)
+    if not total:
+        sys.exit("py-spy took no sample inside a request")
+    print(f"\n{total} samples inside the site's requests ({args.guardians} journeys)")
+    for title, counts in (("inclusive (on the stack)", inclusive), ("own (at the top of the stack)", own)):
+        print(f"\n--- {title} ---")
+        shown = [(function, count) for function, count in counts.most_common() if count < total]  # not the harness
+        for function, count in shown[:args.top]:
+            print(f"{100 * count / total:5.1f} %  {function[:150]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--guardians", type=int, default=40)
@@ -120,7 +180,12 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40, help="functions listed with --profile")
     parser.add_argument("--statements", action="store_true", help="print one journey's statements, step by step")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sampled", action="store_true",
+                        help="the journeys under py-spy: each function's share of the requests' samples")
     args = parser.parse_args()
+    if args.sampled:
+        sampled(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="signup-profile-") as folder:
         pg, url = fresh_database("postgresql", Path(folder), "signup_profile")
