@@ -55,25 +55,25 @@ def use_prepared_statements(engine) -> None:
         if (executemany or context is None or not isinstance(parameters, dict)
                 or not context.execution_options.get("prepare")):
             return statement, parameters
-        prepared = conn.connection.info.setdefault("prepared_statements", {})  # emptied when the connection is new
-        known = prepared.get(statement)
-        if known is not None:
-            name, order = known
-            return f"EXECUTE {name}({', '.join(f'%({p})s' for p in order)})", parameters
+        info = conn.connection.info  # emptied when the connection is new
+        prepared = info.setdefault("prepared_statements", {})  # statement -> its EXECUTE text
+        execute = prepared.get(statement)
+        if execute is not None:
+            return execute, parameters
         shape = _as_prepared(statement)
         if shape is None or len(prepared) >= MAX_PER_CONNECTION:
             return statement, parameters
         body, order = shape
         # A new name at every try: a PREPARE the server took whose EXECUTE then failed is not reused by mistake.
-        info = conn.connection.info
         info["prepared_names"] = info.get("prepared_names", 0) + 1
         name = f"kehou_{info['prepared_names']}"
-        context.prepared_now = (statement, name, order)  # known once the server has taken it (after_cursor_execute)
-        return f"PREPARE {name} AS {body}; EXECUTE {name}({', '.join(f'%({p})s' for p in order)})", parameters
+        execute = f"EXECUTE {name}({', '.join(f'%({p})s' for p in order)})"
+        context.prepared_now = (statement, execute)  # known once the server has taken it (after_cursor_execute)
+        return f"PREPARE {name} AS {body}; {execute}", parameters
 
     @event.listens_for(engine, "after_cursor_execute")
     def remember_prepared(conn, _cursor, _statement, _parameters, context, _executemany):
         made = getattr(context, "prepared_now", None)
         if made is not None:
-            statement, name, order = made
-            conn.connection.info.setdefault("prepared_statements", {})[statement] = (name, order)
+            statement, execute = made
+            conn.connection.info.setdefault("prepared_statements", {})[statement] = execute
