@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--guardians", type=int, default=40)
     parser.add_argument("--profile", choices=[*STEPS, "journey"],
                         help="profile this step, or the whole journey (cProfile: by package, cumulative, own time)")
-    parser.add_argument("--top", type=int, default=40, help="functions listed with --profile")
+    parser.add_argument("--top", type=int, default=40, help="functions listed with --profile or --sampled")
     parser.add_argument("--statements", action="store_true", help="print one journey's statements, step by step")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sampled", action="store_true",
