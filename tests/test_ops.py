@@ -3,13 +3,15 @@ behind its token with counts that move, and JSON request logs that carry ids and
 
 import json
 import logging
-from datetime import date, timedelta
+import time
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from app.extensions import db
 from app.models_base import utcnow
 from app.ops import heartbeat, logs
+from app.ops import readiness as readiness_checks
 from app.rosters import jobs
 from app.rosters.models import RosterJob, RosterJobStatus, Week
 from tests import factories
@@ -46,7 +48,7 @@ def test_readyz_is_ready_with_a_live_worker_and_scheduler_and_names_every_check(
     status, report = readiness(client)
     assert status == 200, report
     assert report["status"] == "ready"
-    assert set(report["checks"]) == {"database", "roster_worker", "roster_jobs", "scheduler", "due_work"}
+    assert set(report["checks"]) == {"database", "roster_worker", "roster_jobs", "scheduler", "sender", "due_work"}
     assert all(check["ok"] for check in report["checks"].values())
 
 
@@ -115,6 +117,49 @@ def test_run_due_records_the_scheduler_pass(app, client):
     result = app.test_cli_runner().invoke(args=["enrolment", "run-due"])
     assert result.exit_code == 0, result.output
     assert readiness(client)[0] == 200
+
+
+def sender_seen_at() -> datetime | None:
+    """When the message sender last said it was alive, read afresh (another connection writes it)."""
+    db.session.rollback()
+    return db.session.scalar(db.select(heartbeat.ProcessHeartbeat.seen_at)
+                             .where(heartbeat.ProcessHeartbeat.kind == heartbeat.SENDER))
+
+
+@pytest.mark.settings(NOTIFY_SENDER="off", METRICS_TOKEN=OPS_TOKEN)
+def test_readyz_when_no_message_sender_runs(app, client):
+    jobs.beat("test-host:1")
+    heartbeat.record_pass(heartbeat.SCHEDULER, utcnow(), 60.0)
+    status, report = readiness(client)
+    assert status == 503
+    assert failing(report) == {"sender"}  # the web process does not send (NOTIFY_SENDER=off) and nobody else does
+    assert readiness_checks.SENDER_COMMAND in report["checks"]["sender"]["detail"]
+    result = app.test_cli_runner().invoke(args=["notifications", "send"])  # once, as from cron
+    assert result.exit_code == 0, result.output
+    assert readiness(client)[0] == 200
+    # Silent for more than two of its intervals (a minute each, from cron): it has stopped.
+    db.session.execute(db.update(heartbeat.ProcessHeartbeat).where(heartbeat.ProcessHeartbeat.kind == heartbeat.SENDER)
+                       .values(seen_at=utcnow() - timedelta(seconds=3 * readiness_checks.CRON_EVERY_SECONDS)))
+    db.session.commit()
+    status, report = readiness(client)
+    assert status == 503
+    assert failing(report) == {"sender"}
+    assert readiness_checks.SENDER_COMMAND in report["checks"]["sender"]["detail"]
+
+
+def test_a_looping_sender_says_it_is_alive_until_it_stops(racing_app):
+    racing_app.config["NOTIFY_SENDER"] = "off"
+    with racing_app.test_request_context():  # the checks' words are in the request's language
+        assert not readiness_checks.sender(racing_app, utcnow()).ok
+        with heartbeat.beating(heartbeat.SENDER, 0.05):
+            assert readiness_checks.sender(racing_app, utcnow()).ok  # alive from the start
+            first = sender_seen_at()
+            deadline = time.monotonic() + 30
+            while (later := sender_seen_at()) == first and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert later > first  # and again, from its own thread
+        assert sender_seen_at() is None  # stopped: its row is gone
+        assert not readiness_checks.sender(racing_app, utcnow()).ok
 
 
 def test_readyz_when_the_database_does_not_answer(backend):

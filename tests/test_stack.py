@@ -211,7 +211,8 @@ def query(url: str, sql: str, *args):
 
 def test_the_stack_signs_up_approves_solves_through_the_worker_and_publishes(stack):
     readiness = stack.wait_until_ready()
-    assert {"database", "redis", "roster_worker", "scheduler", "due_work"} <= set(readiness["checks"])
+    assert {"database", "redis", "roster_worker", "scheduler", "sender", "due_work"} <= set(readiness["checks"])
+    assert readiness["checks"]["sender"]["ok"]  # the Procfile's sender says it is alive
     database = stack.database_url()
     name, mobile, password = NEW_GUARDIAN
 

@@ -18,6 +18,8 @@ from flask import Flask, current_app, g, has_app_context
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.models_base import utcnow
+from app.ops import heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +132,13 @@ def send_command(loop: bool) -> None:
     """Send the e-mails and SMS that are due (once, or in a loop: the sender process of a site)."""
     app = current_app._get_current_object()
     poll = float(app.config.get("NOTIFY_POLL_SECONDS") or DEFAULT_POLL_SECONDS)
-    while True:
+    if not loop:  # from cron: its last round is what readiness (/readyz) sees
+        started = utcnow()
         sent = send_in_app(app)
-        if not loop:
-            click.echo(f"{sent} message(s) sent.")
-            return
-        time_module.sleep(poll)
+        heartbeat.record_pass(heartbeat.SENDER, started, None)
+        click.echo(f"{sent} message(s) sent.")
+        return
+    with heartbeat.beating(heartbeat.SENDER, poll):  # readiness (/readyz) tells a sender that has stopped
+        while True:
+            send_in_app(app)
+            time_module.sleep(poll)

@@ -1,7 +1,11 @@
-"""The scheduler's heartbeat: `flask enrolment run-due` records each finished pass (its own short transaction)."""
+"""Heartbeats of the scheduler and the message sender (each in its own short transaction): `flask enrolment run-due`
+records each finished pass; `flask notifications send --loop` says every poll interval that it is alive, from a
+thread of its own, so a long round of sending (a gateway timing out) does not make it look dead."""
 
+import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,7 +17,10 @@ from app.extensions import db
 from app.models_base import utcnow
 from app.ops.models import ProcessHeartbeat
 
+logger = logging.getLogger(__name__)
+
 SCHEDULER = "scheduler"
+SENDER = "sender"
 
 
 def process_name(kind: str, every: float | None = 0) -> str:
@@ -52,6 +59,30 @@ def scheduler_pass(every: float | None) -> Iterator[None]:
     started = utcnow()
     yield
     record_pass(SCHEDULER, started, every)
+
+
+@contextmanager
+def beating(kind: str, every: float) -> Iterator[None]:
+    """Around a looping process's life: alive now, then every `every` seconds from a thread of its own; its row goes
+    when it stops. A database hiccup skips one beat, it does not stop the beating."""
+    engine = db.engine
+    started = utcnow()
+    record_pass(kind, started, every, engine)
+    stopped = threading.Event()
+
+    def beat() -> None:
+        while not stopped.wait(every):
+            try:
+                record_pass(kind, started, every, engine)
+            except Exception:
+                logger.exception("%s heartbeat failed", kind)
+
+    threading.Thread(target=beat, daemon=True, name=f"{kind}-heartbeat").start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        forget(kind, engine)
 
 
 def latest(kind: str) -> ProcessHeartbeat | None:

@@ -11,7 +11,9 @@ from app.models_base import TimestampColumn, utcnow
 
 class ProcessHeartbeat(db.Model):
     """A running `flask enrolment run-due` (kind "scheduler"): after each pass it records when that pass began and
-    ended and how often it runs, so readiness can tell a scheduler that has stopped and due work left undone."""
+    ended and how often it runs, so readiness can tell a scheduler that has stopped and due work left undone. A
+    running `flask notifications send --loop` (kind "sender"): every poll interval it says it is alive (`seen_at`;
+    `pass_started_at` is when it started)."""
 
     __tablename__ = "process_heartbeat"
 

@@ -7,6 +7,8 @@
 - roster_jobs: no roster job has waited past jobs.QUEUED_WARNING_SECONDS without a worker to run it
   (jobs.queued_warning, the words the coordinator sees on the job's page);
 - scheduler: `flask enrolment run-due --every N` finished a pass within two of its intervals;
+- sender: `flask notifications send --loop` said it was alive within two of its poll intervals (when the web
+  process does not send itself: NOTIFY_SENDER=off);
 - due_work: nothing the scheduler's last pass should have done is still undone (a draw whose window had closed,
   a waiting-list offer that had expired, an e-mail or SMS that was due).
 """
@@ -88,17 +90,45 @@ def roster_jobs() -> Check:
     return Check("roster_jobs", True, _("no roster job waits without a worker"))
 
 
-def scheduler(now: datetime) -> Check:
-    last = heartbeat.latest(heartbeat.SCHEDULER)
+SCHEDULER_COMMAND = "flask --app wsgi enrolment run-due --every 60"
+SENDER_COMMAND = "flask --app wsgi notifications send --loop"
+
+
+def looping_process(name: str, kind: str, now: datetime, *, never: Callable[[], str],
+                    late: Callable[[float, float], str], alive: Callable[[float], str]) -> Check:
+    """A background process's check by its heartbeat (the latest of `kind`): never seen, silent for more than
+    LATE_INTERVALS of its intervals, or alive; each said in words by its function (seconds silent, interval)."""
+    last = heartbeat.latest(kind)
     if last is None:
-        return Check("scheduler", False, _("no scheduler has run: start %(command)s",
-                                           command="flask --app wsgi enrolment run-due --every 60"))
+        return Check(name, False, never())
     every = last.every_seconds or CRON_EVERY_SECONDS
     silent = (now - as_utc(last.seen_at)).total_seconds()
     if silent > LATE_INTERVALS * every:
-        return Check("scheduler", False, _("the scheduler's last pass ended %(seconds)d seconds ago; it runs every "
-                                           "%(every)d seconds", seconds=silent, every=every))
-    return Check("scheduler", True, _("last pass ended %(seconds)d seconds ago", seconds=silent))
+        return Check(name, False, late(silent, every))
+    return Check(name, True, alive(silent))
+
+
+def scheduler(now: datetime) -> Check:
+    return looping_process(
+        "scheduler", heartbeat.SCHEDULER, now,
+        never=lambda: _("no scheduler has run: start %(command)s", command=SCHEDULER_COMMAND),
+        late=lambda silent, every: _("the scheduler's last pass ended %(seconds)d seconds ago; it runs every "
+                                     "%(every)d seconds", seconds=silent, every=every),
+        alive=lambda silent: _("last pass ended %(seconds)d seconds ago", seconds=silent))
+
+
+def sender(app: Flask, now: datetime) -> Check:
+    from app.notifications import sender as notification_sender
+
+    if notification_sender.mode(app) != "off":
+        return Check("sender", True, _("the web process sends the messages itself"))
+    return looping_process(
+        "sender", heartbeat.SENDER, now,
+        never=lambda: _("no message sender is running: start %(command)s", command=SENDER_COMMAND),
+        late=lambda silent, every: _("the message sender was last seen %(seconds)d seconds ago (it says every "
+                                     "%(every)d seconds that it is alive): start %(command)s", seconds=silent,
+                                     every=every, command=SENDER_COMMAND),
+        alive=lambda silent: _("last seen %(seconds)d seconds ago", seconds=silent))
 
 
 def overdue_work(cutoff: datetime) -> dict[str, int]:
@@ -141,7 +171,8 @@ def run_checks(app: Flask | None = None) -> list[Check]:
     steps: list[tuple[str, Callable[[], Check]]] = [("database", database)]
     steps += [(name, lambda name=name, url=url: redis(name, url)) for name, url in redis_stores(app).items()]
     steps += [("roster_worker", lambda: roster_worker(app)), ("roster_jobs", roster_jobs),
-              ("scheduler", lambda: scheduler(now)), ("due_work", lambda: due_work(now))]
+              ("scheduler", lambda: scheduler(now)), ("sender", lambda: sender(app, now)),
+              ("due_work", lambda: due_work(now))]
     checks = []
     for name, step in steps:
         try:
