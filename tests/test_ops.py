@@ -162,6 +162,26 @@ def test_a_looping_sender_says_it_is_alive_until_it_stops(racing_app):
         assert not readiness_checks.sender(racing_app, utcnow()).ok
 
 
+def test_a_sender_started_while_its_table_cannot_be_written_keeps_going_and_beats_once_it_can(racing_app, caplog):
+    racing_app.config["NOTIFY_SENDER"] = "off"
+    table = heartbeat.ProcessHeartbeat.__table__
+    with racing_app.test_request_context():
+        table.drop(db.engine)  # the database refuses the beats, as when it is away
+        try:
+            with heartbeat.beating(heartbeat.SENDER, 0.05):
+                assert "sender heartbeat failed" in caplog.text  # said, not raised: the sender goes on
+                table.create(db.engine)  # back
+                deadline = time.monotonic() + 30
+                while sender_seen_at() is None and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert sender_seen_at() is not None
+                assert readiness_checks.sender(racing_app, utcnow()).ok
+        finally:
+            db.session.rollback()
+            table.create(db.engine, checkfirst=True)
+        assert sender_seen_at() is None
+
+
 def test_readyz_when_the_database_does_not_answer(backend):
     from tests.conftest import build_app
 

@@ -64,25 +64,32 @@ def scheduler_pass(every: float | None) -> Iterator[None]:
 @contextmanager
 def beating(kind: str, every: float) -> Iterator[None]:
     """Around a looping process's life: alive now, then every `every` seconds from a thread of its own; its row goes
-    when it stops. A database hiccup skips one beat, it does not stop the beating."""
+    when it stops. The database away (at the start, a beat, the end) costs a beat, never the process: the beats
+    resume when it is back, and a row left behind is only a process last seen then."""
     engine = db.engine
     started = utcnow()
-    record_pass(kind, started, every, engine)
     stopped = threading.Event()
 
     def beat() -> None:
-        while not stopped.wait(every):
-            try:
-                record_pass(kind, started, every, engine)
-            except Exception:
-                logger.exception("%s heartbeat failed", kind)
+        try:
+            record_pass(kind, started, every, engine)
+        except Exception:
+            logger.exception("%s heartbeat failed", kind)
 
-    threading.Thread(target=beat, daemon=True, name=f"{kind}-heartbeat").start()
+    def keep_beating() -> None:
+        while not stopped.wait(every):
+            beat()
+
+    beat()
+    threading.Thread(target=keep_beating, daemon=True, name=f"{kind}-heartbeat").start()
     try:
         yield
     finally:
         stopped.set()
-        forget(kind, engine)
+        try:
+            forget(kind, engine)
+        except Exception:
+            logger.exception("%s heartbeat not removed", kind)
 
 
 def latest(kind: str) -> ProcessHeartbeat | None:
