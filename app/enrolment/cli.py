@@ -32,7 +32,8 @@ def run_due_command(every: float | None) -> None:
     """Draw the closed windows and pass on the expired offers (once, or every N seconds)."""
     try:
         while True:
-            with heartbeat.scheduler_pass(every):  # readiness (/readyz) tells a stopped scheduler and undone work
+            # Recorded when done: readiness (/readyz) tells a stopped scheduler and undone work.
+            with heartbeat.recorded_pass(heartbeat.SCHEDULER, every):
                 allocation.run_due()
                 retention.run_due(local_today())  # past terms' personal details, expired codes, old log rows
                 alerts.check_due()  # children missing from a register or not collected: the family is told at once

@@ -18,7 +18,6 @@ from flask import Flask, current_app, g, has_app_context
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.models_base import utcnow
 from app.ops import heartbeat
 
 logger = logging.getLogger(__name__)
@@ -133,9 +132,8 @@ def send_command(loop: bool) -> None:
     app = current_app._get_current_object()
     poll = float(app.config.get("NOTIFY_POLL_SECONDS") or DEFAULT_POLL_SECONDS)
     if not loop:  # from cron: its last round is what readiness (/readyz) sees
-        started = utcnow()
-        sent = send_in_app(app)
-        heartbeat.record_pass(heartbeat.SENDER, started, None)
+        with heartbeat.recorded_pass(heartbeat.SENDER, None):
+            sent = send_in_app(app)
         click.echo(f"{sent} message(s) sent.")
         return
     with heartbeat.beating(heartbeat.SENDER, poll):  # readiness (/readyz) tells a sender that has stopped

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -54,38 +54,54 @@ def forget(kind: str, engine=None) -> None:
 
 
 @contextmanager
-def scheduler_pass(every: float | None) -> Iterator[None]:
-    """Around one pass of the run-due loop: recorded once the pass has done its work."""
+def recorded_pass(kind: str, every: float | None) -> Iterator[None]:
+    """Around one pass of a process of `kind` (a run-due pass, a one-off send): recorded once the pass has done its
+    work."""
     started = utcnow()
     yield
-    record_pass(SCHEDULER, started, every)
+    record_pass(kind, started, every)
+
+
+def _beat_or_log(beat: Callable[[], None], label: str) -> None:
+    try:
+        beat()
+    except Exception:  # a database hiccup must not stop the process or its heartbeat: try again next time
+        logger.exception("%s heartbeat failed", label)
 
 
 @contextmanager
-def beating(kind: str, every: float) -> Iterator[None]:
-    """Around a looping process's life: alive now, then every `every` seconds from a thread of its own; its row goes
-    when it stops. The database away (at the start, a beat, the end) costs a beat, never the process: the beats
-    resume when it is back, and a row left behind is only a process last seen then."""
-    engine = db.engine
-    started = utcnow()
+def beating_every(seconds: float, beat: Callable[[], None], label: str) -> Iterator[None]:
+    """While inside: `beat()` every `seconds` from a thread of its own, so long work (a solve, a gateway timing out)
+    does not silence it; a beat that fails is logged and the next one tried."""
     stopped = threading.Event()
 
-    def beat() -> None:
-        try:
-            record_pass(kind, started, every, engine)
-        except Exception:
-            logger.exception("%s heartbeat failed", kind)
-
     def keep_beating() -> None:
-        while not stopped.wait(every):
-            beat()
+        while not stopped.wait(seconds):
+            _beat_or_log(beat, label)
 
-    beat()
-    threading.Thread(target=keep_beating, daemon=True, name=f"{kind}-heartbeat").start()
+    threading.Thread(target=keep_beating, daemon=True, name=f"{label.replace(' ', '-')}-heartbeat").start()
     try:
         yield
     finally:
         stopped.set()
+
+
+@contextmanager
+def beating(kind: str, every: float) -> Iterator[None]:
+    """Around a looping process's life: alive now, then every `every` seconds (beating_every); its row goes when it
+    stops. The database away (at the start, a beat, the end) costs a beat, never the process: the beats resume when
+    it is back, and a row left behind is only a process last seen then."""
+    engine = db.engine
+    started = utcnow()
+
+    def beat() -> None:
+        record_pass(kind, started, every, engine)
+
+    _beat_or_log(beat, kind)
+    try:
+        with beating_every(every, beat, kind):
+            yield
+    finally:
         try:
             forget(kind, engine)
         except Exception:

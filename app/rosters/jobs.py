@@ -48,6 +48,7 @@ from sqlalchemy import delete, insert, select, update
 import scheduling
 from app.extensions import db
 from app.models_base import as_utc, utcnow
+from app.ops import heartbeat
 from app.rosters.models import RosterJob, RosterJobKind, RosterJobStatus, RosterWorker, Week
 from app.rosters.services import build_problem, store_roster
 
@@ -388,24 +389,14 @@ def worker_command(poll: float) -> None:
     name = f"{socket.gethostname()}:{os.getpid()}"
     engine = db.engine
     beat(name, engine)
-    stopped = threading.Event()
-
-    def heartbeat() -> None:  # its own thread, so a long job does not silence it
-        while not stopped.wait(HEARTBEAT_SECONDS):
-            try:
-                beat(name, engine)
-            except Exception:  # a database hiccup must not kill the heartbeat: try again next time
-                logger.exception("roster worker heartbeat failed")
-
-    threading.Thread(target=heartbeat, daemon=True, name="roster-worker-heartbeat").start()
     click.echo("Roster worker: waiting for jobs.")
     try:
-        while True:
-            if not run_queued(worker=name):
-                time_module.sleep(poll)
-            db.session.remove()
+        with heartbeat.beating_every(HEARTBEAT_SECONDS, lambda: beat(name, engine), "roster worker"):
+            while True:
+                if not run_queued(worker=name):
+                    time_module.sleep(poll)
+                db.session.remove()
     finally:
-        stopped.set()
         forget(name, engine)
 
 
